@@ -1,0 +1,26 @@
+package org.ckpt;
+
+import java.time.Instant;
+import org.ckpt.spi.ArchHead;
+
+/**
+ * What an image's head says about it.
+ *
+ * @param formatMajor     format major version (a reader rejects majors it does not know)
+ * @param formatMinor     format minor version (newer minors only add optional records)
+ * @param flags           head flags (none defined in 1.0)
+ * @param checkpointId    the checkpoint id
+ * @param created         when the checkpoint was taken
+ * @param pageSize        page size of every address space, in bytes
+ * @param taskCount       tasks in the image
+ * @param producerName    library that wrote the image
+ * @param producerVersion its version
+ * @param architecture    architecture name
+ * @param archHead        what the architecture's head says
+ * @param uname           the producing machine
+ * @since 0.1 (stable)
+ */
+public record ImageInfo(int formatMajor, int formatMinor, long flags, long checkpointId, Instant created,
+                        int pageSize, int taskCount, String producerName, String producerVersion,
+                        String architecture, ArchHead archHead, Uname uname) {
+}

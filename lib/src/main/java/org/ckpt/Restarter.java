@@ -1,0 +1,116 @@
+package org.ckpt;
+
+import java.io.IOException;
+import java.nio.channels.ReadableByteChannel;
+import java.util.Objects;
+import org.ckpt.internal.Registry;
+import org.ckpt.internal.RestartSession;
+import org.ckpt.spi.ImageException;
+import org.ckpt.spi.Limits;
+
+/**
+ * Reads an image from any {@link ReadableByteChannel}, validates every byte of it
+ * and rebuilds its tasks. Nothing is handed to a {@link RestartTarget} before the
+ * whole image — tail checksum included — has verified and every architecture check
+ * has passed. Immutable and thread-safe.
+ *
+ * @since 0.1 (stable)
+ */
+public final class Restarter {
+    private final String root;
+    private final Limits limits;
+    private final ProgressListener progress;
+    private final ClassLoader classLoader;
+    private final ModuleLayer moduleLayer;
+    private volatile Registry registry;
+
+    private Restarter(Builder b) {
+        root = b.root;
+        limits = b.limits;
+        progress = b.progress;
+        classLoader = b.classLoader != null ? b.classLoader : Checkpointer.defaultLoader();
+        moduleLayer = b.moduleLayer;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Reads and validates the whole image into the in-memory model.
+     *
+     * @throws ImageException if any byte of the image is corrupt, truncated, hostile or unsupported
+     */
+    public RestartResult restart(ReadableByteChannel channel) throws IOException {
+        Objects.requireNonNull(channel, "channel");
+        return new RestartSession(registry(), limits, root, progress, channel, null).run();
+    }
+
+    /**
+     * Validates the whole image against {@code target}'s CPU and only then commits it
+     * into {@code target}. If anything fails first, the target is never called.
+     */
+    public RestartResult restart(ReadableByteChannel channel, RestartTarget target) throws IOException {
+        Objects.requireNonNull(channel, "channel");
+        Objects.requireNonNull(target, "target");
+        RestartResult result = new RestartSession(registry(), limits, root, progress, channel, target.cpu()).run();
+        target.commit(result);
+        return result;
+    }
+
+    private Registry registry() {
+        Registry r = registry;
+        if (r == null) {
+            synchronized (this) {
+                r = registry;
+                if (r == null) {
+                    r = Registry.load(classLoader, moduleLayer);
+                    registry = r;
+                }
+            }
+        }
+        return r;
+    }
+
+    /** Configures a {@link Restarter}. */
+    public static final class Builder {
+        private String root = "/";
+        private Limits limits = Limits.DEFAULTS;
+        private ProgressListener progress;
+        private ClassLoader classLoader;
+        private ModuleLayer moduleLayer;
+
+        private Builder() {
+        }
+
+        /** Absolute POSIX directory image paths are resolved under. Default "/". */
+        public Builder root(String v) {
+            root = Objects.requireNonNull(v);
+            return this;
+        }
+
+        public Builder limits(Limits v) {
+            limits = Objects.requireNonNull(v);
+            return this;
+        }
+
+        public Builder progressListener(ProgressListener v) {
+            progress = v;
+            return this;
+        }
+
+        public Builder classLoader(ClassLoader v) {
+            classLoader = v;
+            return this;
+        }
+
+        public Builder moduleLayer(ModuleLayer v) {
+            moduleLayer = v;
+            return this;
+        }
+
+        public Restarter build() {
+            return new Restarter(this);
+        }
+    }
+}

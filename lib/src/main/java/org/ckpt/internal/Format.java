@@ -1,0 +1,27 @@
+package org.ckpt.internal;
+
+/** Constants of the image format; docs/FORMAT.md is the normative description. */
+public final class Format {
+    /** First 8 bytes of every image: 0x89 'C' 'K' 'P' 'T' CR LF SUB, so text-mode mangling shows. */
+    static final byte[] MAGIC = {(byte) 0x89, 'C', 'K', 'P', 'T', '\r', '\n', 0x1A};
+    static final int MAJOR = 1;
+    static final int MINOR = 0;
+    static final int HEADER_SIZE = 16;
+    static final int ALIGN = 8;
+    /** "CKPTTAIL" read as a little-endian u64. */
+    static final long TAIL_MAGIC = 0x4C49415454504B43L;
+    static final int KNOWN_RECORD_FLAGS = org.ckpt.spi.RecordOutput.FLAG_OPTIONAL;
+    /** TASK flag: CPU records follow the TASK record. */
+    static final int TASK_HAS_CPU = 1;
+    static final int MIN_PAGE_SIZE = 4096;
+    static final int MAX_PAGE_SIZE = 1 << 20;
+    /** Largest OBJECT_DATA chunk a writer emits (readers accept up to maxRecordSize). */
+    static final int DATA_CHUNK = 1 << 20;
+
+    private Format() {
+    }
+
+    static int padding(long length) {
+        return (int) ((ALIGN - (length & (ALIGN - 1))) & (ALIGN - 1));
+    }
+}

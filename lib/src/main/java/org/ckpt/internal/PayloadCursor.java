@@ -1,0 +1,172 @@
+package org.ckpt.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import org.ckpt.spi.ImageException;
+import org.ckpt.spi.ImageLimitException;
+import org.ckpt.spi.InvalidImageException;
+import org.ckpt.spi.PayloadReader;
+import org.ckpt.spi.TruncatedImageException;
+
+/** Bounds-checked reads over one record's payload; every failure carries record name and absolute offset. */
+final class PayloadCursor implements PayloadReader {
+    private final ByteBuffer buf;
+    private final long base;
+    private final String record;
+
+    /** @param payload the payload, position 0; @param base absolute image offset of payload byte 0 */
+    PayloadCursor(ByteBuffer payload, long base, String record) {
+        this.buf = payload.order(ByteOrder.LITTLE_ENDIAN);
+        this.base = base;
+        this.record = record;
+    }
+
+    private void need(String field, int n) throws TruncatedImageException {
+        if (buf.remaining() < n) {
+            throw new TruncatedImageException(record, position(),
+                    "field '" + field + "' needs " + n + " bytes but the record has " + buf.remaining() + " left");
+        }
+    }
+
+    @Override
+    public int u8(String field) throws ImageException {
+        need(field, 1);
+        return buf.get() & 0xFF;
+    }
+
+    @Override
+    public int u16(String field) throws ImageException {
+        need(field, 2);
+        return buf.getShort() & 0xFFFF;
+    }
+
+    @Override
+    public long u32(String field) throws ImageException {
+        need(field, 4);
+        return buf.getInt() & 0xFFFF_FFFFL;
+    }
+
+    @Override
+    public int i32(String field) throws ImageException {
+        need(field, 4);
+        return buf.getInt();
+    }
+
+    @Override
+    public long u64(String field) throws ImageException {
+        need(field, 8);
+        return buf.getLong();
+    }
+
+    @Override
+    public long u64InRange(String field, long max) throws ImageException {
+        long at = position();
+        long v = u64(field);
+        if (v < 0 || v > max) {
+            throw new InvalidImageException(record, at,
+                    "field '" + field + "' = " + Long.toUnsignedString(v) + " is outside [0, " + max + "]");
+        }
+        return v;
+    }
+
+    @Override
+    public int count(String field, int max, String limitName) throws ImageException {
+        long at = position();
+        long v = u32(field);
+        if (v > max) {
+            throw new ImageLimitException(record, at,
+                    "field '" + field + "' = " + v + " exceeds the limit " + limitName + " = " + max);
+        }
+        return (int) v;
+    }
+
+    @Override
+    public void reserved32(String field) throws ImageException {
+        long at = position();
+        long v = u32(field);
+        if (v != 0) {
+            throw new InvalidImageException(record, at, "reserved field '" + field + "' is " + v + ", must be 0");
+        }
+    }
+
+    @Override
+    public byte[] bytes(String field, int length) throws ImageException {
+        if (length < 0) {
+            throw new ImageLimitException(record, position(), "field '" + field + "' has negative length " + length);
+        }
+        need(field, length);
+        byte[] b = new byte[length];
+        buf.get(b);
+        return b;
+    }
+
+    @Override
+    public String string(String field, int maxBytes) throws ImageException {
+        long at = position();
+        long len = u32(field + ".length");
+        if (len > maxBytes) {
+            throw new ImageLimitException(record, at,
+                    "string '" + field + "' of " + len + " bytes exceeds the limit of " + maxBytes);
+        }
+        return utf8(field, (int) len, at);
+    }
+
+    @Override
+    public String shortString(String field, int maxBytes) throws ImageException {
+        long at = position();
+        int len = u16(field + ".length");
+        if (len > maxBytes) {
+            throw new ImageLimitException(record, at,
+                    "string '" + field + "' of " + len + " bytes exceeds the limit of " + maxBytes);
+        }
+        return utf8(field, len, at);
+    }
+
+    private String utf8(String field, int len, long at) throws ImageException {
+        need(field, len);
+        ByteBuffer src = buf.slice(buf.position(), len);
+        buf.position(buf.position() + len);
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(src).toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidImageException(record, at, "string '" + field + "' is not valid UTF-8");
+        }
+    }
+
+    @Override
+    public ByteBuffer slice(String field, int length) throws ImageException {
+        if (length < 0) {
+            throw new ImageLimitException(record, position(), "field '" + field + "' has negative length " + length);
+        }
+        need(field, length);
+        ByteBuffer s = buf.slice(buf.position(), length).asReadOnlyBuffer();
+        buf.position(buf.position() + length);
+        return s;
+    }
+
+    @Override
+    public int remaining() {
+        return buf.remaining();
+    }
+
+    @Override
+    public long position() {
+        return base + buf.position();
+    }
+
+    @Override
+    public String recordName() {
+        return record;
+    }
+
+    @Override
+    public InvalidImageException invalid(String reason) {
+        return new InvalidImageException(record, position(), reason);
+    }
+}

@@ -1,0 +1,225 @@
+package org.ckpt.internal;
+
+import java.time.Duration;
+import java.time.Instant;
+import org.ckpt.ImageInfo;
+import org.ckpt.Uname;
+import org.ckpt.model.ExitState;
+import org.ckpt.model.Task;
+import org.ckpt.model.TaskState;
+import org.ckpt.model.AddressSpace;
+import org.ckpt.model.FileTable;
+import org.ckpt.spi.CheckpointException;
+import org.ckpt.spi.ImageException;
+import org.ckpt.spi.InvalidImageException;
+import org.ckpt.spi.Limits;
+import org.ckpt.spi.PayloadReader;
+import org.ckpt.spi.PayloadWriter;
+import org.ckpt.spi.UnsupportedImageException;
+
+/**
+ * Writers and readers of the core's own records, each pair side by side and
+ * field for field (docs/FORMAT.md, "Core records").
+ */
+final class Records {
+    private static final long NANOS = 1_000_000_000L;
+
+    private Records() {
+    }
+
+    // ---- HEAD ----------------------------------------------------------------
+
+    static void writeHead(PayloadWriter w, ImageInfo h) {
+        w.u16(h.formatMajor()).u16(h.formatMinor()).u32(h.flags());
+        w.u64(h.checkpointId());
+        w.u64(h.created().getEpochSecond()).u32(h.created().getNano()).u32(h.pageSize());
+        w.u32(h.taskCount()).u32(0);
+        w.string(h.producerName()).string(h.producerVersion()).string(h.architecture());
+        Uname u = h.uname();
+        w.string(u.sysname()).string(u.nodename()).string(u.release()).string(u.version()).string(u.machine());
+    }
+
+    /** Reads everything but the arch head, which the architecture's provider reads from its own record. */
+    static ImageInfo readHead(PayloadReader r, Limits limits) throws ImageException {
+        long at = r.position();
+        int major = r.u16("major");
+        int minor = r.u16("minor");
+        if (major != Format.MAJOR) {
+            throw new UnsupportedImageException(r.recordName(), at,
+                    "format version " + major + "." + minor + " is not supported (this reader knows major "
+                            + Format.MAJOR + ")");
+        }
+        long flagsAt = r.position();
+        long flags = r.u32("flags");
+        if (flags != 0) {
+            throw new InvalidImageException(r.recordName(), flagsAt, "unknown head flags 0x" + Long.toHexString(flags));
+        }
+        long id = r.u64("checkpoint_id");
+        long sec = r.u64("time_sec");
+        long nsecAt = r.position();
+        long nsec = r.u32("time_nsec");
+        if (nsec >= NANOS) {
+            throw new InvalidImageException(r.recordName(), nsecAt, "time_nsec " + nsec + " is not below 10^9");
+        }
+        Instant created;
+        try {
+            created = Instant.ofEpochSecond(sec, nsec);
+        } catch (java.time.DateTimeException e) {
+            throw new InvalidImageException(r.recordName(), nsecAt - 8, "time_sec " + sec + " is out of range");
+        }
+        long psAt = r.position();
+        long pageSize = r.u32("page_size");
+        if (pageSize < Format.MIN_PAGE_SIZE || pageSize > Format.MAX_PAGE_SIZE || Long.bitCount(pageSize) != 1) {
+            throw new InvalidImageException(r.recordName(), psAt,
+                    "page_size " + pageSize + " is not a power of two in [4096, 1 MiB]");
+        }
+        int tasks = r.count("task_count", limits.maxTasks(), "maxTasks");
+        r.reserved32("reserved");
+        int max = limits.maxStringLength();
+        String producer = r.string("producer_name", max);
+        String version = r.string("producer_version", max);
+        String arch = r.string("architecture", max);
+        Uname uname = new Uname(r.string("sysname", max), r.string("nodename", max), r.string("release", max),
+                r.string("version", max), r.string("machine", max));
+        return new ImageInfo(major, minor, flags, id, created, (int) pageSize, tasks, producer, version, arch, null,
+                uname);
+    }
+
+    // ---- TAIL ----------------------------------------------------------------
+
+    static void writeTail(PayloadWriter w, long records, long bytes, long crc) {
+        w.u64(Format.TAIL_MAGIC).u64(records).u64(bytes).u32(crc).u32(0);
+    }
+
+    /** Checks the tail against what the reader counted before the tail record. */
+    static void readTail(PayloadReader r, long records, long bytes, long crc) throws ImageException {
+        long at = r.position();
+        long magic = r.u64("magic");
+        if (magic != Format.TAIL_MAGIC) {
+            throw new InvalidImageException(r.recordName(), at, "wrong tail magic 0x" + Long.toHexString(magic));
+        }
+        at = r.position();
+        long rc = r.u64("record_count");
+        if (rc != records) {
+            throw new InvalidImageException(r.recordName(), at,
+                    "tail says " + Long.toUnsignedString(rc) + " records, the image has " + records);
+        }
+        at = r.position();
+        long bc = r.u64("byte_count");
+        if (bc != bytes) {
+            throw new InvalidImageException(r.recordName(), at,
+                    "tail says " + Long.toUnsignedString(bc) + " bytes, the image has " + bytes);
+        }
+        at = r.position();
+        long c = r.u32("image_crc32c");
+        if (c != crc) {
+            throw new org.ckpt.spi.ChecksumException(r.recordName(), at,
+                    String.format("image CRC32C mismatch: tail says %08x, image gives %08x", c, crc));
+        }
+        r.reserved32("reserved");
+    }
+
+    // ---- ERROR ---------------------------------------------------------------
+
+    static void writeError(PayloadWriter w, String message, int maxString) {
+        byte[] b = message.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (b.length > maxString) {
+            message = new String(b, 0, maxString, java.nio.charset.StandardCharsets.UTF_8);
+            while (message.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxString) {
+                message = message.substring(0, message.length() - 1);
+            }
+        }
+        w.string(message);
+    }
+
+    static String readError(PayloadReader r, Limits limits) throws ImageException {
+        return r.string("message", limits.maxStringLength());
+    }
+
+    // ---- TASK ----------------------------------------------------------------
+
+    static void writeTask(PayloadWriter w, Task t, long mmRef, long filesRef, int maxComm) throws CheckpointException {
+        if (t.state() == TaskState.DEAD || t.exitState() == ExitState.DEAD) {
+            throw new CheckpointException("task pid " + t.pid() + " (" + t.comm() + ") is dead (state "
+                    + t.state() + ", exit state " + t.exitState() + "): a task being torn down cannot be checkpointed");
+        }
+        byte[] comm = t.comm().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (comm.length > maxComm) {
+            throw new CheckpointException("comm '" + t.comm() + "' of task pid " + t.pid() + " is " + comm.length
+                    + " bytes, more than maxCommLength " + maxComm);
+        }
+        w.i32(t.pid()).i32(t.tgid()).u32(t.state().code()).u32(t.exitState().code());
+        w.i32(t.exitCode()).i32(t.exitSignal());
+        w.u64(t.utime()).u64(t.stime()).u64(t.utimescaled()).u64(t.stimescaled()).u64(t.gtime());
+        w.u64(t.nvcsw()).u64(t.nivcsw());
+        writeDuration(w, t.startTime(), "startTime", t);
+        writeDuration(w, t.realStartTime(), "realStartTime", t);
+        w.u64(t.minFlt()).u64(t.majFlt());
+        w.u64(mmRef).u64(filesRef);
+        w.u32(t.cpu() != null ? Format.TASK_HAS_CPU : 0).u32(0);
+        w.u16(comm.length).bytes(comm);
+    }
+
+    private static void writeDuration(PayloadWriter w, Duration d, String name, Task t) throws CheckpointException {
+        if (d.isNegative()) {
+            throw new CheckpointException(name + " of task pid " + t.pid() + " is negative: " + d);
+        }
+        w.u64(d.getSeconds()).u32(d.getNano()).u32(0);
+    }
+
+    /** A TASK record as read: the task without CPU state, and whether CPU records follow. */
+    record TaskRecord(Task task, boolean hasCpu) {
+    }
+
+    static TaskRecord readTask(PayloadReader r, RestartSession s) throws ImageException {
+        Task.Builder b = Task.builder();
+        b.pid(r.i32("pid")).tgid(r.i32("tgid"));
+        long at = r.position();
+        long stateCode = r.u32("state");
+        TaskState state = TaskState.ofCode(stateCode);
+        if (state == null) {
+            throw new InvalidImageException(r.recordName(), at, "unknown task state " + stateCode);
+        }
+        if (state == TaskState.DEAD) {
+            throw new InvalidImageException(r.recordName(), at, "task state DEAD cannot be restarted");
+        }
+        at = r.position();
+        long exitCode = r.u32("exit_state");
+        ExitState exit = ExitState.ofCode(exitCode);
+        if (exit == null || exit == ExitState.DEAD) {
+            throw new InvalidImageException(r.recordName(), at, "exit_state " + exitCode + " is not NONE (0) or ZOMBIE (16)");
+        }
+        b.state(state).exitState(exit).exitCode(r.i32("exit_code")).exitSignal(r.i32("exit_signal"));
+        b.utime(r.u64("utime")).stime(r.u64("stime")).utimescaled(r.u64("utimescaled"))
+                .stimescaled(r.u64("stimescaled")).gtime(r.u64("gtime"));
+        b.nvcsw(r.u64("nvcsw")).nivcsw(r.u64("nivcsw"));
+        b.startTime(readDuration(r, "start_time"));
+        b.realStartTime(readDuration(r, "real_start_time"));
+        b.minFlt(r.u64("min_flt")).majFlt(r.u64("maj_flt"));
+        long mmRef = r.u64("mm_objref");
+        long filesRef = r.u64("files_objref");
+        b.mm(s.restoreObject(mmRef, AddressSpace.class, true, "mm_objref"));
+        b.files(s.restoreObject(filesRef, FileTable.class, true, "files_objref"));
+        at = r.position();
+        long flags = r.u32("flags");
+        if ((flags & ~Format.TASK_HAS_CPU) != 0) {
+            throw new InvalidImageException(r.recordName(), at, "unknown task flags 0x" + Long.toHexString(flags));
+        }
+        r.reserved32("reserved");
+        int commLen = s.limits().maxCommLength();
+        b.comm(r.shortString("comm", commLen));
+        return new TaskRecord(b.build(), (flags & Format.TASK_HAS_CPU) != 0);
+    }
+
+    private static Duration readDuration(PayloadReader r, String name) throws ImageException {
+        long sec = r.u64InRange(name + "_sec", Long.MAX_VALUE);
+        long at = r.position();
+        long nsec = r.u32(name + "_nsec");
+        if (nsec >= NANOS) {
+            throw new InvalidImageException(r.recordName(), at, name + "_nsec " + nsec + " is not below 10^9");
+        }
+        r.reserved32(name + "_reserved");
+        return Duration.ofSeconds(sec, nsec);
+    }
+
+}

@@ -1,0 +1,110 @@
+package org.ckpt.model;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The contents of one memory area, exposed as runs of present pages so that a
+ * checkpoint never needs a copy of the whole address space. Heap arrays and
+ * {@link ByteBuffer}s (heap, direct, memory-mapped) all work; a host with its own
+ * page tables implements {@link #forEachRun} directly.
+ *
+ * <p>Pages not reported read back as zero. A run may contain zero pages; the
+ * checkpoint detects and skips them.
+ *
+ * @since 0.1 (stable)
+ */
+public interface PageData {
+    /**
+     * Receives one run of consecutive present pages.
+     */
+    @FunctionalInterface
+    interface RunVisitor {
+        /**
+         * @param address page-aligned address of the first byte of {@code bytes}
+         * @param bytes   the run's bytes, a whole number of pages from position to limit;
+         *                valid only during the call, and not to be modified
+         * @param clean   the host knows these pages equal the backing file's; a private
+         *                file-backed area's clean pages are not written
+         */
+        void run(long address, ByteBuffer bytes, boolean clean) throws IOException;
+    }
+
+    /**
+     * Calls {@code visitor} for each run in ascending address order; runs do not
+     * overlap. Must not modify the contents while a checkpoint reads them.
+     */
+    void forEachRun(RunVisitor visitor) throws IOException;
+
+    /**
+     * Copies the contents of {@code [address, address + dst.remaining())} into
+     * {@code dst}, zero where no page is present, and advances its position.
+     */
+    default void read(long address, ByteBuffer dst) throws IOException {
+        int length = dst.remaining();
+        int base = dst.position();
+        for (int i = 0; i < length; i++) {
+            dst.put(base + i, (byte) 0);
+        }
+        long end = address + length;
+        forEachRun((runAddress, bytes, clean) -> {
+            long runEnd = runAddress + bytes.remaining();
+            long from = Math.max(address, runAddress);
+            long to = Math.min(end, runEnd);
+            if (from < to) {
+                ByteBuffer src = bytes.duplicate();
+                src.position(bytes.position() + (int) (from - runAddress));
+                src.limit(src.position() + (int) (to - from));
+                dst.put(base + (int) (from - address), src, src.position(), src.remaining());
+            }
+        });
+        dst.position(base + length);
+    }
+
+    /** No present pages: the area reads as zero. */
+    static PageData none() {
+        return RunList.EMPTY;
+    }
+
+    /** One run starting at {@code address}; the buffer's remaining bytes are the run (not copied). */
+    static PageData of(long address, ByteBuffer bytes) {
+        return builder().run(address, bytes).build();
+    }
+
+    /** One run starting at {@code address} (the array is not copied). */
+    static PageData of(long address, byte[] bytes) {
+        return of(address, ByteBuffer.wrap(bytes));
+    }
+
+    static Builder builder() {
+        return new Builder();
+    }
+
+    /** Collects runs given in ascending order into a {@link PageData}. Buffers are not copied. */
+    final class Builder {
+        private final List<RunList.Run> runs = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        public Builder run(long address, ByteBuffer bytes) {
+            return add(address, bytes, false);
+        }
+
+        /** A run the host knows is identical to the backing file. */
+        public Builder cleanRun(long address, ByteBuffer bytes) {
+            return add(address, bytes, true);
+        }
+
+        private Builder add(long address, ByteBuffer bytes, boolean clean) {
+            runs.add(new RunList.Run(address, bytes.slice().asReadOnlyBuffer(), clean));
+            return this;
+        }
+
+        public PageData build() {
+            return runs.isEmpty() ? RunList.EMPTY : new RunList(runs);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package org.ckpt.model;
+
+import java.time.Duration;
+import java.util.Objects;
+import org.ckpt.spi.CpuState;
+
+/**
+ * One task: identity, accounting, CPU state and its shared address space and file
+ * table. Times are as the host counts them (the kernel series used clock ticks and
+ * nanoseconds since boot); the library carries them, it does not interpret them.
+ *
+ * @param pid           process id as seen by the host
+ * @param tgid          thread group id as seen by the host
+ * @param state         scheduler state
+ * @param exitState     exit state
+ * @param exitCode      exit code
+ * @param exitSignal    signal sent to the parent on exit
+ * @param comm          command name (UTF-8, at most {@code Limits.maxCommLength} bytes)
+ * @param startTime     monotonic start time
+ * @param realStartTime boot-based start time
+ * @param mm            address space, or {@code null} (kernel threads have none)
+ * @param files         file table, or {@code null}
+ * @param cpu           CPU state, or {@code null} when the host could not read it
+ * @since 0.1 (stable)
+ */
+public record Task(
+        int pid,
+        int tgid,
+        TaskState state,
+        ExitState exitState,
+        int exitCode,
+        int exitSignal,
+        long utime,
+        long stime,
+        long utimescaled,
+        long stimescaled,
+        long gtime,
+        long nvcsw,
+        long nivcsw,
+        Duration startTime,
+        Duration realStartTime,
+        long minFlt,
+        long majFlt,
+        String comm,
+        AddressSpace mm,
+        FileTable files,
+        CpuState cpu) {
+
+    public Task {
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(exitState, "exitState");
+        Objects.requireNonNull(startTime, "startTime");
+        Objects.requireNonNull(realStartTime, "realStartTime");
+        Objects.requireNonNull(comm, "comm");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder initialised from this task. */
+    public Builder toBuilder() {
+        return new Builder().pid(pid).tgid(tgid).state(state).exitState(exitState).exitCode(exitCode)
+                .exitSignal(exitSignal).utime(utime).stime(stime).utimescaled(utimescaled)
+                .stimescaled(stimescaled).gtime(gtime).nvcsw(nvcsw).nivcsw(nivcsw).startTime(startTime)
+                .realStartTime(realStartTime).minFlt(minFlt).majFlt(majFlt).comm(comm).mm(mm).files(files)
+                .cpu(cpu);
+    }
+
+    /** Builds a {@link Task}; every field not set is zero, empty or {@code null}. */
+    public static final class Builder {
+        private int pid;
+        private int tgid;
+        private TaskState state = TaskState.RUNNING;
+        private ExitState exitState = ExitState.NONE;
+        private int exitCode;
+        private int exitSignal;
+        private long utime;
+        private long stime;
+        private long utimescaled;
+        private long stimescaled;
+        private long gtime;
+        private long nvcsw;
+        private long nivcsw;
+        private Duration startTime = Duration.ZERO;
+        private Duration realStartTime = Duration.ZERO;
+        private long minFlt;
+        private long majFlt;
+        private String comm = "";
+        private AddressSpace mm;
+        private FileTable files;
+        private CpuState cpu;
+
+        private Builder() {
+        }
+
+        public Builder pid(int v) { pid = v; return this; }
+        public Builder tgid(int v) { tgid = v; return this; }
+        public Builder state(TaskState v) { state = v; return this; }
+        public Builder exitState(ExitState v) { exitState = v; return this; }
+        public Builder exitCode(int v) { exitCode = v; return this; }
+        public Builder exitSignal(int v) { exitSignal = v; return this; }
+        public Builder utime(long v) { utime = v; return this; }
+        public Builder stime(long v) { stime = v; return this; }
+        public Builder utimescaled(long v) { utimescaled = v; return this; }
+        public Builder stimescaled(long v) { stimescaled = v; return this; }
+        public Builder gtime(long v) { gtime = v; return this; }
+        public Builder nvcsw(long v) { nvcsw = v; return this; }
+        public Builder nivcsw(long v) { nivcsw = v; return this; }
+        public Builder startTime(Duration v) { startTime = v; return this; }
+        public Builder realStartTime(Duration v) { realStartTime = v; return this; }
+        public Builder minFlt(long v) { minFlt = v; return this; }
+        public Builder majFlt(long v) { majFlt = v; return this; }
+        public Builder comm(String v) { comm = v; return this; }
+        public Builder mm(AddressSpace v) { mm = v; return this; }
+        public Builder files(FileTable v) { files = v; return this; }
+        public Builder cpu(CpuState v) { cpu = v; return this; }
+
+        public Task build() {
+            return new Task(pid, tgid, state, exitState, exitCode, exitSignal, utime, stime, utimescaled,
+                    stimescaled, gtime, nvcsw, nivcsw, startTime, realStartTime, minFlt, majFlt, comm, mm, files,
+                    cpu);
+        }
+    }
+}

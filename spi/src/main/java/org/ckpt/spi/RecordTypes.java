@@ -1,0 +1,51 @@
+package org.ckpt.spi;
+
+/**
+ * Record type numbers. {@code 0x0001–0x00FF} belong to the core format,
+ * {@code 0x0100–0x01FF} to architecture providers (each provider declares its own
+ * in {@link ArchProvider#recordTypes()}); other values are unassigned. See
+ * {@code docs/FORMAT.md} for every layout.
+ *
+ * @since 0.1 (stable)
+ */
+public final class RecordTypes {
+    public static final int HEAD = 0x0001;
+    public static final int ARCH_HEAD = 0x0002;
+    public static final int TAIL = 0x0003;
+    public static final int ERROR = 0x0004;
+    public static final int TASK = 0x0010;
+    public static final int OBJECT = 0x0020;
+    public static final int OBJECT_DATA = 0x0021;
+    public static final int VMA = 0x0030;
+    public static final int PAGES = 0x0031;
+
+    public static final int ARCH_FIRST = 0x0100;
+    public static final int ARCH_LAST = 0x01FF;
+
+    private RecordTypes() {
+    }
+
+    /** Whether the type belongs to the core format (not an architecture). */
+    public static boolean isCore(int type) {
+        return switch (type) {
+            case HEAD, ARCH_HEAD, TAIL, ERROR, TASK, OBJECT, OBJECT_DATA, VMA, PAGES -> true;
+            default -> false;
+        };
+    }
+
+    /** A readable name for messages: {@code TASK}, or {@code 0x0123} for types the core does not name. */
+    public static String name(int type) {
+        return switch (type) {
+            case HEAD -> "HEAD";
+            case ARCH_HEAD -> "ARCH_HEAD";
+            case TAIL -> "TAIL";
+            case ERROR -> "ERROR";
+            case TASK -> "TASK";
+            case OBJECT -> "OBJECT";
+            case OBJECT_DATA -> "OBJECT_DATA";
+            case VMA -> "VMA";
+            case PAGES -> "PAGES";
+            default -> String.format("0x%04x", type);
+        };
+    }
+}
