@@ -149,6 +149,7 @@ final class ImageReader implements RecordInput {
             Log.RW.debug("skipping optional record {} of {} bytes at offset {}",
                     RecordTypes.name(type), length, recordOffset);
             readPayload();
+            current = null;
         }
     }
 

@@ -1,0 +1,203 @@
+package org.ckpt.arch.x86;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.ckpt.arch.x86.Fixtures.bytes;
+import static org.ckpt.arch.x86.Fixtures.note;
+import static org.ckpt.arch.x86.Fixtures.num;
+
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** The importer gives the values the fixture programs loaded; the exporter gives back the same bytes. */
+class ElfNotesFixtureTest {
+    private static final String[] X64_GPRS = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10",
+        "r11", "r12", "r13", "r14", "r15"};
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gcore", "kernel"})
+    void x86_64PrStatus(String route) {
+        byte[] note = note("x86_64", route, "NT_PRSTATUS");
+        X86_64Regs r = ElfNotes.fromPrStatusX86_64(note);
+        long[] got = {r.rax(), r.rbx(), r.rcx(), r.rdx(), r.rsi(), r.rdi(), r.rbp(), r.r8(), r.r9(), r.r10(), r.r11(),
+            r.r12(), r.r13(), r.r14(), r.r15()};
+        for (int i = 0; i < X64_GPRS.length; i++) {
+            assertThat(got[i]).as(X64_GPRS[i]).isEqualTo(num("x86_64", route, X64_GPRS[i]));
+        }
+        assertThat(r.gsBase()).isEqualTo(num("x86_64", route, "gs_base"));
+        assertThat(r.eflags()).isEqualTo(num("x86_64", route, "eflags"));
+        assertThat(r.cs()).isEqualTo(num("x86_64", route, "cs"));
+        assertThat(r.ss()).isEqualTo(num("x86_64", route, "ss"));
+        assertThat(List.of(r.ds(), r.es(), r.fs(), r.gs())).containsExactly(num("x86_64", route, "ds"),
+                num("x86_64", route, "es"), num("x86_64", route, "fs"), num("x86_64", route, "gs"));
+        assertThat(r.origRax()).isEqualTo(num("x86_64", route, "orig_rax"));
+        ElfNotes.PrStatusInfo info = ElfNotes.prStatusInfo(note);
+        assertThat(info.cursig()).isEqualTo(num("x86_64", route, "cursig"));
+        assertThat(info.fpvalid()).isEqualTo(num("x86_64", route, "pr_fpvalid"));
+        assertThat(note).hasSize((int) num("x86_64", route, "prstatus.size"));
+        assertThat(ElfNotes.toPrStatus(r, info)).isEqualTo(note);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gcore", "kernel"})
+    void x86_64FpRegSet(String route) {
+        byte[] note = note("x86_64", route, "NT_FPREGSET");
+        FxSave fx = ElfNotes.fromFxSave(note);
+        assertFx(fx, "x86_64", route, 16);
+        assertThat(fx.mxcsrMask()).isEqualTo((int) num("x86_64", route, "mxcsr_mask"));
+        assertThat(ElfNotes.toFxSave(fx)).isEqualTo(note);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gcore", "kernel"})
+    void x86_64XState(String route) {
+        byte[] note = note("x86_64", route, "NT_X86_XSTATE");
+        XSaveLayout layout = Fixtures.layout("x86_64", route);
+        ElfNotes.XState xs = ElfNotes.fromXState(note, layout);
+        assertThat(note).hasSize((int) num("x86_64", route, "xstate.size"));
+        assertXState(xs, "x86_64", route, 16);
+        assertThat(xs.fpu()).isEqualTo(ElfNotes.fromFxSave(note("x86_64", route, "NT_FPREGSET")));
+        assertThat(ElfNotes.toXState(xs.fpu(), xs.xsave(), layout)).isEqualTo(note);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gcore", "kernel"})
+    void i386PrStatus(String route) {
+        byte[] note = note("i386", route, "NT_PRSTATUS");
+        I386Regs r = ElfNotes.fromPrStatusI386(note);
+        assertThat(r.eax()).isEqualTo((int) num("i386", route, "eax"));
+        assertThat(r.ebx()).isEqualTo((int) num("i386", route, "ebx"));
+        assertThat(r.ecx()).isEqualTo((int) num("i386", route, "ecx"));
+        assertThat(r.edx()).isEqualTo((int) num("i386", route, "edx"));
+        assertThat(r.esi()).isEqualTo((int) num("i386", route, "esi"));
+        assertThat(r.edi()).isEqualTo((int) num("i386", route, "edi"));
+        assertThat(r.ebp()).isEqualTo((int) num("i386", route, "ebp"));
+        assertThat(r.cs()).isEqualTo((int) num("i386", route, "xcs"));
+        assertThat(r.ss()).isEqualTo((int) num("i386", route, "xss"));
+        assertThat(r.ds()).isEqualTo((int) num("i386", route, "xds"));
+        assertThat(r.es()).isEqualTo((int) num("i386", route, "xes"));
+        assertThat(r.fs()).isEqualTo((int) num("i386", route, "xfs"));
+        assertThat(r.gs()).isEqualTo((int) num("i386", route, "xgs"));
+        assertThat(r.eflags()).isEqualTo((int) num("i386", route, "eflags"));
+        assertThat(r.origEax()).isEqualTo((int) num("i386", route, "orig_eax"));
+        ElfNotes.PrStatusInfo info = ElfNotes.prStatusInfo(note);
+        assertThat(info.cursig()).isEqualTo(num("i386", route, "cursig"));
+        assertThat(info.fpvalid()).isEqualTo(num("i386", route, "pr_fpvalid"));
+        assertThat(note).hasSize((int) num("i386", route, "prstatus.size"));
+        assertThat(ElfNotes.toPrStatus(r, info)).isEqualTo(note);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gcore", "kernel"})
+    void i386XState(String route) {
+        byte[] note = note("i386", route, "NT_X86_XSTATE");
+        XSaveLayout layout = Fixtures.layout("i386", route);
+        ElfNotes.XState xs = ElfNotes.fromXState(note, layout);
+        assertThat(note).hasSize((int) num("i386", route, "xstate.size"));
+        assertXState(xs, "i386", route, 8);
+        assertThat(ElfNotes.toXState(xs.fpu(), xs.xsave(), layout)).isEqualTo(note);
+    }
+
+    @Test
+    void i386PrXfpReg() {
+        byte[] note = note("i386", "kernel", "NT_PRXFPREG");
+        assertThat(note).hasSize((int) num("i386", "kernel", "note.NT_PRXFPREG.size"));
+        FxSave fx = ElfNotes.fromFxSave(note);
+        assertFx(fx, "i386", "kernel", 8);
+        assertThat(fx.mxcsrMask()).isEqualTo((int) num("i386", "kernel", "mxcsr_mask"));
+        assertThat(ElfNotes.toFxSave(fx)).isEqualTo(note);
+        assertThat(fx).isEqualTo(ElfNotes.fromXState(note("i386", "kernel", "NT_X86_XSTATE"),
+                Fixtures.layout("i386", "kernel")).fpu());
+    }
+
+    @Test
+    void i386FSave() {
+        byte[] note = note("i386", "kernel", "NT_FPREGSET");
+        assertThat(note).hasSize((int) num("i386", "kernel", "note.NT_FPREGSET.size"));
+        I386Regs regs = ElfNotes.fromPrStatusI386(note("i386", "kernel", "NT_PRSTATUS"));
+        FxSave full = ElfNotes.fromFxSave(note("i386", "kernel", "NT_PRXFPREG"));
+        FxSave fx = ElfNotes.fromFSave(note, full, regs);
+        assertThat(fx.fcw()).isEqualTo((int) num("i386", "kernel", "fcw"));
+        assertThat(fx.fsw()).isEqualTo((int) num("i386", "kernel", "fsw"));
+        assertThat(fx.ftw()).isEqualTo((int) num("i386", "kernel", "ftw"));
+        for (int i = 0; i < 8; i++) {
+            assertThat(fx.st(i)).as("st" + i).isEqualTo(bytes("i386", "kernel", "st" + i));
+        }
+        // the FSAVE note is what convert_from_fxsr makes of the FXSAVE image, byte for byte
+        assertThat(fx).isEqualTo(full);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(note).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertThat(Integer.toUnsignedLong(b.getInt(0))).isEqualTo(num("i386", "kernel", "fsave.cwd"));
+        assertThat(Integer.toUnsignedLong(b.getInt(4))).isEqualTo(num("i386", "kernel", "fsave.swd"));
+        assertThat(Integer.toUnsignedLong(b.getInt(8))).isEqualTo(num("i386", "kernel", "fsave.twd"));
+        assertThat(Integer.toUnsignedLong(b.getInt(16))).isEqualTo(num("i386", "kernel", "fsave.fcs"));
+        assertThat(Integer.toUnsignedLong(b.getInt(24))).isEqualTo(num("i386", "kernel", "fsave.fos"));
+        assertThat(ElfNotes.toFSave(full, regs)).isEqualTo(note);
+    }
+
+    @Test
+    void i386Tls() {
+        byte[] note = note("i386", "kernel", "NT_386_TLS");
+        assertThat(note).hasSize((int) num("i386", "kernel", "note.NT_386_TLS.size"));
+        List<UserDesc> tls = ElfNotes.fromTls(note);
+        UserDesc ours = tls.get((int) num("i386", "kernel", "tls.slot"));
+        assertThat(ours.entryNumber()).isEqualTo((int) num("i386", "kernel", "tls.entry_number"));
+        assertThat(ours.baseAddr()).isEqualTo((int) num("i386", "kernel", "tls.base_addr"));
+        assertThat(ours.limit()).isEqualTo((int) num("i386", "kernel", "tls.limit"));
+        assertThat(ours.flags()).isEqualTo((int) num("i386", "kernel", "tls.flags"));
+        assertThat(tls.get(2)).isEqualTo(UserDesc.empty(14));
+        assertThat(ElfNotes.toTls(tls)).isEqualTo(note);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "i386"})
+    void xsaveLayoutNote(String arch) {
+        byte[] note = note(arch, "kernel", "NT_X86_XSAVE_LAYOUT");
+        XSaveLayout l = XSaveLayout.fromNote(note);
+        assertThat(l.offset(XFeature.PKRU)).isEqualTo((int) num(arch, "kernel", "pkru.offset"));
+        assertThat(l.offset(XFeature.AVX)).isEqualTo(576);
+        assertThat(l.toNote()).isEqualTo(note);
+    }
+
+    @Test
+    void wrongSizesAreRejectedWithTheExpectedSize() {
+        assertThatThrownBy(() -> ElfNotes.fromPrStatusX86_64(new byte[144])).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("336");
+        assertThatThrownBy(() -> ElfNotes.fromFxSave(new byte[108])).hasMessageContaining("512");
+        assertThatThrownBy(() -> ElfNotes.fromTls(new byte[32])).hasMessageContaining("48");
+        // the kernel's 2440-byte XSTATE is not Intel's standard layout: without the layout note it is refused
+        assertThatThrownBy(() -> ElfNotes.fromXState(note("x86_64", "kernel", "NT_X86_XSTATE")))
+                .hasMessageContaining("2696");
+    }
+
+    private static void assertFx(FxSave fx, String arch, String route, int xmmCount) {
+        assertThat(fx.fcw()).isEqualTo((int) num(arch, route, "fcw"));
+        assertThat(fx.fsw()).isEqualTo((int) num(arch, route, "fsw"));
+        assertThat(fx.ftw()).isEqualTo((int) num(arch, route, "ftw"));
+        assertThat(fx.mxcsr()).isEqualTo((int) num(arch, route, "mxcsr"));
+        for (int i = 0; i < 8; i++) {
+            assertThat(fx.st(i)).as("st" + i).isEqualTo(bytes(arch, route, "st" + i));
+        }
+        for (int i = 0; i < xmmCount; i++) {
+            assertThat(fx.xmm(i)).as("xmm" + i).isEqualTo(bytes(arch, route, "xmm" + i));
+        }
+    }
+
+    private static void assertXState(ElfNotes.XState xs, String arch, String route, int regs) {
+        assertFx(xs.fpu(), arch, route, regs);
+        assertThat(xs.fpu().mxcsrMask()).isEqualTo((int) num(arch, route, "mxcsr_mask"));
+        assertThat(xs.xsave().xcr0()).isEqualTo(num(arch, route, "xcr0"));
+        assertThat(xs.xsave().xstateBv()).isEqualTo(num(arch, route, "xstate_bv"));
+        byte[] avx = xs.xsave().data(XFeature.AVX);
+        for (int i = 0; i < regs; i++) {
+            assertThat(java.util.Arrays.copyOfRange(avx, 16 * i, 16 * i + 16)).as("ymmh" + i)
+                    .isEqualTo(bytes(arch, route, "ymmh" + i));
+        }
+        if (route.equals("kernel")) {
+            byte[] pkru = xs.xsave().data(XFeature.PKRU);
+            long v = java.nio.ByteBuffer.wrap(pkru).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0) & 0xFFFFFFFFL;
+            assertThat(v).isEqualTo(num(arch, route, "pkru"));
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package org.ckpt.arch.x86.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import org.ckpt.arch.x86.ImagesAccess;
+import org.ckpt.arch.x86.X86_64State;
+import org.ckpt.spi.ImageException;
+import org.ckpt.spi.InvalidImageException;
+import org.ckpt.spi.UnsupportedImageException;
+import org.junit.jupiter.api.Test;
+
+/** Structural checks of the x86 records: every size, count, feature mask and reserved field read is checked. */
+class X86ImageFormatTest {
+    private static final byte[] IMAGE = ImagesAccess.x86_64Image();
+
+    private static ImageException fails(int type, java.util.function.Consumer<ByteBuffer> edit) {
+        byte[] bad = ImagesAccess.patch(IMAGE, type, edit);
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> ImagesAccess.restart(bad));
+        assertThat(t).isInstanceOf(ImageException.class);
+        return (ImageException) t;
+    }
+
+    @Test
+    void archHeadLayout() {
+        assertThat(X86ArchHead.current("x86_64").xfeatures()).isEqualTo(0x602FFL);
+        assertThat(X86ArchHead.current("x86_64").xstateMaxSize()).isEqualTo(10248);
+        assertThat(X86ArchHead.current("i386").regsSize()).isEqualTo(76);
+    }
+
+    @Test
+    void unknownFeatureBitsInTheArchHeadAreRejected() {
+        ImageException e = fails(0x0002, b -> b.putLong(16, b.getLong(16) | (1L << 19)));
+        assertThat(e).isInstanceOf(UnsupportedImageException.class);
+        assertThat(e.getMessage()).contains("xfeatures 0xe02ff").contains("0x80000");
+        e = fails(0x0002, b -> b.putLong(16, b.getLong(16) | (1L << 8)));
+        assertThat(e).isInstanceOf(UnsupportedImageException.class).hasMessageContaining("0x100");
+    }
+
+    @Test
+    void archHeadSizesAreChecked() {
+        assertThat(fails(0x0002, b -> b.putInt(0, 223))).isInstanceOf(InvalidImageException.class)
+                .hasMessageContaining("regs_size 223, expected 224");
+        assertThat(fails(0x0002, b -> b.putInt(24, 99))).hasMessageContaining("xstate_max_size 99");
+        assertThat(fails(0x0002, b -> b.putLong(16, 0x1))).hasMessageContaining("x87|SSE");
+    }
+
+    @Test
+    void xstateRecordIsChecked() {
+        assertThat(fails(X86Format.XSTATE, b -> b.putLong(0, 0x207L | (1L << 20))))
+                .isInstanceOf(UnsupportedImageException.class).hasMessageContaining("xcr0 0x100207");
+        assertThat(fails(X86Format.XSTATE, b -> b.putLong(8, 0x10007L))).isInstanceOf(InvalidImageException.class)
+                .hasMessageContaining("xstate_bv 0x10007");
+        assertThat(fails(X86Format.XSTATE, b -> b.putInt(16, 3))).hasMessageContaining("component_count");
+        assertThat(fails(X86Format.XSTATE, b -> b.putInt(28, 255))).hasMessageContaining("AVX size 255");
+        assertThat(fails(X86Format.XSTATE, b -> b.putLong(0, 0x203L))).hasMessageContaining("xcr0 0x203");
+    }
+
+    @Test
+    void regsAndFxsaveReservedFieldsAreChecked() {
+        assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(0, 3))).isInstanceOf(UnsupportedImageException.class)
+                .hasMessageContaining("flags 0x3");
+        assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(4, 1))).hasMessageContaining("reserved");
+        assertThat(fails(X86Format.FXSAVE, b -> b.put(5, (byte) 1))).hasMessageContaining("reserved byte");
+    }
+
+    @Test
+    void xstateFlagWithoutARecordIsAnError() {
+        // clear the "XSTATE follows" flag: the reader then meets an X86_XSTATE where it expects X86_DEBUGREGS
+        assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(0, 0))).isInstanceOf(ImageException.class);
+    }
+
+    @Test
+    void checkpointRefusesForeignStates() {
+        assertThatThrownBy(() -> ImagesAccess.checkpointAs("i386", ImagesAccess.fixture64()))
+                .hasMessageContaining("x86_64");
+        X86_64State s = ImagesAccess.fixture64();
+        assertThat(s.is64Bit()).isTrue();
+    }
+}

@@ -1,0 +1,61 @@
+package org.ckpt.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.ckpt.Checkpointer;
+import org.ckpt.RestartResult;
+import org.ckpt.Restarter;
+import org.ckpt.Uname;
+import org.ckpt.model.Task;
+import org.ckpt.spi.CpuState;
+import org.ckpt.testarch.TestArch;
+import org.ckpt.testarch.TestCpu;
+import org.ckpt.testkit.image.ImageRecords;
+import org.ckpt.testkit.image.TestChannels;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Golden images pin the format: today's code must read each committed image and
+ * write it back byte for byte. Regenerating them is deliberate (docs/FORMAT.md):
+ * {@code mvn -pl testkit test -Dtest=GoldenImageTest -Dckpt.golden.regenerate=true}.
+ */
+class GoldenImageTest {
+    private static final Path DIR = Path.of("src/test/resources/golden");
+
+    static List<Task> golden(String name) {
+        CpuState cpu = new TestCpu(0x401000, 0x7ffff000, 1, 2, 3, 4, 0x46);
+        return switch (name) {
+            case "single-task" -> Generators.build(1, 1, 3, List.of(cpu));
+            case "shared-objects" -> Generators.build(7, 4, 5, List.of(cpu, cpu));
+            case "no-cpu" -> Generators.build(99, 2, 2, List.of());
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"single-task", "shared-objects", "no-cpu"})
+    void readsAndRewritesByteIdentically(String name) throws Exception {
+        Path file = DIR.resolve(name + ".img");
+        if (Boolean.getBoolean("ckpt.golden.regenerate")) {
+            TestChannels.Sink sink = TestChannels.sink();
+            Checkpointer.builder().architecture(TestArch.NAME).checkpointId(0x0123456789ABCDEFL)
+                    .created(Instant.parse("2026-11-23T00:00:00Z"))
+                    .uname(new Uname("Linux", "golden", "6.1.0", "#1 SMP", "x86_64")).build()
+                    .checkpoint(golden(name), sink);
+            Files.createDirectories(DIR);
+            Files.write(file, sink.toByteArray());
+        }
+        byte[] image = Files.readAllBytes(file);
+        RestartResult r = Restarter.builder().build().restart(TestChannels.source(image));
+        TestChannels.Sink again = TestChannels.sink();
+        Checkpointer.builder().sameHeadAs(r.info()).build().checkpoint(r.tasks(), again);
+        assertThat(again.toByteArray())
+                .as("re-written %s differs; records:%n%s", name, ImageRecords.dump(again.toByteArray()))
+                .isEqualTo(image);
+    }
+}
