@@ -31,8 +31,9 @@ import org.ckpt.spi.TargetCpu;
 
 /** One checkpoint: the writing side of the engine and the {@link CkptContext} its providers see. */
 public final class CheckpointSession implements CkptContext {
-    /** Pages per PAGES record at most; bounds a reader's per-record allocation too. */
+    /** Pages per PAGES record at most (fewer when large pages would exceed maxRecordSize). */
     private static final int MAX_PAGES_PER_RECORD = 1024;
+    private final int pagesPerRecord;
 
     private final Registry registry;
     private final ArchProvider arch;
@@ -70,6 +71,11 @@ public final class CheckpointSession implements CkptContext {
         this.out = new ImageWriter(channel, limits.maxRecordSize());
         this.out.archTypes(arch.recordTypes());
         this.zeroPage = ByteBuffer.allocateDirect(head.pageSize());
+        this.pagesPerRecord = Math.min(MAX_PAGES_PER_RECORD, (limits.maxRecordSize() - 16) / head.pageSize());
+        if (pagesPerRecord < 1) {
+            throw new CheckpointException("maxRecordSize " + limits.maxRecordSize()
+                    + " cannot hold one page of " + head.pageSize() + " bytes");
+        }
     }
 
     /** Writes the whole image; on a failure after the head, the image ends with an ERROR record. */
@@ -257,7 +263,7 @@ public final class CheckpointSession implements CkptContext {
             if (!zero && runStart < 0) {
                 runStart = i;
             }
-            boolean flush = runStart >= 0 && (zero || i - runStart == MAX_PAGES_PER_RECORD);
+            boolean flush = runStart >= 0 && (zero || i - runStart == pagesPerRecord);
             if (flush) {
                 emitPages(address, bytes, base, runStart, i, ps);
                 runStart = zero ? -1 : i;

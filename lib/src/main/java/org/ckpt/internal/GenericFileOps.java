@@ -55,7 +55,8 @@ public final class GenericFileOps implements ObjectOps<GenericFile> {
             throw new CheckpointException("file '" + f.path() + "' has negative position " + f.position());
         }
         ByteBuffer contents = f.deletedContents();
-        if (contents != null && contents.remaining() > ctx.limits().maxDeletedFileSize()) {
+        if (contents != null && (contents.remaining() > ctx.limits().maxDeletedFileSize()
+                || contents.remaining() > Integer.MAX_VALUE - 8)) {
             throw new CheckpointException("deleted file '" + f.path() + "' has " + contents.remaining()
                     + " bytes, more than maxDeletedFileSize " + ctx.limits().maxDeletedFileSize());
         }
@@ -112,11 +113,11 @@ public final class GenericFileOps implements ObjectOps<GenericFile> {
         if (fileFlags == DELETED) {
             at = body.position();
             long size = body.u64("content_length");
-            if (size < 0 || size > ctx.limits().maxDeletedFileSize()) {
+            if (size < 0 || size > ctx.limits().maxDeletedFileSize() || size > Integer.MAX_VALUE - 8) {
                 throw new ImageLimitException(body.recordName(), at, "deleted file content_length "
                         + Long.toUnsignedString(size) + " exceeds maxDeletedFileSize " + ctx.limits().maxDeletedFileSize());
             }
-            contents = readContents(ctx, (int) Math.min(size, Integer.MAX_VALUE - 8), size);
+            contents = readContents(ctx, (int) size, size);
         }
         return new GenericFile(kind, path, (int) flags, (int) mode, position, version, contents);
     }

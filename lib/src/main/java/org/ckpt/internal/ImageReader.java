@@ -32,6 +32,7 @@ final class ImageReader implements RecordInput {
     private final CRC32C imageCrc = new CRC32C();
     private final CRC32C recordCrc = new CRC32C();
     private final int maxRecordSize;
+    private final int maxStringLength;
     private ByteBuffer payload = ByteBuffer.allocate(4096);
     private Set<Integer> archTypes = Set.of();
     private boolean eof;
@@ -48,9 +49,10 @@ final class ImageReader implements RecordInput {
     private long recordsBefore;
     private PayloadCursor current;
 
-    ImageReader(ReadableByteChannel channel, int maxRecordSize) {
+    ImageReader(ReadableByteChannel channel, int maxRecordSize, int maxStringLength) {
         this.channel = channel;
         this.maxRecordSize = maxRecordSize;
+        this.maxStringLength = maxStringLength;
         in.flip();
     }
 
@@ -64,6 +66,11 @@ final class ImageReader implements RecordInput {
 
     long records() {
         return records;
+    }
+
+    /** Name of the type of the record last returned by {@link #next} or peeked. */
+    String recordName() {
+        return RecordTypes.name(type);
     }
 
     /** Offset of the record last returned by {@link #next} or peeked. */
@@ -166,6 +173,14 @@ final class ImageReader implements RecordInput {
     @Override
     public PayloadReader next(int expectedType) throws IOException {
         int t = peekType();
+        if (t == RecordTypes.ERROR && expectedType != RecordTypes.ERROR) {
+            // A producer that failed midway ends its image with ERROR wherever it was.
+            long at = recordOffset;
+            PayloadCursor p = readPayload();
+            String message = p.string("message", maxStringLength);
+            throw new org.ckpt.spi.AbortedImageException("ERROR", at,
+                    "the checkpoint failed while writing: " + message);
+        }
         if (t != expectedType) {
             throw unexpected(t, RecordTypes.name(expectedType));
         }

@@ -23,6 +23,11 @@ public final class Registry {
 
     private Registry(Iterable<ObjectOps<?>> ops, Iterable<ArchProvider> providers) {
         for (ObjectOps<?> o : ops) {
+            int nameBytes = o.typeName().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (nameBytes == 0 || nameBytes > 255) {
+                throw new ServiceConfigurationError("ObjectOps " + o.getClass().getName() + " has a type name of "
+                        + nameBytes + " bytes; names are 1 to 255 UTF-8 bytes");
+            }
             ObjectOps<?> prev = opsByName.putIfAbsent(o.typeName(), o);
             if (prev != null) {
                 throw new ServiceConfigurationError("two ObjectOps claim the type name '" + o.typeName() + "': "

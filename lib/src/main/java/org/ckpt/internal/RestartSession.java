@@ -57,7 +57,7 @@ public final class RestartSession implements CkptContext {
         this.limits = limits;
         this.root = PosixPaths.normalizeRoot(root);
         this.progress = progress;
-        this.in = new ImageReader(channel, limits.maxRecordSize());
+        this.in = new ImageReader(channel, limits.maxRecordSize(), limits.maxStringLength());
         this.requestedTarget = target;
     }
 
@@ -225,16 +225,16 @@ public final class RestartSession implements CkptContext {
             if (nullable) {
                 return null;
             }
-            throw new InvalidReferenceException(null, in.recordOffset(),
+            throw new InvalidReferenceException(in.recordName(), in.recordOffset(),
                     what + ": objref 0 (none) where a " + type.getSimpleName() + " is required");
         }
         Object o = objects.get(objref);
         if (o == null) {
-            throw new InvalidReferenceException(null, in.recordOffset(),
+            throw new InvalidReferenceException(in.recordName(), in.recordOffset(),
                     what + ": dangling objref " + Long.toUnsignedString(objref) + " (no such object before it)");
         }
         if (!type.isInstance(o)) {
-            throw new InvalidReferenceException(null, in.recordOffset(), what + ": objref "
+            throw new InvalidReferenceException(in.recordName(), in.recordOffset(), what + ": objref "
                     + Long.toUnsignedString(objref) + " is a '" + objectTypes.get(objref) + "' object, expected a "
                     + type.getSimpleName());
         }

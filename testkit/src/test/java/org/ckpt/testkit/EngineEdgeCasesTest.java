@@ -1,0 +1,54 @@
+package org.ckpt.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.ckpt.CheckpointResult;
+import org.ckpt.Checkpointer;
+import org.ckpt.RestartResult;
+import org.ckpt.Restarter;
+import org.ckpt.model.AddressSpace;
+import org.ckpt.model.PageData;
+import org.ckpt.model.Task;
+import org.ckpt.model.Vma;
+import org.ckpt.spi.AbortedImageException;
+import org.ckpt.spi.CheckpointException;
+import org.ckpt.testarch.TestArch;
+import org.ckpt.testkit.image.TestChannels;
+import org.junit.jupiter.api.Test;
+
+class EngineEdgeCasesTest {
+    @Test
+    void failureInsideAnObjectLeavesAnErrorRecordThatTheReaderReports() {
+        // The page run lies outside its area: the VMA record is already written when this is found.
+        Vma bad = Vma.anonymous(0x10000, 0x11000, PageData.of(0x20000, new byte[4096]));
+        Task t = Task.builder().pid(3).comm("x").mm(AddressSpace.of(List.of(bad))).build();
+        TestChannels.Sink sink = TestChannels.sink();
+        assertThatThrownBy(() -> Checkpointer.builder().architecture(TestArch.NAME).build().checkpoint(t, sink))
+                .isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("task 0 (pid 3) \u203a mm \u203a vma 0x10000");
+        assertThatThrownBy(() -> Restarter.builder().build().restart(TestChannels.source(sink.toByteArray())))
+                .isInstanceOf(AbortedImageException.class)
+                .hasMessageContaining("outside the area");
+    }
+
+    @Test
+    void largePagesAreSplitToFitTheRecordLimit() throws Exception {
+        int page = 64 << 10;
+        int pages = 300;
+        ByteBuffer mem = ByteBuffer.allocateDirect(page * pages);
+        for (int i = 0; i < pages; i++) {
+            mem.put(i * page + 1, (byte) (i % 255 + 1));
+        }
+        Vma v = Vma.anonymous(0x100000, 0x100000 + (long) page * pages, PageData.of(0x100000, mem));
+        List<Task> tasks = List.of(Task.builder().pid(1).comm("big").mm(AddressSpace.of(List.of(v))).build());
+        TestChannels.Sink sink = TestChannels.sink();
+        CheckpointResult w = Checkpointer.builder().architecture(TestArch.NAME).pageSize(page).build()
+                .checkpoint(tasks, sink);
+        assertThat(w.pagesWritten()).isEqualTo(pages);
+        RestartResult r = Restarter.builder().build().restart(TestChannels.source(sink.toByteArray()));
+        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
+    }
+}
