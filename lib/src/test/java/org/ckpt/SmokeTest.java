@@ -18,7 +18,7 @@ class SmokeTest {
         mem[5] = 7;
         mem[3 * 4096 + 9] = 9;
         GenericFile f = GenericFile.open(FileKind.REGULAR, "/etc/hosts", 0, 0100644, 12);
-        Vma v = new Vma(0x400000, 0x404000, Vma.PROT_READ, 0, 0, f, PageData.of(0x400000, mem));
+        Vma v = new Vma(0x400000, 0x404000, Vma.PROT_READ, Vma.SHARED, 0, f, PageData.of(0x400000, mem));
         Task t = Task.builder().pid(42).tgid(42).comm("cat").mm(AddressSpace.of(List.of(v)))
                 .files(FileTable.of(new FileTable.Entry(0, f, false), new FileTable.Entry(3, f, true)))
                 .cpu(new TestCpu(0x401000, 0x7ff000, 1, 2, 3, 4, 0x1FF)).build();

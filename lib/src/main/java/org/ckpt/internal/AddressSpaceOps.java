@@ -153,7 +153,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                 throw new CheckpointException("page run [0x" + Long.toHexString(address) + ", 0x"
                         + Long.toHexString(address + n) + ") is outside the area or out of order");
             }
-            s.writePageRun(address, bytes, clean && privateFile);
+            s.writePageRun(address, bytes, clean && privateFile, privateFile);
             next[0] = address + n;
         });
     }

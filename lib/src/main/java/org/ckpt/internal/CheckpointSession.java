@@ -243,8 +243,10 @@ public final class CheckpointSession implements CkptContext {
      * Writes the non-zero pages of one host run as PAGES records: scans page by
      * page (vectorised compare against a zero page, no allocation), and emits
      * each maximal run of non-zero pages straight from the host's buffer.
+     * In a private file-backed area a missing page means "as in the file", so
+     * there dirty zero pages are written too ({@code keepZero}).
      */
-    void writePageRun(long address, ByteBuffer bytes, boolean skipAsClean) throws IOException {
+    void writePageRun(long address, ByteBuffer bytes, boolean skipAsClean, boolean keepZero) throws IOException {
         int ps = head.pageSize();
         int pages = bytes.remaining() / ps;
         if (skipAsClean) {
@@ -258,7 +260,7 @@ public final class CheckpointSession implements CkptContext {
             boolean zero = true;
             if (i < pages) {
                 page.limit(base + (i + 1) * ps).position(base + i * ps);
-                zero = page.mismatch(zeroPage) < 0;
+                zero = !keepZero && page.mismatch(zeroPage) < 0;
             }
             if (!zero && runStart < 0) {
                 runStart = i;

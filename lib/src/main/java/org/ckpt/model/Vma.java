@@ -10,7 +10,10 @@ import java.util.Objects;
  *               is given by {@code file}, not by a flag
  * @param pgoff  offset into the backing file, in pages (carried as is for anonymous areas)
  * @param file   the backing file, or {@code null} for an anonymous area
- * @param pages  the contents; pages it does not report read back as zero
+ * @param pages  the contents. Pages it does not report read back as zero, except in a
+ *               private file-backed area, where they are the backing file's (a checkpoint
+ *               omits the pages the host reports clean there, and writes every other page,
+ *               zero or not); a restart target fills them from {@code file} at {@code pgoff}
  * @since 0.1 (stable)
  */
 public record Vma(long start, long end, int prot, int flags, long pgoff, OpenFile file, PageData pages) {

@@ -51,4 +51,24 @@ class EngineEdgeCasesTest {
         RestartResult r = Restarter.builder().build().restart(TestChannels.source(sink.toByteArray()));
         CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
     }
+
+    @Test
+    void privateFileBackedAreasKeepDirtyZeroPagesAndDropCleanOnes() throws Exception {
+        org.ckpt.model.GenericFile lib = org.ckpt.model.GenericFile.open(org.ckpt.model.FileKind.REGULAR,
+                "/lib/libc.so", 0, 0100755, 0);
+        byte[] dirty = new byte[2 * 4096];
+        dirty[4096 + 5] = 1;
+        PageData pages = PageData.builder()
+                .run(0x10000, ByteBuffer.wrap(dirty))                     // a dirty zero page and a dirty page
+                .cleanRun(0x12000, ByteBuffer.wrap(new byte[4096]))       // clean: comes from the file
+                .build();
+        Vma priv = new Vma(0x10000, 0x13000, Vma.PROT_READ, 0, 0, lib, pages);
+        Vma anon = Vma.anonymous(0x20000, 0x22000, PageData.of(0x20000, new byte[2 * 4096]));
+        Task t = Task.builder().pid(1).comm("ld").mm(AddressSpace.of(List.of(priv, anon))).build();
+        CheckpointResult w = Checkpointer.builder().architecture(TestArch.NAME).build()
+                .checkpoint(t, TestChannels.nullSink());
+        assertThat(w.pagesWritten()).isEqualTo(2);
+        assertThat(w.cleanPagesSkipped()).isEqualTo(1);
+        assertThat(w.zeroPagesSkipped()).isEqualTo(2);
+    }
 }
