@@ -71,4 +71,26 @@ class EngineEdgeCasesTest {
         assertThat(w.cleanPagesSkipped()).isEqualTo(1);
         assertThat(w.zeroPagesSkipped()).isEqualTo(2);
     }
+
+    @Test
+    void progressListenerSeesEveryTaskAndTheFinalCounts() throws Exception {
+        List<Task> tasks = Generators.build(5, 3, 4, List.of());
+        List<long[]> calls = new java.util.ArrayList<>();
+        CheckpointResult w = Checkpointer.builder().architecture(TestArch.NAME)
+                .progressListener((done, total, bytes, pagesSoFar) -> calls.add(new long[] {done, total, bytes}))
+                .build().checkpoint(tasks, TestChannels.nullSink());
+        assertThat(calls).isNotEmpty();
+        assertThat(calls.get(calls.size() - 1)[0]).isEqualTo(3);
+        assertThat(calls.get(calls.size() - 1)[1]).isEqualTo(3);
+        assertThat(calls.get(calls.size() - 1)[2]).isLessThan(w.bytesWritten());
+    }
+
+    @Test
+    void aChannelFailingMidwayPropagatesItsIOException() {
+        List<Task> tasks = Generators.build(11, 2, 5, List.of());
+        java.nio.channels.WritableByteChannel broken = TestChannels.failingAfter(TestChannels.sink(), 300);
+        assertThatThrownBy(() -> Checkpointer.builder().architecture(TestArch.NAME).build().checkpoint(tasks, broken))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("failing after 300 bytes");
+    }
 }
