@@ -35,10 +35,11 @@ public final class Checkpointer {
     private static final SecureRandom IDS = new SecureRandom();
 
     private final Builder b;
-    private volatile Registry registry;
+    private final Registry.Lazy registry;
 
     private Checkpointer(Builder b) {
         this.b = b.copy();
+        this.registry = new Registry.Lazy(this.b.classLoader, this.b.moduleLayer);
     }
 
     public static Builder builder() {
@@ -64,23 +65,10 @@ public final class Checkpointer {
         Instant created = b.created != null ? b.created : Instant.now();
         ImageInfo head = new ImageInfo(1, 0, 0, id, created, b.pageSize, list.size(), b.producerName,
                 b.producerVersion, b.architecture, null, b.uname != null ? b.uname : Uname.current());
-        CheckpointSession session = new CheckpointSession(registry(), head, b.limits, b.root, b.progress, channel);
+        CheckpointSession session = new CheckpointSession(registry.get(), head, b.limits, b.root, b.progress, channel);
         return session.run(list);
     }
 
-    private Registry registry() {
-        Registry r = registry;
-        if (r == null) {
-            synchronized (this) {
-                r = registry;
-                if (r == null) {
-                    r = Registry.load(b.classLoader, b.moduleLayer);
-                    registry = r;
-                }
-            }
-        }
-        return r;
-    }
 
     /** Configures a {@link Checkpointer}. Only {@link #architecture} is required. */
     public static final class Builder {

@@ -20,16 +20,14 @@ public final class Restarter {
     private final String root;
     private final Limits limits;
     private final ProgressListener progress;
-    private final ClassLoader classLoader;
-    private final ModuleLayer moduleLayer;
-    private volatile Registry registry;
+    private final Registry.Lazy registry;
 
     private Restarter(Builder b) {
         root = b.root;
         limits = b.limits;
         progress = b.progress;
-        classLoader = b.classLoader != null ? b.classLoader : Checkpointer.defaultLoader();
-        moduleLayer = b.moduleLayer;
+        registry = new Registry.Lazy(b.classLoader != null ? b.classLoader : Checkpointer.defaultLoader(),
+                b.moduleLayer);
     }
 
     public static Builder builder() {
@@ -43,7 +41,7 @@ public final class Restarter {
      */
     public RestartResult restart(ReadableByteChannel channel) throws IOException {
         Objects.requireNonNull(channel, "channel");
-        return new RestartSession(registry(), limits, root, progress, channel, null).run();
+        return new RestartSession(registry.get(), limits, root, progress, channel, null).run();
     }
 
     /**
@@ -53,24 +51,11 @@ public final class Restarter {
     public RestartResult restart(ReadableByteChannel channel, RestartTarget target) throws IOException {
         Objects.requireNonNull(channel, "channel");
         Objects.requireNonNull(target, "target");
-        RestartResult result = new RestartSession(registry(), limits, root, progress, channel, target.cpu()).run();
+        RestartResult result = new RestartSession(registry.get(), limits, root, progress, channel, target.cpu()).run();
         target.commit(result);
         return result;
     }
 
-    private Registry registry() {
-        Registry r = registry;
-        if (r == null) {
-            synchronized (this) {
-                r = registry;
-                if (r == null) {
-                    r = Registry.load(classLoader, moduleLayer);
-                    registry = r;
-                }
-            }
-        }
-        return r;
-    }
 
     /** Configures a {@link Restarter}. */
     public static final class Builder {

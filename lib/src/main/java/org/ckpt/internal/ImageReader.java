@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.ReadableByteChannel;
 import java.util.Set;
 import java.util.zip.CRC32C;
+import org.ckpt.spi.AbortedImageException;
 import org.ckpt.spi.ChecksumException;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.ImageLimitException;
@@ -150,6 +151,12 @@ final class ImageReader implements RecordInput {
         ensureConsumed();
         while (true) {
             readHeader();
+            if (type == RecordTypes.ERROR) {
+                // A producer that failed midway ends its image with ERROR wherever it was.
+                long at = recordOffset;
+                String message = Records.readError(readPayload(), maxStringLength);
+                throw new AbortedImageException("ERROR", at, "the checkpoint failed while writing: " + message);
+            }
             if (isKnown(type) || (flags & RecordOutput.FLAG_OPTIONAL) == 0) {
                 return type;
             }
@@ -173,14 +180,6 @@ final class ImageReader implements RecordInput {
     @Override
     public PayloadReader next(int expectedType) throws IOException {
         int t = peekType();
-        if (t == RecordTypes.ERROR && expectedType != RecordTypes.ERROR) {
-            // A producer that failed midway ends its image with ERROR wherever it was.
-            long at = recordOffset;
-            PayloadCursor p = readPayload();
-            String message = p.string("message", maxStringLength);
-            throw new org.ckpt.spi.AbortedImageException("ERROR", at,
-                    "the checkpoint failed while writing: " + message);
-        }
         if (t != expectedType) {
             throw unexpected(t, RecordTypes.name(expectedType));
         }

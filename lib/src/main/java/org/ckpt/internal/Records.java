@@ -132,8 +132,8 @@ final class Records {
         w.string(message);
     }
 
-    static String readError(PayloadReader r, Limits limits) throws ImageException {
-        return r.string("message", limits.maxStringLength());
+    static String readError(PayloadReader r, int maxString) throws ImageException {
+        return r.string("message", maxString);
     }
 
     // ---- TASK ----------------------------------------------------------------

@@ -70,6 +70,32 @@ public final class Registry {
         return new Registry(ops, providers);
     }
 
+    /** Loads on first {@link #get()}, once, for the Checkpointer or Restarter that holds it. */
+    public static final class Lazy {
+        private final ClassLoader loader;
+        private final ModuleLayer layer;
+        private volatile Registry registry;
+
+        public Lazy(ClassLoader loader, ModuleLayer layer) {
+            this.loader = loader;
+            this.layer = layer;
+        }
+
+        public Registry get() {
+            Registry r = registry;
+            if (r == null) {
+                synchronized (this) {
+                    r = registry;
+                    if (r == null) {
+                        r = load(loader, layer);
+                        registry = r;
+                    }
+                }
+            }
+            return r;
+        }
+    }
+
     /** For tests and hosts that assemble providers by hand. */
     public static Registry of(List<ObjectOps<?>> ops, List<ArchProvider> providers) {
         return new Registry(ops, providers);

@@ -11,7 +11,6 @@ import org.ckpt.ImageInfo;
 import org.ckpt.ProgressListener;
 import org.ckpt.RestartResult;
 import org.ckpt.model.Task;
-import org.ckpt.spi.AbortedImageException;
 import org.ckpt.spi.ArchHead;
 import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.CkptContext;
@@ -105,11 +104,6 @@ public final class RestartSession implements CkptContext {
                 }
                 case RecordTypes.TAIL -> {
                     break loop;
-                }
-                case RecordTypes.ERROR -> {
-                    long at = in.recordOffset();
-                    String message = Records.readError(in.next(RecordTypes.ERROR), limits);
-                    throw new AbortedImageException("ERROR", at, "the checkpoint failed while writing: " + message);
                 }
                 default -> throw in.unexpected(type, "OBJECT, TASK or TAIL");
             }

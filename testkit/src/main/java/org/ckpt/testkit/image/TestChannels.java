@@ -39,11 +39,7 @@ public final class TestChannels {
         return new Forwarding(target) {
             @Override
             public int write(ByteBuffer src) throws IOException {
-                int n = Math.min(src.remaining(), 1 + rnd.nextInt(maxChunk));
-                ByteBuffer part = src.slice(src.position(), n);
-                int w = target.write(part);
-                src.position(src.position() + w);
-                return w;
+                return writePrefix(src, Math.min(src.remaining(), 1 + rnd.nextInt(maxChunk)));
             }
         };
     }
@@ -58,10 +54,7 @@ public final class TestChannels {
                 if (written >= limit) {
                     throw new IOException("test channel: failing after " + limit + " bytes");
                 }
-                int n = (int) Math.min(src.remaining(), limit - written);
-                ByteBuffer part = src.slice(src.position(), n);
-                int w = target.write(part);
-                src.position(src.position() + w);
+                int w = writePrefix(src, (int) Math.min(src.remaining(), limit - written));
                 written += w;
                 return w;
             }
@@ -166,6 +159,13 @@ public final class TestChannels {
 
         Forwarding(WritableByteChannel target) {
             this.target = target;
+        }
+
+        /** Offers the first {@code n} bytes of {@code src} to the target and advances by what it took. */
+        int writePrefix(ByteBuffer src, int n) throws IOException {
+            int w = target.write(src.slice(src.position(), n));
+            src.position(src.position() + w);
+            return w;
         }
 
         @Override

@@ -123,12 +123,7 @@ public final class PowerPcArchProvider implements ArchProvider {
         int regsSize = headSize(in, "regs_size", expected.regsSize());
         at = in.position();
         long features = in.u64("features");
-        long unknown = features & ~PowerPc.KNOWN_FEATURES;
-        if (unknown != 0) {
-            throw new UnsupportedImageException(in.recordName(), at, "features = 0x" + Long.toHexString(features)
-                    + " has unknown feature bits 0x" + Long.toHexString(unknown) + " (this reader knows "
-                    + PowerPc.featureNames(PowerPc.KNOWN_FEATURES) + ")");
-        }
+        requireKnownFeatures(in, at, features, "");
         long impossible = features & ~expected.features();
         if (impossible != 0) {
             throw new InvalidImageException(in.recordName(), at, "features = 0x" + Long.toHexString(features)
@@ -245,12 +240,7 @@ public final class PowerPcArchProvider implements ArchProvider {
         r.reserved32("reserved");
         long at = r.position();
         long features = r.u64("features");
-        long unknown = features & ~PowerPc.KNOWN_FEATURES;
-        if (unknown != 0) {
-            throw new UnsupportedImageException(r.recordName(), at, "features = 0x" + Long.toHexString(features)
-                    + " has unknown feature bits 0x" + Long.toHexString(unknown) + " (this reader knows "
-                    + PowerPc.featureNames(PowerPc.KNOWN_FEATURES) + "): the task used a unit it cannot restore");
-        }
+        requireKnownFeatures(r, at, features, ": the task used a unit it cannot restore");
         long outside = features & ~head.features();
         if (outside != 0) {
             throw new InvalidImageException(r.recordName(), at, "features = 0x" + Long.toHexString(features)
@@ -444,6 +434,17 @@ public final class PowerPcArchProvider implements ArchProvider {
     private static void requireArchitecture(String architecture) {
         if (!PowerPc.isArchitecture(architecture)) {
             throw new IllegalArgumentException("not a PowerPC architecture: " + architecture);
+        }
+    }
+
+    /** Rejects feature bits this reader does not know; {@code consequence} ends the message. */
+    private static void requireKnownFeatures(PayloadReader in, long at, long features, String consequence)
+            throws UnsupportedImageException {
+        long unknown = features & ~PowerPc.KNOWN_FEATURES;
+        if (unknown != 0) {
+            throw new UnsupportedImageException(in.recordName(), at, "features = 0x" + Long.toHexString(features)
+                    + " has unknown feature bits 0x" + Long.toHexString(unknown) + " (this reader knows "
+                    + PowerPc.featureNames(PowerPc.KNOWN_FEATURES) + ")" + consequence);
         }
     }
 }
