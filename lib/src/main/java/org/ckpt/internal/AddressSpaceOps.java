@@ -236,9 +236,13 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                         + Long.toHexString(end) + ") or overlaps the previous run");
             }
             ByteBuffer src = r.slice("pages", r.remaining());
-            ByteBuffer copy = ByteBuffer.allocate(src.remaining());
-            copy.put(src).flip();
-            pages.run(address, copy);
+            if (r instanceof PayloadCursor c && c.isStable()) {
+                pages.run(address, src);
+            } else {
+                ByteBuffer copy = ByteBuffer.allocate(src.remaining());
+                copy.put(src).flip();
+                pages.run(address, copy);
+            }
             next = runEnd;
             any = true;
             s.pagesRead((int) count);

@@ -3,6 +3,8 @@ package org.ckpt.internal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.util.Set;
 import java.util.zip.CRC32C;
@@ -26,11 +28,18 @@ import org.ckpt.spi.UnsupportedImageException;
  */
 final class ImageReader implements RecordInput {
     private static final int BUFFER = 64 << 10;
+    /** Mapping windows of the image file; a window maps at least this much so that slices share it. */
+    private static final long WINDOW = 64L << 20;
 
     private final ReadableByteChannel channel;
+    /** The channel when it is a file (PAGES are then mapped, not copied), else null. */
+    private FileChannel file;
+    private final long fileBase;
+    private MappedByteBuffer window;
+    private long windowStart;
     private final ByteBuffer in = ByteBuffer.allocate(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer header = ByteBuffer.allocate(Format.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-    private final CRC32C imageCrc = new CRC32C();
+    private final Crc32c.Running imageCrc = new Crc32c.Running();
     private final CRC32C recordCrc = new CRC32C();
     private final int maxRecordSize;
     private final int maxStringLength;
@@ -50,8 +59,10 @@ final class ImageReader implements RecordInput {
     private long recordsBefore;
     private PayloadCursor current;
 
-    ImageReader(ReadableByteChannel channel, int maxRecordSize, int maxStringLength) {
+    ImageReader(ReadableByteChannel channel, int maxRecordSize, int maxStringLength) throws IOException {
         this.channel = channel;
+        this.file = channel instanceof FileChannel f ? f : null;
+        this.fileBase = file != null ? file.position() : 0;
         this.maxRecordSize = maxRecordSize;
         this.maxStringLength = maxStringLength;
         in.flip();
@@ -79,7 +90,7 @@ final class ImageReader implements RecordInput {
         return recordOffset;
     }
 
-    /** CRC32C of every byte before the record last returned or peeked. */
+    /** CRC32C of every byte before the record last peeked, if that record is a TAIL (the only one that needs it). */
     long crcBeforeRecord() {
         return crcBeforeRecord;
     }
@@ -116,11 +127,10 @@ final class ImageReader implements RecordInput {
         if (peeked) {
             return;
         }
-        crcBeforeRecord = imageCrc.getValue();
         recordsBefore = records;
         recordOffset = offset;
         header.clear();
-        int got = readFully(header);
+        int got = readFully(header, false);
         if (got == 0) {
             throw new TruncatedImageException(null, offset, "image ends at offset " + offset + " before its tail");
         }
@@ -130,6 +140,10 @@ final class ImageReader implements RecordInput {
         }
         header.flip();
         type = header.getInt(0);
+        if (type == RecordTypes.TAIL) {
+            crcBeforeRecord = imageCrc.value();
+        }
+        imageCrc.update(header.array(), 0, Format.HEADER_SIZE);
         flags = header.getInt(4);
         long len = header.getInt(8) & 0xFFFF_FFFFL;
         crc = header.getInt(12);
@@ -191,6 +205,47 @@ final class ImageReader implements RecordInput {
         long payloadOffset = offset;
         int padding = Format.padding(length);
         int total = length + padding;
+        ByteBuffer bytes = type == RecordTypes.PAGES ? mapped(total) : null;
+        boolean stable = bytes != null;
+        boolean combine = length >= Crc32c.COMBINE_THRESHOLD;
+        if (bytes == null) {
+            bytes = readIntoPayload(name, total, !combine);
+        }
+        int payloadCrc;
+        recordCrc.reset();
+        recordCrc.update(header.array(), 0, 12);
+        if (combine) {
+            payloadCrc = Crc32c.of(bytes.slice(0, length));
+            imageCrc.append(payloadCrc, length);
+            imageCrc.update(bytes.slice(length, padding));
+            payloadCrc = Crc32c.combine((int) recordCrc.getValue(), payloadCrc, length);
+        } else {
+            if (stable) {
+                imageCrc.update(bytes.slice(0, total));
+            }
+            recordCrc.update(bytes.slice(0, length));
+            payloadCrc = (int) recordCrc.getValue();
+        }
+        if (payloadCrc != crc) {
+            throw new ChecksumException(name, recordOffset, String.format(
+                    "record checksum mismatch: header says %08x, payload gives %08x", crc, payloadCrc));
+        }
+        for (int i = length; i < total; i++) {
+            if (bytes.get(i) != 0) {
+                throw new InvalidImageException(name, payloadOffset + i, "record padding byte is not zero");
+            }
+        }
+        peeked = false;
+        records++;
+        if (Log.RW.isTraceEnabled()) {
+            Log.RW.trace("read {} len={} at offset {}{}", name, length, recordOffset, stable ? " (mapped)" : "");
+        }
+        current = new PayloadCursor(bytes.slice(0, length), payloadOffset, name, stable);
+        return current;
+    }
+
+    /** Reads the payload and padding into the reused payload buffer, which grows only as bytes arrive. */
+    private ByteBuffer readIntoPayload(String name, int total, boolean checksum) throws IOException {
         payload.clear();
         int got = 0;
         while (got < total) {
@@ -203,7 +258,7 @@ final class ImageReader implements RecordInput {
             }
             int want = Math.min(payload.remaining(), total - got);
             ByteBuffer dst = payload.slice(payload.position(), want);
-            int n = readFully(dst);
+            int n = readFully(dst, checksum);
             payload.position(payload.position() + n);
             got += n;
             if (n < want) {
@@ -212,25 +267,47 @@ final class ImageReader implements RecordInput {
             }
         }
         payload.flip();
-        recordCrc.reset();
-        recordCrc.update(header.array(), 0, 12);
-        recordCrc.update(payload.array(), 0, length);
-        if ((int) recordCrc.getValue() != crc) {
-            throw new ChecksumException(name, recordOffset, String.format(
-                    "record checksum mismatch: header says %08x, payload gives %08x", crc, recordCrc.getValue()));
+        return payload;
+    }
+
+    /**
+     * From a file, a PAGES payload is not copied at all: it is a read-only slice of a
+     * mapped window of the file, which the restored model keeps as its page contents,
+     * so a restart from a file never holds the image's pages in the heap. Null when
+     * the channel is not a file or the file is shorter than the record (the copying
+     * path then reports the truncation).
+     */
+    private ByteBuffer mapped(int total) throws IOException {
+        if (file == null) {
+            return null;
         }
-        for (int i = length; i < total; i++) {
-            if (payload.get(i) != 0) {
-                throw new InvalidImageException(name, payloadOffset + i, "record padding byte is not zero");
+        long at = fileBase + offset;
+        long size = file.size();
+        if (size - at < total) {
+            return null;
+        }
+        if (window == null || at < windowStart || at + total > windowStart + window.capacity()) {
+            long len = Math.min(size - at, Math.max(WINDOW, total));
+            try {
+                window = file.map(FileChannel.MapMode.READ_ONLY, at, len);
+            } catch (IOException | UnsupportedOperationException e) {
+                // Not every file can be mapped (devices, some file systems): copy instead.
+                Log.RW.debug("cannot map the image file, reading page records into the heap: {}", e.toString());
+                file = null;
+                return null;
             }
+            windowStart = at;
         }
-        peeked = false;
-        records++;
-        if (Log.RW.isTraceEnabled()) {
-            Log.RW.trace("read {} len={} at offset {}", name, length, recordOffset);
+        ByteBuffer bytes = window.slice((int) (at - windowStart), total).asReadOnlyBuffer();
+        // The channel has read exactly up to the end of the read-ahead buffer; skip the payload there.
+        if (in.remaining() >= total) {
+            in.position(in.position() + total);
+        } else {
+            file.position(file.position() + (total - in.remaining()));
+            in.position(in.limit());
         }
-        current = new PayloadCursor(payload.slice(0, length), payloadOffset, name);
-        return current;
+        offset += total;
+        return bytes;
     }
 
     private void ensureConsumed() throws ImageException {
@@ -253,8 +330,16 @@ final class ImageReader implements RecordInput {
         }
     }
 
-    /** Reads until {@code dst} is full or the channel ends; returns bytes read. */
     private int readFully(ByteBuffer dst) throws IOException {
+        return readFully(dst, true);
+    }
+
+    /**
+     * Reads until {@code dst} is full or the channel ends; returns bytes read.
+     *
+     * @param checksum false where the caller folds these bytes into the image CRC itself
+     */
+    private int readFully(ByteBuffer dst, boolean checksum) throws IOException {
         int start = dst.position();
         while (dst.hasRemaining()) {
             if (in.hasRemaining()) {
@@ -285,9 +370,11 @@ final class ImageReader implements RecordInput {
             }
         }
         int got = dst.position() - start;
-        ByteBuffer done = dst.duplicate();
-        done.position(start).limit(start + got);
-        imageCrc.update(done);
+        if (checksum) {
+            ByteBuffer done = dst.duplicate();
+            done.position(start).limit(start + got);
+            imageCrc.update(done);
+        }
         offset += got;
         return got;
     }

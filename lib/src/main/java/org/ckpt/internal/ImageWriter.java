@@ -22,7 +22,7 @@ final class ImageWriter implements RecordOutput {
     private final WritableByteChannel channel;
     private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer header = ByteBuffer.allocate(Format.HEADER_SIZE + 16).order(ByteOrder.LITTLE_ENDIAN);
-    private final CRC32C imageCrc = new CRC32C();
+    private final Crc32c.Running imageCrc = new Crc32c.Running();
     private final CRC32C recordCrc = new CRC32C();
     private final PayloadBuffer payload;
     private final int maxRecordSize;
@@ -52,7 +52,7 @@ final class ImageWriter implements RecordOutput {
     }
 
     long imageCrc() {
-        return imageCrc.getValue();
+        return imageCrc.value();
     }
 
     void writeMagic() throws IOException {
@@ -112,10 +112,17 @@ final class ImageWriter implements RecordOutput {
         recordCrc.reset();
         recordCrc.update(header.array(), 0, 12);
         recordCrc.update(body.duplicate());
-        if (extra != null) {
-            recordCrc.update(extra.duplicate());
+        boolean combine = extra != null && extra.remaining() >= Crc32c.COMBINE_THRESHOLD;
+        int extraCrc = 0;
+        if (combine) {
+            extraCrc = Crc32c.of(extra);
+            header.putInt(Crc32c.combine((int) recordCrc.getValue(), extraCrc, extra.remaining()));
+        } else {
+            if (extra != null) {
+                recordCrc.update(extra.duplicate());
+            }
+            header.putInt((int) recordCrc.getValue());
         }
-        header.putInt((int) recordCrc.getValue());
         header.flip();
         recordStart = bytes;
         if (Log.RW.isTraceEnabled()) {
@@ -123,7 +130,10 @@ final class ImageWriter implements RecordOutput {
         }
         emit(header);
         emit(body);
-        if (extra != null) {
+        if (combine) {
+            imageCrc.append(extraCrc, extra.remaining());
+            emit(extra.duplicate(), false);
+        } else if (extra != null) {
             emit(extra.duplicate());
         }
         int pad = Format.padding(length);
@@ -139,8 +149,15 @@ final class ImageWriter implements RecordOutput {
     }
 
     private void emit(ByteBuffer src) throws IOException {
+        emit(src, true);
+    }
+
+    /** @param checksum false where the caller has already folded these bytes into the image CRC */
+    private void emit(ByteBuffer src, boolean checksum) throws IOException {
         int n = src.remaining();
-        imageCrc.update(src.duplicate());
+        if (checksum) {
+            imageCrc.update(src.duplicate());
+        }
         bytes += n;
         if (n <= out.remaining()) {
             out.put(src);

@@ -16,12 +16,24 @@ final class PayloadCursor implements PayloadReader {
     private final ByteBuffer buf;
     private final long base;
     private final String record;
+    private final boolean stable;
 
     /** @param payload the payload, position 0; @param base absolute image offset of payload byte 0 */
     PayloadCursor(ByteBuffer payload, long base, String record) {
+        this(payload, base, record, false);
+    }
+
+    /** @param stable the payload's bytes stay valid after the next record is read (a mapped file, not the reused buffer) */
+    PayloadCursor(ByteBuffer payload, long base, String record, boolean stable) {
         this.buf = payload.order(ByteOrder.LITTLE_ENDIAN);
         this.base = base;
         this.record = record;
+        this.stable = stable;
+    }
+
+    /** Whether slices of this payload may be kept after the next record is read, without a copy. */
+    boolean isStable() {
+        return stable;
     }
 
     private void need(String field, int n) throws TruncatedImageException {

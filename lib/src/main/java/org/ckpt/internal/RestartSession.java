@@ -51,7 +51,7 @@ public final class RestartSession implements CkptContext {
 
     /** @param target what the restart target runs, or {@code null} for the in-memory model (every feature) */
     public RestartSession(Registry registry, Limits limits, String root, ProgressListener progress,
-                          ReadableByteChannel channel, TargetCpu target) {
+                          ReadableByteChannel channel, TargetCpu target) throws IOException {
         this.registry = registry;
         this.limits = limits;
         this.root = PosixPaths.normalizeRoot(root);

@@ -1,0 +1,134 @@
+package org.ckpt.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * Runs the JMH benchmarks of {@link ImageBench} on the chosen workloads, measures
+ * image size and heap footprint, prints one table per workload and, for mem-1g, the
+ * RESULT line of issue 3. Ratios are computed from the medians of this run.
+ *
+ * <pre>java -jar bench/target/benchmarks.jar [--quick] [--workloads mem-1g,many-small,sparse-8g]</pre>
+ */
+public final class BenchMain {
+    private static final List<String> OPS = List.of("ckptToFile", "ckptToNull", "rawWrite", "kryoWrite",
+            "restartFromFile", "rawRead", "kryoRead");
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = false;
+        List<String> workloads = Workload.NAMES;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--workloads" -> workloads = List.of(args[++i].split(","));
+                default -> throw new IllegalArgumentException("usage: [--quick] [--workloads a,b,c], got " + args[i]);
+            }
+        }
+        if (quick && args.length == 1) {
+            workloads = List.of("mem-1g");
+        }
+        PrintStream out = System.out;
+        Path dir = ImageBench.dir().toAbsolutePath();
+        ChainedOptionsBuilder opt = new OptionsBuilder()
+                .include(ImageBench.class.getName() + "\\.")
+                .param("workload", workloads.toArray(new String[0]))
+                .forks(1)
+                .warmupIterations(quick ? 1 : 3)
+                .measurementIterations(quick ? 3 : 7)
+                .jvmArgsAppend("-Xms6g", "-Xmx6g", "-XX:+UseParallelGC", "-Dckpt.bench.dir=" + dir)
+                .shouldFailOnError(true);
+        Collection<RunResult> results = new Runner(opt.build()).run();
+
+        Map<String, Map<String, double[]>> medians = new LinkedHashMap<>();
+        for (RunResult r : results) {
+            String method = r.getParams().getBenchmark();
+            method = method.substring(method.lastIndexOf('.') + 1);
+            var stats = r.getPrimaryResult().getStatistics();
+            medians.computeIfAbsent(r.getParams().getParam("workload"), k -> new HashMap<>())
+                    .put(method, new double[] {stats.getPercentile(50), stats.getMin(), stats.getMax(), stats.getN()});
+        }
+
+        out.println();
+        out.println("ckpt benchmarks (" + (quick ? "quick" : "full") + "), " + machine());
+        out.println("method: JMH SingleShotTime, 1 fork, " + (quick ? "1 warm-up + 3" : "3 warm-up + 7")
+                + " measured invocations per benchmark, median reported; images on " + dir);
+        Map<String, Footprint.Result> footprints = new HashMap<>();
+        for (String name : workloads) {
+            Workload w = Workload.named(name);
+            Footprint.Result f = Footprint.measure(w, dir);
+            footprints.put(name, f);
+            Map<String, double[]> m = medians.getOrDefault(name, Map.of());
+            out.println();
+            out.printf(Locale.ROOT, "== %s: %s%n", name, w.description);
+            out.printf(Locale.ROOT, "   non-zero page bytes %,d; ckpt image %,d bytes (overhead %.3f %%)%n",
+                    f.nonZeroBytes(), f.imageBytes(), f.sizeOverheadPct());
+            out.printf(Locale.ROOT, "   %-16s %10s %10s %10s %12s%n", "operation", "median ms", "min ms", "max ms",
+                    "MiB/s (nz)");
+            for (String op : OPS) {
+                double[] v = m.get(op);
+                if (v != null) {
+                    out.printf(Locale.ROOT, "   %-16s %10.1f %10.1f %10.1f %12.0f%n", op, v[0], v[1], v[2],
+                            f.nonZeroBytes() / 1048576.0 / (v[0] / 1000));
+                }
+            }
+            out.printf(Locale.ROOT, "   ratios: checkpoint/raw %.2f, restart/raw %.2f, kryo/ckpt write %.2f, "
+                    + "kryo/ckpt read %.2f%n", ratio(m, "ckptToFile", "rawWrite"),
+                    ratio(m, "restartFromFile", "rawRead"), ratio(m, "kryoWrite", "ckptToFile"),
+                    ratio(m, "kryoRead", "restartFromFile"));
+            out.printf(Locale.ROOT, "   heap: checkpoint allocated %.1f MiB (peak +%.1f MiB); restart from file "
+                    + "allocated %.1f MiB (peak +%.1f MiB); restart from a stream allocated %.1f MiB%n",
+                    mib(f.checkpoint().allocatedBytes()), mib(f.checkpoint().peakExtraBytes()),
+                    mib(f.restartFile().allocatedBytes()), mib(f.restartFile().peakExtraBytes()),
+                    mib(f.restartStream().allocatedBytes()));
+        }
+        String key = workloads.contains("mem-1g") ? "mem-1g" : workloads.get(0);
+        Map<String, double[]> m = medians.getOrDefault(key, Map.of());
+        Footprint.Result f = footprints.get(key);
+        out.println();
+        out.printf(Locale.ROOT, "RESULT checkpoint_vs_raw=%.2f restart_vs_raw=%.2f size_overhead_pct=%.3f "
+                + "vs_kryo_ckpt=%.2f vs_kryo_restart=%.2f ckpt_extra_heap_mib=%.1f%n",
+                ratio(m, "ckptToFile", "rawWrite"), ratio(m, "restartFromFile", "rawRead"), f.sizeOverheadPct(),
+                ratio(m, "kryoWrite", "ckptToFile"), ratio(m, "kryoRead", "restartFromFile"),
+                mib(f.checkpoint().allocatedBytes()));
+    }
+
+    private static double ratio(Map<String, double[]> m, String a, String b) {
+        double[] x = m.get(a);
+        double[] y = m.get(b);
+        return x == null || y == null ? Double.NaN : x[0] / y[0];
+    }
+
+    private static double mib(long bytes) {
+        return bytes / 1048576.0;
+    }
+
+    private static String machine() {
+        Runtime rt = Runtime.getRuntime();
+        List<String> parts = new ArrayList<>();
+        parts.add(rt.availableProcessors() + " CPUs");
+        try (var lines = java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
+            lines.filter(l -> l.startsWith("model name")).findFirst()
+                    .ifPresent(l -> parts.add(l.substring(l.indexOf(':') + 1).trim()));
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            // not Linux: the CPU count has to do
+        }
+        parts.add(System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        parts.add("Java " + System.getProperty("java.vm.version"));
+        return String.join(", ", parts);
+    }
+}

@@ -1,0 +1,66 @@
+package org.ckpt.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+/** The combine must agree with a plain CRC32C over the concatenation, or every big record would be rejected. */
+class Crc32cTest {
+    private static int crc(byte[] b) {
+        CRC32C c = new CRC32C();
+        c.update(b);
+        return (int) c.getValue();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] ab = new byte[a.length + b.length];
+        System.arraycopy(a, 0, ab, 0, a.length);
+        System.arraycopy(b, 0, ab, a.length, b.length);
+        return ab;
+    }
+
+    @Test
+    void checkValue() {
+        assertThat(Crc32c.of(ByteBuffer.wrap("123456789".getBytes(StandardCharsets.US_ASCII))))
+                .isEqualTo(0xE3069283);
+    }
+
+    @Property(tries = 300)
+    void combineEqualsTheCrcOfTheConcatenation(@ForAll @Size(max = 300) byte[] a, @ForAll @Size(max = 300) byte[] b) {
+        assertThat(Crc32c.combine(crc(a), crc(b), b.length)).isEqualTo(crc(concat(a, b)));
+    }
+
+    @Test
+    void combineOverLongBlocks() {
+        byte[] a = new byte[70_000];
+        byte[] b = new byte[(1 << 20) + 8];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (i * 31 + (i >>> 9));
+        }
+        a[17] = 5;
+        assertThat(Crc32c.combine(crc(a), crc(b), b.length)).isEqualTo(crc(concat(a, b)));
+    }
+
+    @Property(tries = 200)
+    void runningMixesUpdatesAndAppends(@ForAll @Size(max = 6) java.util.List<@Size(max = 200) byte[]> blocks,
+                                       @ForAll @Size(max = 6) java.util.List<Boolean> appended) {
+        Crc32c.Running running = new Crc32c.Running();
+        byte[] all = new byte[0];
+        for (int i = 0; i < blocks.size(); i++) {
+            byte[] b = blocks.get(i);
+            if (i < appended.size() && appended.get(i)) {
+                running.append(crc(b), b.length);
+            } else {
+                running.update(b, 0, b.length);
+            }
+            all = concat(all, b);
+        }
+        assertThat((int) running.value()).isEqualTo(crc(all));
+    }
+}
