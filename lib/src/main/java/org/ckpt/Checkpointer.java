@@ -65,7 +65,8 @@ public final class Checkpointer {
         Instant created = b.created != null ? b.created : Instant.now();
         ImageInfo head = new ImageInfo(1, 0, 0, id, created, b.pageSize, list.size(), b.producerName,
                 b.producerVersion, b.architecture, null, b.uname != null ? b.uname : Uname.current());
-        CheckpointSession session = new CheckpointSession(registry.get(), head, b.limits, b.root, b.progress, channel);
+        CheckpointSession session = new CheckpointSession(registry.get(), head, b.limits, b.root, b.progress, channel,
+                b.writerThread);
         return session.run(list);
     }
 
@@ -84,6 +85,7 @@ public final class Checkpointer {
         private Uname uname;
         private String producerName = PRODUCER;
         private String producerVersion = VERSION;
+        private boolean writerThread = true;
 
         private Builder() {
         }
@@ -102,7 +104,19 @@ public final class Checkpointer {
             c.uname = uname;
             c.producerName = producerName;
             c.producerVersion = producerVersion;
+            c.writerThread = writerThread;
             return c;
+        }
+
+        /**
+         * Whether the channel is written on a thread of its own, started and ended by each
+         * {@code checkpoint} call, so that zero detection and checksums overlap the
+         * channel's I/O. Default {@code true}; {@code false} does every write on the
+         * calling thread (hosts that must not start threads). The image is the same.
+         */
+        public Builder writerThread(boolean v) {
+            writerThread = v;
+            return this;
         }
 
         /** The architecture of the tasks, e.g. {@code "x86_64"}; its {@code ArchProvider} must be on the class path. */

@@ -56,7 +56,8 @@ public final class CheckpointSession implements CkptContext {
     private int tasksDone;
 
     public CheckpointSession(Registry registry, ImageInfo head, Limits limits, String root,
-                             ProgressListener progress, WritableByteChannel channel) throws CheckpointException {
+                             ProgressListener progress, WritableByteChannel channel, boolean writerThread)
+            throws CheckpointException {
         this.registry = registry;
         this.head = head;
         this.limits = limits;
@@ -68,7 +69,7 @@ public final class CheckpointSession implements CkptContext {
                     + "' on the class path (known: " + registry.architectures() + ")");
         }
         this.archHead = arch.archHead(head.architecture());
-        this.out = new ImageWriter(channel, limits.maxRecordSize());
+        this.out = new ImageWriter(channel, limits.maxRecordSize(), writerThread);
         this.out.archTypes(arch.recordTypes());
         this.zeroPage = ByteBuffer.allocateDirect(head.pageSize());
         this.pagesPerRecord = Math.min(MAX_PAGES_PER_RECORD, (limits.maxRecordSize() - 16) / head.pageSize());
@@ -115,6 +116,7 @@ public final class CheckpointSession implements CkptContext {
             }
             throw e;
         } finally {
+            out.close();
             while (!releases.isEmpty()) {
                 releases.pop().run();
             }
@@ -135,7 +137,10 @@ public final class CheckpointSession implements CkptContext {
             out.flush();
             Log.SYS.debug("checkpoint aborted, error record written: {}", msg);
         } catch (IOException | RuntimeException e) {
-            cause.addSuppressed(e);
+            // The writer thread reports a failed channel again at every call: the same exception.
+            if (e != cause) {
+                cause.addSuppressed(e);
+            }
         }
     }
 
@@ -274,6 +279,8 @@ public final class CheckpointSession implements CkptContext {
                 zeroPagesSkipped++;
             }
         }
+        // The host's buffer is valid only during its visitor call (PageData.RunVisitor).
+        out.releaseHostBuffers();
     }
 
     private void emitPages(long address, ByteBuffer bytes, int base, int from, int to, int ps) throws IOException {

@@ -20,7 +20,9 @@ final class ImageWriter implements RecordOutput {
     private static final byte[] ZEROS = new byte[Format.ALIGN];
 
     private final WritableByteChannel channel;
-    private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
+    /** Null when writing on the calling thread. */
+    private final BackgroundWriter background;
+    private ByteBuffer out = ByteBuffer.allocateDirect(BUFFER);
     private final ByteBuffer header = ByteBuffer.allocate(Format.HEADER_SIZE + 16).order(ByteOrder.LITTLE_ENDIAN);
     private final Crc32c.Running imageCrc = new Crc32c.Running();
     private final CRC32C recordCrc = new CRC32C();
@@ -33,8 +35,11 @@ final class ImageWriter implements RecordOutput {
     private long records;
     private long recordStart;
 
-    ImageWriter(WritableByteChannel channel, int maxRecordSize) {
+    /** @param background write on a thread of its own (see {@link BackgroundWriter}); call {@link #close} at the end */
+    ImageWriter(WritableByteChannel channel, int maxRecordSize, boolean background) {
         this.channel = channel;
+        this.background = background ? new BackgroundWriter(channel, ByteBuffer.allocateDirect(BUFFER),
+                ByteBuffer.allocateDirect(BUFFER)) : null;
         this.maxRecordSize = maxRecordSize;
         this.payload = new PayloadBuffer(maxRecordSize);
     }
@@ -132,9 +137,9 @@ final class ImageWriter implements RecordOutput {
         emit(body);
         if (combine) {
             imageCrc.append(extraCrc, extra.remaining());
-            emit(extra.duplicate(), false);
+            emit(extra.duplicate(), false, true);
         } else if (extra != null) {
-            emit(extra.duplicate());
+            emit(extra.duplicate(), true, true);
         }
         int pad = Format.padding(length);
         if (pad > 0) {
@@ -149,11 +154,14 @@ final class ImageWriter implements RecordOutput {
     }
 
     private void emit(ByteBuffer src) throws IOException {
-        emit(src, true);
+        emit(src, true, false);
     }
 
-    /** @param checksum false where the caller has already folded these bytes into the image CRC */
-    private void emit(ByteBuffer src, boolean checksum) throws IOException {
+    /**
+     * @param checksum false where the caller has already folded these bytes into the image CRC
+     * @param host     the bytes are the host's, unchanged until {@link #releaseHostBuffers}: written without a copy
+     */
+    private void emit(ByteBuffer src, boolean checksum, boolean host) throws IOException {
         int n = src.remaining();
         if (checksum) {
             imageCrc.update(src.duplicate());
@@ -163,18 +171,58 @@ final class ImageWriter implements RecordOutput {
             out.put(src);
             return;
         }
-        flush();
-        if (n >= BUFFER / 2) {
-            writeFully(src);
-        } else {
-            out.put(src);
+        if (n >= BUFFER / 2 && (background == null || host)) {
+            rotate();
+            if (background == null) {
+                writeFully(src);
+            } else {
+                background.submit(src, false);
+            }
+            return;
+        }
+        while (src.hasRemaining()) {
+            if (!out.hasRemaining()) {
+                rotate();
+            }
+            int k = Math.min(out.remaining(), src.remaining());
+            out.put(src.slice(src.position(), k));
+            src.position(src.position() + k);
         }
     }
 
-    void flush() throws IOException {
+    /** Hands the filled copy buffer to the channel and continues in an empty one. */
+    private void rotate() throws IOException {
+        if (out.position() == 0) {
+            return;
+        }
         out.flip();
-        writeFully(out);
-        out.clear();
+        if (background == null) {
+            writeFully(out);
+            out.clear();
+        } else {
+            background.submit(out, true);
+            out = background.takeFree();
+        }
+    }
+
+    /** Everything emitted so far reaches the channel; the host's buffers are no longer referenced. */
+    void flush() throws IOException {
+        rotate();
+        releaseHostBuffers();
+    }
+
+    /** Returns once no host buffer passed to {@link #writePages} is still queued for writing. */
+    void releaseHostBuffers() throws IOException {
+        if (background != null) {
+            background.drain();
+        }
+    }
+
+    /** Ends the writer thread, if any; after a failure, drops what was still queued. */
+    void close() {
+        if (background != null) {
+            background.close();
+        }
     }
 
     private void writeFully(ByteBuffer src) throws IOException {
