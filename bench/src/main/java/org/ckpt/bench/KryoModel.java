@@ -110,8 +110,10 @@ public final class KryoModel {
             List<byte[]> bytes = new ArrayList<>();
             try {
                 v.pages().forEachRun((address, run, clean) -> {
-                    addresses.add(address);
-                    bytes.add(array(run));
+                    if (!clean) { // a user who knows pages are the file's does not serialise them either
+                        addresses.add(address);
+                        bytes.add(array(run));
+                    }
                 });
             } catch (IOException e) {
                 throw new IllegalStateException(e);

@@ -3,7 +3,6 @@ package org.ckpt.internal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.util.Set;
@@ -32,12 +31,15 @@ final class ImageReader implements RecordInput {
     private static final long WINDOW = 64L << 20;
 
     private final ReadableByteChannel channel;
-    /** The channel when it is a file (PAGES are then mapped, not copied), else null. */
+    /**
+     * The channel when it is a file: the image is then read through mapped windows of
+     * it ({@link #in} is the current window) and never through {@code read}. Null for
+     * any other channel, or once mapping has failed.
+     */
     private FileChannel file;
     private final long fileBase;
-    private MappedByteBuffer window;
-    private long windowStart;
-    private final ByteBuffer in = ByteBuffer.allocate(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
+    /** Unread bytes: the read-ahead buffer of a channel, or the current mapped window of a file. */
+    private ByteBuffer in = ByteBuffer.allocate(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer header = ByteBuffer.allocate(Format.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private final Crc32c.Running imageCrc = new Crc32c.Running();
     private final CRC32C recordCrc = new CRC32C();
@@ -281,33 +283,38 @@ final class ImageReader implements RecordInput {
         if (file == null) {
             return null;
         }
-        long at = fileBase + offset;
-        long size = file.size();
-        if (size - at < total) {
+        if (in.remaining() < total && !map(total)) {
             return null;
         }
-        if (window == null || at < windowStart || at + total > windowStart + window.capacity()) {
-            long len = Math.min(size - at, Math.max(WINDOW, total));
-            try {
-                window = file.map(FileChannel.MapMode.READ_ONLY, at, len);
-            } catch (IOException | UnsupportedOperationException e) {
-                // Not every file can be mapped (devices, some file systems): copy instead.
-                Log.RW.debug("cannot map the image file, reading page records into the heap: {}", e.toString());
-                file = null;
-                return null;
-            }
-            windowStart = at;
-        }
-        ByteBuffer bytes = window.slice((int) (at - windowStart), total).asReadOnlyBuffer();
-        // The channel has read exactly up to the end of the read-ahead buffer; skip the payload there.
-        if (in.remaining() >= total) {
-            in.position(in.position() + total);
-        } else {
-            file.position(file.position() + (total - in.remaining()));
-            in.position(in.limit());
-        }
+        ByteBuffer bytes = in.slice(in.position(), total).asReadOnlyBuffer();
+        in.position(in.position() + total);
         offset += total;
         return bytes;
+    }
+
+    /**
+     * Maps the next window of the file, starting at the first unread byte and holding
+     * at least {@code atLeast} bytes where the file has them. False at the end of the
+     * file, or when the file cannot be mapped — reading then continues through the channel.
+     */
+    private boolean map(int atLeast) throws IOException {
+        long at = fileBase + offset;
+        long size = file.size();
+        long len = Math.min(Math.max(0, size - at), Math.max(WINDOW, atLeast));
+        if (len < Math.max(1, atLeast)) {
+            return false;
+        }
+        try {
+            in = file.map(FileChannel.MapMode.READ_ONLY, at, len);
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            // Not every file can be mapped (devices, some file systems): read it instead.
+            Log.RW.debug("cannot map the image file, reading it through the channel: {}", e.toString());
+            file.position(at);
+            file = null;
+            in = ByteBuffer.allocate(BUFFER).flip();
+            return false;
+        }
     }
 
     private void ensureConsumed() throws ImageException {
@@ -328,6 +335,10 @@ final class ImageReader implements RecordInput {
         if (readFully(one) != 0) {
             throw new InvalidImageException(null, offset - 1, "bytes after the tail, starting at offset " + (offset - 1));
         }
+        if (file != null) {
+            // Read through mappings, the channel has not moved: leave it after the image, as a read would.
+            file.position(fileBase + offset);
+        }
     }
 
     private int readFully(ByteBuffer dst) throws IOException {
@@ -344,25 +355,29 @@ final class ImageReader implements RecordInput {
         while (dst.hasRemaining()) {
             if (in.hasRemaining()) {
                 int n = Math.min(in.remaining(), dst.remaining());
-                ByteBuffer chunk = in.slice(in.position(), n);
-                dst.put(chunk);
+                dst.put(in.slice(in.position(), n));
                 in.position(in.position() + n);
+                offset += n;
                 continue;
             }
             if (eof) {
                 break;
             }
-            ByteBuffer target;
+            if (file != null) {
+                eof = !map(1) && file != null;
+                continue;
+            }
             if (dst.remaining() >= BUFFER) {
-                target = dst;
-            } else {
-                in.clear();
-                target = in;
+                int n = channel.read(dst);
+                if (n > 0) {
+                    offset += n;
+                }
+                eof = n < 0;
+                continue;
             }
-            int n = channel.read(target);
-            if (target == in) {
-                in.flip();
-            }
+            in.clear();
+            int n = channel.read(in);
+            in.flip();
             if (n < 0) {
                 eof = true;
             } else if (n == 0) {
@@ -375,7 +390,6 @@ final class ImageReader implements RecordInput {
             done.position(start).limit(start + got);
             imageCrc.update(done);
         }
-        offset += got;
         return got;
     }
 }

@@ -25,7 +25,9 @@ public interface PageData {
         /**
          * @param address page-aligned address of the first byte of {@code bytes}
          * @param bytes   the run's bytes, a whole number of pages from position to limit;
-         *                valid only during the call, and not to be modified
+         *                valid only during the call, and not to be modified. Heap buffers
+         *                with an accessible array, or direct buffers, are checksummed in
+         *                place; a read-only heap buffer costs a copy
          * @param clean   the host knows these pages equal the backing file's; a private
          *                file-backed area's clean pages are not written
          */
@@ -99,7 +101,9 @@ public interface PageData {
         }
 
         private Builder add(long address, ByteBuffer bytes, boolean clean) {
-            runs.add(new RunList.Run(address, bytes.slice().asReadOnlyBuffer(), clean));
+            // Not made read-only: a read-only heap buffer hides its array, and CRC32C then
+            // copies it in 4 KiB pieces. Visitors are bound not to modify (RunVisitor).
+            runs.add(new RunList.Run(address, bytes.slice(), clean));
             return this;
         }
 

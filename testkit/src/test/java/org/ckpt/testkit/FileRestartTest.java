@@ -87,6 +87,41 @@ class FileRestartTest {
     }
 
     @Test
+    void theChannelIsLeftAfterTheImageAsAReadWouldLeaveIt(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("img");
+        byte[] prefixed = new byte[24 + image.length];
+        System.arraycopy(image, 0, prefixed, 24, image.length);
+        Files.write(f, prefixed);
+        try (FileChannel in = FileChannel.open(f)) {
+            in.position(24);
+            restarter.restart(in);
+            assertThat(in.position()).isEqualTo(prefixed.length);
+        }
+    }
+
+    /** 80 MiB of pages: records and headers cross the boundaries of the 64 MiB mapping windows. */
+    @Test
+    void imagesLargerThanAMappingWindow(@TempDir Path dir) throws IOException {
+        byte[] mem = new byte[80 << 20];
+        for (int p = 0; p < mem.length / PAGE; p++) {
+            java.util.Arrays.fill(mem, p * PAGE, p * PAGE + 64, (byte) (p | 1));
+        }
+        Task huge = Task.builder().pid(3).comm("huge")
+                .mm(AddressSpace.of(List.of(Vma.anonymous(0x10000000L, 0x10000000L + mem.length,
+                        PageData.of(0x10000000L, mem))))).build();
+        Path f = dir.resolve("huge");
+        try (FileChannel out = FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            Checkpointer.builder().architecture(TestArch.NAME).build().checkpoint(huge, out);
+        }
+        try (FileChannel in = FileChannel.open(f)) {
+            RestartResult r = restarter.restart(in);
+            CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(huge));
+            assertThat(r.bytesRead()).isEqualTo(Files.size(f)).isGreaterThan(64L << 20);
+        }
+    }
+
+    @Test
     void fromAStreamThePagesAreHeapCopies() throws IOException {
         RestartResult r = restarter.restart(Channels.newChannel(new java.io.ByteArrayInputStream(image)));
         CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(task));
