@@ -252,12 +252,30 @@ public final class CheckpointSession implements CkptContext {
      * there dirty zero pages are written too ({@code keepZero}).
      */
     void writePageRun(long address, ByteBuffer bytes, boolean skipAsClean, boolean keepZero) throws IOException {
-        int ps = head.pageSize();
-        int pages = bytes.remaining() / ps;
+        int pages = bytes.remaining() / head.pageSize();
         if (skipAsClean) {
             cleanPagesSkipped += pages;
             return;
         }
+        try {
+            writeNonZeroPages(address, bytes, pages, keepZero);
+        } catch (IOException | RuntimeException e) {
+            // Even when failing: the host's buffer may change once its visitor call has ended.
+            try {
+                out.releaseHostBuffers();
+            } catch (IOException | RuntimeException again) {
+                if (again != e) {
+                    e.addSuppressed(again);
+                }
+            }
+            throw e;
+        }
+        // The host's buffer is valid only during its visitor call (PageData.RunVisitor).
+        out.releaseHostBuffers();
+    }
+
+    private void writeNonZeroPages(long address, ByteBuffer bytes, int pages, boolean keepZero) throws IOException {
+        int ps = head.pageSize();
         ByteBuffer page = bytes.duplicate();
         int base = bytes.position();
         int runStart = -1;
@@ -279,8 +297,6 @@ public final class CheckpointSession implements CkptContext {
                 zeroPagesSkipped++;
             }
         }
-        // The host's buffer is valid only during its visitor call (PageData.RunVisitor).
-        out.releaseHostBuffers();
     }
 
     private void emitPages(long address, ByteBuffer bytes, int base, int from, int to, int ps) throws IOException {
