@@ -72,10 +72,7 @@ class FileRestartTest {
 
     @Test
     void fromAFileAtAnOffsetThePagesAreMappedNotCopied(@TempDir Path dir) throws IOException {
-        Path f = dir.resolve("img");
-        byte[] prefixed = new byte[1000 + image.length];
-        System.arraycopy(image, 0, prefixed, 1000, image.length);
-        Files.write(f, prefixed);
+        Path f = afterPrefix(dir, 1000);
         RestartResult r;
         try (FileChannel in = FileChannel.open(f)) {
             in.position(1000);
@@ -88,15 +85,21 @@ class FileRestartTest {
 
     @Test
     void theChannelIsLeftAfterTheImageAsAReadWouldLeaveIt(@TempDir Path dir) throws IOException {
-        Path f = dir.resolve("img");
-        byte[] prefixed = new byte[24 + image.length];
-        System.arraycopy(image, 0, prefixed, 24, image.length);
-        Files.write(f, prefixed);
+        Path f = afterPrefix(dir, 24);
         try (FileChannel in = FileChannel.open(f)) {
             in.position(24);
             restarter.restart(in);
-            assertThat(in.position()).isEqualTo(prefixed.length);
+            assertThat(in.position()).isEqualTo(24 + image.length);
         }
+    }
+
+    /** A file holding {@code prefix} bytes of something else, then the image. */
+    private static Path afterPrefix(Path dir, int prefix) throws IOException {
+        Path f = dir.resolve("at-" + prefix);
+        byte[] prefixed = new byte[prefix + image.length];
+        System.arraycopy(image, 0, prefixed, prefix, image.length);
+        Files.write(f, prefixed);
+        return f;
     }
 
     /** 80 MiB of pages: records and headers cross the boundaries of the 64 MiB mapping windows. */
