@@ -42,8 +42,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (mib < 1 || mib > 4096) {
-            throw CliException.usage("--size must be between 1 and 4096 MiB: " + mib);
+        if (mib < 1 || mib > 2047) {
+            throw CliException.usage("--size must be between 1 and 2047 MiB: " + mib);
         }
         if (keep != null && !Files.isDirectory(keep)) {
             throw CliException.usage("--keep: no such directory: " + keep);

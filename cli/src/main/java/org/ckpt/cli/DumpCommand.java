@@ -5,11 +5,14 @@ import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.List;
 import java.util.ServiceLoader;
 import java.util.TreeSet;
@@ -35,6 +38,8 @@ import picocli.CommandLine.Spec;
             + "are not captured: the image says the CPU state is absent.",
     "Needs ptrace access to the process: root, or its owner where the kernel allows reading /proc/PID/mem."})
 final class DumpCommand implements Callable<Integer> {
+    private static final long PF_KTHREAD = 0x00200000;
+
     @Option(names = "--pid", required = true, paramLabel = "PID", description = "The process to checkpoint.")
     long pid;
 
@@ -78,17 +83,27 @@ final class DumpCommand implements Callable<Integer> {
         if (parent != null && !Files.isDirectory(parent)) {
             throw CliException.usage("cannot write " + output + ": no such directory " + parent);
         }
-        try (ProcMemory mem = ProcMemory.open(pid, pageSize)) {
+        boolean hasMemory = !ProcFs.maps(pid).isEmpty();
+        long expected = expectedBytes(pid);
+        try (Progress p = Progress.of(err, "dumping pid " + pid, expected);
+             ProcMemory mem = hasMemory ? ProcMemory.open(pid, pageSize) : null) {
+            Checkpointer ckpt = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize).limits(limits)
+                    .uname(ProcFs.uname()).progressListener(p).build();
+            // load providers and classes now, not while the process is stopped
+            ckpt.checkpoint(List.of(), Channels.newChannel(OutputStream.nullOutputStream()));
             long stopStart = System.nanoTime();
-            try (Freezer freezer = leaveRunning ? Freezer.none(pid) : Freezer.freeze(pid)) {
+            // kernel threads ignore SIGSTOP
+            boolean kernelThread = (ProcFs.stat(ProcFs.dir(pid)).num(9) & PF_KTHREAD) != 0;
+            try (Freezer freezer = leaveRunning || kernelThread ? Freezer.none(pid) : Freezer.freeze(pid)) {
                 ProcSnapshot snap = new ProcSnapshot(pid, mem, provider.userAddressLimit(arch), limits,
                         freezer.statesBefore()).read();
-                long expected = expectedBytes(pid);
                 CheckpointResult r;
-                try (FileChannel out = open(output);
-                     Progress p = Progress.of(err, "dumping pid " + pid, expected)) {
-                    r = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize).limits(limits)
-                            .uname(ProcFs.uname()).progressListener(p).build().checkpoint(snap.tasks(), out);
+                try (FileChannel out = open(output)) {
+                    r = ckpt.checkpoint(snap.tasks(), out);
+                } catch (IOException | RuntimeException e) {
+                    // a partial image would only be mistaken for a dump; the message says what went wrong
+                    Files.deleteIfExists(output);
+                    throw e;
                 }
                 Duration stopped = Duration.ofNanos(System.nanoTime() - stopStart);
                 String comm = snap.tasks().isEmpty() ? "?" : snap.tasks().get(0).comm();

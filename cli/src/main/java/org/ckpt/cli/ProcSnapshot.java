@@ -140,6 +140,10 @@ final class ProcSnapshot {
     private AddressSpace addressSpace(ProcFs.Stat s) throws IOException {
         List<ProcFs.MapsEntry> maps = ProcFs.maps(pid);
         if (maps.isEmpty()) {
+            return null; // a kernel thread or a zombie
+        }
+        if (mem == null) {
+            notes.add("the process mapped memory after the dump began: address space left out");
             return null;
         }
         List<Vma> vmas = new ArrayList<>();
