@@ -59,7 +59,8 @@ final class DumpCommand implements Callable<Integer> {
     /** What one dump did, for the summary and for {@code ckpt demo}. */
     record Summary(long pid, String comm, String architecture, int pageSize, int threads, int areas,
                    CheckpointResult result,
-                   ProcPages.Stats pages, List<String> notes, Duration stopped, Duration elapsed) {
+                   ProcPages.Stats pages, List<String> largest, List<String> notes, Duration stopped,
+                   Duration elapsed) {
     }
 
     @Override
@@ -108,7 +109,7 @@ final class DumpCommand implements Callable<Integer> {
                 Duration stopped = Duration.ofNanos(System.nanoTime() - stopStart);
                 String comm = snap.tasks().isEmpty() ? "?" : snap.tasks().get(0).comm();
                 return new Summary(pid, comm, arch, pageSize, snap.tasks().size(), snap.areas(), r, snap.stats(),
-                        snap.notes(), freezer.stoppedByUs() ? stopped : Duration.ZERO,
+                        snap.largestAreas(3), snap.notes(), freezer.stoppedByUs() ? stopped : Duration.ZERO,
                         Duration.ofNanos(System.nanoTime() - started));
             }
         }
@@ -160,6 +161,12 @@ final class DumpCommand implements Callable<Integer> {
         out.println("  image: " + Fmt.bytes(r.bytesWritten()) + " in " + Fmt.plural(r.recordsWritten(), "record")
                 + ", written in " + Fmt.seconds(r.elapsed()) + " (" + Fmt.rate(r.bytesWritten(), r.elapsed()) + ")"
                 + (s.stopped().isZero() ? "" : "; process stopped for " + Fmt.seconds(s.stopped())));
+        if (!s.largest().isEmpty()) {
+            out.println("  largest areas:");
+            for (String a : s.largest()) {
+                out.println("    " + a);
+            }
+        }
         if (!s.notes().isEmpty()) {
             out.println("  left out or changed (" + s.notes().size() + "):");
             for (String n : s.notes()) {

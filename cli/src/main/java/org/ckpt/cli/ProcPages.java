@@ -33,6 +33,7 @@ final class ProcPages implements PageData {
     private final long end;
     private final Policy policy;
     private final Stats stats;
+    private long pagesRead;
 
     ProcPages(ProcMemory mem, long start, long end, Policy policy, Stats stats) {
         this.mem = mem;
@@ -90,6 +91,7 @@ final class ProcPages implements PageData {
             int whole = mem.read(address, buf) / ps;
             if (whole > 0) {
                 stats.read += whole;
+                pagesRead += whole;
                 visitor.run(address, buf.flip().limit(whole * ps), false);
             }
             if (whole == pages) {
@@ -99,6 +101,11 @@ final class ProcPages implements PageData {
             address += (long) (whole + 1) * ps;
             pages -= whole + 1;
         }
+    }
+
+    /** Pages this area handed to the checkpoint so far. */
+    long pagesRead() {
+        return pagesRead;
     }
 
     @Override

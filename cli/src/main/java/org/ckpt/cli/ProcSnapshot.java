@@ -45,6 +45,7 @@ final class ProcSnapshot {
     private final List<String> notes = new ArrayList<>();
     private final ProcPages.Stats stats = new ProcPages.Stats();
     private final Map<String, GenericFile> mappedFiles = new HashMap<>();
+    private final Map<ProcPages, String> areaLabels = new java.util.LinkedHashMap<>();
     private List<Task> tasks;
     private int areas;
 
@@ -226,7 +227,20 @@ final class ProcSnapshot {
     }
 
     private PageData pages(ProcFs.MapsEntry e, long readEnd, ProcPages.Policy policy) {
-        return new ProcPages(mem, e.start(), readEnd, policy, stats);
+        ProcPages p = new ProcPages(mem, e.start(), readEnd, policy, stats);
+        areaLabels.put(p, e.label() + (e.shared() ? " (shared)" : ""));
+        return p;
+    }
+
+    /** After the checkpoint: the {@code n} areas that gave it the most pages, largest first. */
+    List<String> largestAreas(int n) {
+        List<Map.Entry<ProcPages, String>> all = new ArrayList<>(areaLabels.entrySet());
+        all.sort((a, b) -> Long.compare(b.getKey().pagesRead(), a.getKey().pagesRead()));
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < Math.min(n, all.size()) && all.get(i).getKey().pagesRead() > 0; i++) {
+            out.add(all.get(i).getValue() + ": " + Fmt.bytes(all.get(i).getKey().pagesRead() * mem.pageSize) + " read");
+        }
+        return out;
     }
 
     private static String kind(int mode) {
