@@ -178,8 +178,8 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(fmt, "throughput (file/time)", Fmt.rate(size, d.elapsed()),
                 g == null || g.failure() != null ? "-" : Fmt.rate(g.bytes(), g.elapsed()));
         out.printf(fmt, "registers", "no (needs ptrace)", g == null ? "-" : "yes");
-        out.printf(fmt, "open files", "yes", g == null ? "-" : "no");
-        out.printf(fmt, "validated on restart", "yes (CRC32C)", g == null ? "-" : "no");
+        out.printf(fmt, "descriptors", "yes", g == null ? "-" : "no");
+        out.printf(fmt, "restartable, validated", "yes (CRC32C)", g == null ? "-" : "no (for gdb)");
     }
 
     static Path onPath(String name) {
