@@ -257,7 +257,7 @@ final class DiffCommand implements Callable<Integer> {
         if (changed > 0) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("where", "vma " + Fmt.hex(v.start()) + " pages");
-            m.put("note", Fmt.plural(changed, "page") + " differ (" + onlyA + " only in A, " + onlyB
+            m.put("note", Fmt.plural(changed, "page") + (changed == 1 ? " differs (" : " differ (") + onlyA + " only in A, " + onlyB
                     + " only in B); first: " + String.join(" ", first));
             m.put("changed", changed);
             m.put("only_in_a", onlyA);
