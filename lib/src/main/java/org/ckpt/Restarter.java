@@ -3,6 +3,7 @@ package org.ckpt;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.ckpt.internal.Registry;
 import org.ckpt.internal.RestartSession;
 import org.ckpt.spi.ImageException;
@@ -56,6 +57,24 @@ public final class Restarter {
         return result;
     }
 
+
+    /**
+     * Reads and validates the whole image into the in-memory model exactly as
+     * {@link #restart(ReadableByteChannel)} does, and also reports what inspection tools
+     * show: each record as it is read (to {@code records}, which may be {@code null}),
+     * the objects with their objrefs, and the CPU states as written.
+     *
+     * @throws ImageException if any byte of the image is corrupt, truncated, hostile or unsupported;
+     *                        {@code records} has then been told of every record before the failing one
+     * @since 0.1 (evolving)
+     */
+    public Inspection inspect(ReadableByteChannel channel, Consumer<ImageRecord> records) throws IOException {
+        Objects.requireNonNull(channel, "channel");
+        RestartSession session = new RestartSession(registry.get(), limits, root, progress, channel, null);
+        session.recordListener(records);
+        RestartResult result = session.run();
+        return new Inspection(result, session.imageTasks(), session.objects());
+    }
 
     /** Configures a {@link Restarter}. */
     public static final class Builder {

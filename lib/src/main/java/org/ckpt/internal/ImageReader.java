@@ -6,7 +6,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.zip.CRC32C;
+import org.ckpt.ImageRecord;
 import org.ckpt.spi.AbortedImageException;
 import org.ckpt.spi.ChecksumException;
 import org.ckpt.spi.ImageException;
@@ -60,6 +62,7 @@ final class ImageReader implements RecordInput {
     private long crcBeforeRecord;
     private long recordsBefore;
     private PayloadCursor current;
+    private Consumer<ImageRecord> listener;
 
     ImageReader(ReadableByteChannel channel, int maxRecordSize, int maxStringLength) throws IOException {
         this.channel = channel;
@@ -76,6 +79,11 @@ final class ImageReader implements RecordInput {
 
     long offset() {
         return offset;
+    }
+
+    /** Told of every record once its checksum and padding verified, before it is interpreted. */
+    void recordListener(Consumer<ImageRecord> l) {
+        this.listener = l;
     }
 
     long records() {
@@ -239,6 +247,10 @@ final class ImageReader implements RecordInput {
         }
         peeked = false;
         records++;
+        if (listener != null) {
+            listener.accept(new ImageRecord(type, name, flags, recordOffset, length,
+                    bytes.slice(0, length).asReadOnlyBuffer()));
+        }
         if (Log.RW.isTraceEnabled()) {
             Log.RW.trace("read {} len={} at offset {}{}", name, length, recordOffset, stable ? " (mapped)" : "");
         }

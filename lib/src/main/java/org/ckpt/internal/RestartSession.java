@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.ckpt.ImageInfo;
+import org.ckpt.ImageObject;
+import org.ckpt.ImageRecord;
 import org.ckpt.ProgressListener;
 import org.ckpt.RestartResult;
 import org.ckpt.model.Task;
@@ -41,6 +44,8 @@ public final class RestartSession implements CkptContext {
     private final TargetCpu requestedTarget;
     private final Map<Long, Object> objects = new HashMap<>();
     private final Map<Long, String> objectTypes = new HashMap<>();
+    private final List<ImageObject> objectList = new ArrayList<>();
+    private List<Task> imageTasks = List.of();
     private ImageInfo head;
     private ArchProvider arch;
     private ArchHead archHead;
@@ -58,6 +63,21 @@ public final class RestartSession implements CkptContext {
         this.progress = progress;
         this.in = new ImageReader(channel, limits.maxRecordSize(), limits.maxStringLength());
         this.requestedTarget = target;
+    }
+
+    /** For inspection tools: told of every record as it is read (see {@link ImageRecord}). */
+    public void recordListener(Consumer<ImageRecord> listener) {
+        in.recordListener(listener);
+    }
+
+    /** After {@link #run}: every object read, in image order. */
+    public List<ImageObject> objects() {
+        return List.copyOf(objectList);
+    }
+
+    /** After {@link #run}: the tasks as read, before the check phase. */
+    public List<Task> imageTasks() {
+        return imageTasks;
     }
 
     public RestartResult run() throws IOException {
@@ -117,6 +137,7 @@ public final class RestartSession implements CkptContext {
             throw new InvalidImageException("TAIL", bytes,
                     "the head announces " + head.taskCount() + " tasks, the image holds " + tasks.size());
         }
+        imageTasks = List.copyOf(tasks);
         List<Task> checked = checkPhase(tasks);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
         Log.SYS.debug("restart verified: {} bytes, {} records, {} pages in {}", in.offset(), in.records(), pagesRead,
@@ -193,6 +214,7 @@ public final class RestartSession implements CkptContext {
         }
         objects.put(objref, obj);
         objectTypes.put(objref, typeName);
+        objectList.add(new ImageObject(objref, typeName, at, obj));
         Log.OBJ.debug("OBJECT objref {} type {} restored from offset {}", objref, typeName, at);
     }
 

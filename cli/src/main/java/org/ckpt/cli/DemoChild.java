@@ -1,0 +1,93 @@
+package org.ckpt.cli;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.reflect.Field;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The process {@code ckpt demo} (and the tests) checkpoint: it fills memory with a
+ * known pattern (the last quarter zero), opens a few files under a directory — one of
+ * them then deleted, one a directory — prints one {@code ready} line and waits. On
+ * the line {@code poke} it changes one byte of its buffer; when its stdin closes it exits.
+ */
+public final class DemoChild {
+    static final String NOTES = "notes.txt";
+    static final String INPUT = "input.bin";
+    static final String SCRATCH = "scratch.tmp";
+    static final int SCRATCH_BYTES = 100_000;
+    static final long INPUT_POSITION = 4096;
+
+    private DemoChild() {
+    }
+
+    /** The 8 bytes at {@code offset} of the patterned part: never a zero page. */
+    static long pattern(long offset) {
+        return (offset + 8) * 0x9E3779B97F4A7C15L;
+    }
+
+    /** @param args the directory for the files, and the buffer size in MiB */
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        int size = Integer.parseInt(args[1]) << 20;
+        ByteBuffer buf = ByteBuffer.allocateDirect(size);
+        int patterned = size / 4 * 3;
+        for (int i = 0; i < patterned; i += 8) {
+            buf.putLong(i, pattern(i));
+        }
+
+        FileChannel notes = FileChannel.open(dir.resolve(NOTES), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        notes.write(ByteBuffer.wrap("written by the ckpt demo child\n".getBytes(StandardCharsets.UTF_8)));
+        Path inputPath = dir.resolve(INPUT);
+        Files.write(inputPath, new byte[64 << 10]);
+        FileChannel input = FileChannel.open(inputPath, StandardOpenOption.READ);
+        input.position(INPUT_POSITION);
+        Path scratchPath = dir.resolve(SCRATCH);
+        FileChannel scratch = FileChannel.open(scratchPath, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        byte[] s = new byte[SCRATCH_BYTES];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (byte) (i * 7 + 1);
+        }
+        scratch.write(ByteBuffer.wrap(s));
+        Files.delete(scratchPath);
+        DirectoryStream<Path> listing = Files.newDirectoryStream(dir);
+
+        System.out.println("ready pid=" + ProcessHandle.current().pid() + " address=0x" + Long.toHexString(address(buf))
+                + " size=" + size + " patterned=" + patterned);
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.equals("poke")) {
+                buf.put(0, (byte) (buf.get(0) + 1));
+                System.out.println("poked");
+                System.out.flush();
+            }
+        }
+        // kept reachable (and open) until here
+        notes.close();
+        input.close();
+        scratch.close();
+        listing.close();
+    }
+
+    /** The native address of a direct buffer; needs --add-opens java.base/java.nio=ALL-UNNAMED. */
+    private static long address(ByteBuffer direct) {
+        try {
+            Field f = Buffer.class.getDeclaredField("address");
+            f.setAccessible(true);
+            return f.getLong(direct);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return 0;
+        }
+    }
+}

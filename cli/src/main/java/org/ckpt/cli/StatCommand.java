@@ -1,0 +1,140 @@
+package org.ckpt.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.ckpt.ImageObject;
+import org.ckpt.ImageRecord;
+import org.ckpt.Inspection;
+import org.ckpt.RestartResult;
+import org.ckpt.model.AddressSpace;
+import org.ckpt.model.Task;
+import org.ckpt.model.Vma;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "stat", mixinStandardHelpOptions = true,
+        header = "Bytes by record type, pages in and out of the image, read throughput.",
+        description = {
+    "Measure an image: bytes and records by record type, pages in the image and pages left out "
+            + "(zero or never touched in anonymous areas, left to the file in private file mappings), "
+            + "and the time and throughput of reading and validating it."})
+final class StatCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "The image.")
+    Path file;
+
+    @Option(names = "--json", description = "Print JSON for scripts.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    private static final class Count {
+        long records;
+        long bytes;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, Count> byType = new TreeMap<>();
+        Inspection in = Images.inspect(file, spec.commandLine().getErr(), r -> add(byType, r));
+        RestartResult r = in.result();
+        int ps = r.info().pageSize();
+
+        long areas = 0;
+        long spanPages = 0;
+        long absentAnon = 0;
+        long absentFile = 0;
+        Map<AddressSpace, Boolean> seen = new IdentityHashMap<>();
+        for (Task t : in.imageTasks()) {
+            if (t.mm() == null || seen.put(t.mm(), true) != null) {
+                continue;
+            }
+            for (Vma v : t.mm().vmas()) {
+                areas++;
+                long span = (v.end() - v.start()) / ps;
+                long present = PageRuns.pages(PageRuns.of(v.pages(), ps));
+                spanPages += span;
+                if (v.file() != null && !v.isShared()) {
+                    absentFile += span - present;
+                } else {
+                    absentAnon += span - present;
+                }
+            }
+        }
+        Map<String, Long> objects = new TreeMap<>();
+        for (ImageObject o : in.objects()) {
+            objects.merge(o.typeName(), 1L, Long::sum);
+        }
+
+        Map<String, Object> tree = new LinkedHashMap<>();
+        tree.put("file", file.toString());
+        tree.put("bytes", r.bytesRead());
+        tree.put("records", r.recordsRead());
+        Map<String, Object> types = new LinkedHashMap<>();
+        Map<String, Object> magic = new LinkedHashMap<>();
+        magic.put("records", 0);
+        magic.put("bytes", 8);
+        types.put("magic", magic);
+        for (Map.Entry<String, Count> e : byType.entrySet()) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("records", e.getValue().records);
+            c.put("bytes", e.getValue().bytes);
+            types.put(e.getKey(), c);
+        }
+        tree.put("by_type", types);
+        tree.put("tasks", r.tasks().size());
+        tree.put("objects", objects);
+        tree.put("address_spaces", seen.size());
+        tree.put("areas", areas);
+        tree.put("page_size", ps);
+        tree.put("pages_mapped", spanPages);
+        tree.put("pages_in_image", r.pagesRead());
+        tree.put("pages_absent_anonymous", absentAnon);
+        tree.put("pages_absent_file", absentFile);
+        tree.put("read_seconds", r.elapsed().toNanos() / 1e9);
+        tree.put("read_mib_per_second", Fmt.mibPerSecond(r.bytesRead(), r.elapsed()));
+
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Tree.json(tree));
+            out.flush();
+            return Main.OK;
+        }
+        out.println(file + ": " + Fmt.bytes(r.bytesRead()) + " (" + Fmt.count(r.bytesRead()) + " bytes), "
+                + Fmt.plural(r.recordsRead(), "record") + ", " + r.info().architecture() + ", page size " + ps);
+        out.printf("%-12s %9s %14s %7s%n", "record type", "records", "bytes", "share");
+        out.printf("%-12s %9s %14s %7s%n", "(magic)", "", "8", pct(8, r.bytesRead()));
+        for (Map.Entry<String, Count> e : byType.entrySet()) {
+            out.printf("%-12s %9s %14s %7s%n", e.getKey(), Fmt.count(e.getValue().records),
+                    Fmt.count(e.getValue().bytes), pct(e.getValue().bytes, r.bytesRead()));
+        }
+        out.println("tasks: " + r.tasks().size() + "; objects: " + objects + "; " + Fmt.plural(areas, "area") + " in "
+                + Fmt.plural(seen.size(), "address space"));
+        out.println("pages: " + Fmt.count(r.pagesRead()) + " in the image (" + Fmt.bytes(r.pagesRead() * ps)
+                + ") of " + Fmt.count(spanPages) + " mapped; left out: " + Fmt.count(absentAnon)
+                + " in anonymous or shared areas (zero or never touched: read back as zero), "
+                + Fmt.count(absentFile) + " in private file mappings (clean: come from the file)");
+        out.println("read and validated in " + Fmt.seconds(r.elapsed()) + ": " + Fmt.rate(r.bytesRead(), r.elapsed()));
+        out.flush();
+        return Main.OK;
+    }
+
+    private static void add(Map<String, Count> byType, ImageRecord r) {
+        Count c = byType.computeIfAbsent(r.typeName(), k -> new Count());
+        c.records++;
+        c.bytes += r.size();
+    }
+
+    private static String pct(long part, long whole) {
+        return String.format(Locale.ROOT, "%.1f%%", whole == 0 ? 0 : 100.0 * part / whole);
+    }
+}
