@@ -34,6 +34,12 @@ public final class RecordTypes {
     }
 
     /** A readable name for messages: {@code TASK}, or {@code 0x0123} for types the core does not name. */
+    /** "0x%04x" without a Formatter: this runs for every architecture record a restart reads. */
+    private static String hex(int type) {
+        String h = Integer.toHexString(type);
+        return h.length() >= 4 ? "0x" + h : "0x" + "000".substring(h.length() - 1) + h;
+    }
+
     public static String name(int type) {
         return switch (type) {
             case HEAD -> "HEAD";
@@ -45,7 +51,7 @@ public final class RecordTypes {
             case OBJECT_DATA -> "OBJECT_DATA";
             case VMA -> "VMA";
             case PAGES -> "PAGES";
-            default -> String.format("0x%04x", type);
+            default -> hex(type);
         };
     }
 }
