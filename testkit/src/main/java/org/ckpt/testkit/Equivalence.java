@@ -3,6 +3,7 @@ package org.ckpt.testkit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -151,24 +152,44 @@ public final class Equivalence {
             return d;
         }
         boolean dropClean = e.file() != null && !e.isShared();
-        ByteBuffer want = expectedContents(e.pages(), e.start(), (int) e.size(), dropClean);
-        ByteBuffer got = ByteBuffer.allocate((int) e.size());
-        a.pages().read(a.start(), got);
-        int m = want.clear().mismatch(got.clear());
-        if (m >= 0) {
-            long addr = e.start() + m;
-            return "page 0x" + Long.toHexString(addr & ~4095L) + " byte " + (addr & 4095) + ": expected 0x"
-                    + Integer.toHexString(want.get(m) & 0xFF) + ", was 0x" + Integer.toHexString(got.get(m) & 0xFF);
+        // Outside the runs of both sides both read as zero, so only the runs are compared:
+        // an area may be far larger than the heap (or 2 GiB) while holding a few pages.
+        List<long[]> ranges = new ArrayList<>();
+        e.pages().forEachRun((address, bytes, clean) -> {
+            if (!(clean && dropClean)) {
+                ranges.add(new long[] {address, bytes.remaining()});
+            }
+        });
+        a.pages().forEachRun((address, bytes, clean) -> ranges.add(new long[] {address, bytes.remaining()}));
+        for (long[] r : ranges) {
+            long from = Math.max(r[0], e.start());
+            long to = Math.min(r[0] + r[1], e.end());
+            if (from >= to) {
+                continue;
+            }
+            ByteBuffer want = expectedContents(e.pages(), from, (int) (to - from), dropClean);
+            ByteBuffer got = ByteBuffer.allocate((int) (to - from));
+            a.pages().read(from, got);
+            int m = want.clear().mismatch(got.clear());
+            if (m >= 0) {
+                long addr = from + m;
+                return "page 0x" + Long.toHexString(addr & ~4095L) + " byte " + (addr & 4095) + ": expected 0x"
+                        + Integer.toHexString(want.get(m) & 0xFF) + ", was 0x"
+                        + Integer.toHexString(got.get(m) & 0xFF);
+            }
         }
         return null;
     }
 
+    /** The bytes of {@code [start, start + size)} that {@code pages} should restore to. */
     private static ByteBuffer expectedContents(PageData pages, long start, int size, boolean dropClean)
             throws IOException {
         ByteBuffer out = ByteBuffer.allocate(size);
         pages.forEachRun((address, bytes, clean) -> {
-            if (!(clean && dropClean)) {
-                out.put((int) (address - start), bytes, bytes.position(), bytes.remaining());
+            long from = Math.max(address, start);
+            long to = Math.min(address + bytes.remaining(), start + size);
+            if (!(clean && dropClean) && from < to) {
+                out.put((int) (from - start), bytes, bytes.position() + (int) (from - address), (int) (to - from));
             }
         });
         return out;

@@ -45,4 +45,27 @@ class EquivalenceTest {
         GenericFile f = new GenericFile(FileKind.REGULAR, "/f", 0, 0100644, 3, 0, ByteBuffer.wrap(new byte[] {1}));
         assertThat(Equivalence.firstDifference(List.of(task((byte) 1, f, f)), List.of(task((byte) 1, f, f)))).isEmpty();
     }
+
+    /** Found by fuzzing (fuzz/…/checksumsRepaired/crash-5bf57e…): areas were compared as one array. */
+    @Test
+    void comparesAreasLargerThanAnArrayByTheirPages() {
+        long start = 0x10_0000_0000L;
+        long end = start + (8L << 30);
+        byte[] page = new byte[4096];
+        page[5] = 1;
+        Task one = Task.builder().pid(1).comm("t").mm(AddressSpace.of(List.of(
+                Vma.anonymous(start, end, PageData.of(end - 4096, page))))).build();
+        byte[] other = page.clone();
+        other[5] = 2;
+        Task two = Task.builder().pid(1).comm("t").mm(AddressSpace.of(List.of(
+                Vma.anonymous(start, end, PageData.of(end - 4096, other))))).build();
+        Task none = Task.builder().pid(1).comm("t").mm(AddressSpace.of(List.of(
+                Vma.anonymous(start, end, PageData.none())))).build();
+        assertThat(Equivalence.firstDifference(List.of(one), List.of(one))).isEmpty();
+        assertThat(Equivalence.firstDifference(List.of(one), List.of(two)))
+                .hasValueSatisfying(d -> assertThat(d).endsWith("page 0x" + Long.toHexString(end - 4096)
+                        + " byte 5: expected 0x1, was 0x2"));
+        assertThat(Equivalence.firstDifference(List.of(none), List.of(one)))
+                .hasValueSatisfying(d -> assertThat(d).endsWith("byte 5: expected 0x0, was 0x1"));
+    }
 }
