@@ -1,6 +1,10 @@
 package org.ckpt.fuzz;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -29,7 +33,9 @@ final class Oracle {
 
     /** Restarts {@code image} into the model and into targets; returns the model result, or null if rejected. */
     static RestartResult check(byte[] image) throws IOException {
-        RestartResult model = intoModel(image);
+        ImageException[] rejection = new ImageException[1];
+        RestartResult model = intoModel(image, rejection);
+        fromFile(image, model, rejection[0]);
         if (model == null) {
             // The rejection must not depend on the target: a few CPUs, none may be committed to.
             intoTarget(image, TargetCpu.anyFeatures(guessArchitecture(image)), false);
@@ -46,7 +52,7 @@ final class Oracle {
         return model;
     }
 
-    static RestartResult intoModel(byte[] image) throws IOException {
+    private static RestartResult intoModel(byte[] image, ImageException[] rejection) throws IOException {
         try {
             RestartResult r = RESTARTER.restart(TestChannels.source(image));
             if (r.bytesRead() != image.length) {
@@ -55,7 +61,48 @@ final class Oracle {
             return r;
         } catch (ImageException e) {
             requireLocated(e, image);
+            rejection[0] = e;
             return null;
+        }
+    }
+
+    /** Where the file's mapped reading path is exercised: tmpfs when there is one. */
+    private static final Path FILE = imageFile();
+
+    private static Path imageFile() {
+        try {
+            Path shm = Path.of("/dev/shm");
+            Path f = Files.isDirectory(shm) ? Files.createTempFile(shm, "ckpt-fuzz", ".img")
+                    : Files.createTempFile("ckpt-fuzz", ".img");
+            f.toFile().deleteOnExit();
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * From a file the reader maps the image instead of reading it through a buffer: it
+     * must accept and reject exactly what the in-memory restart does, the same way.
+     */
+    private static void fromFile(byte[] image, RestartResult model, ImageException modelRejection)
+            throws IOException {
+        Files.write(FILE, image);
+        try (FileChannel in = FileChannel.open(FILE)) {
+            RestartResult r = RESTARTER.restart(in);
+            if (model == null) {
+                throw new AssertionError("accepted from a file, rejected from memory: "
+                        + modelRejection.getMessage(), modelRejection);
+            }
+            requireSame("restart from a file", model.tasks(), r.tasks());
+        } catch (ImageException e) {
+            if (model != null) {
+                throw new AssertionError("rejected from a file, accepted from memory: " + e.getMessage(), e);
+            }
+            if (e.getClass() != modelRejection.getClass() || e.offset() != modelRejection.offset()) {
+                throw new AssertionError("from a file: " + e.getMessage() + "; from memory: "
+                        + modelRejection.getMessage(), e);
+            }
         }
     }
 
