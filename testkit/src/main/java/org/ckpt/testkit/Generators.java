@@ -116,11 +116,14 @@ public final class Generators {
             throw new IllegalArgumentException("no CPU state generator for '" + architecture + "' (have: "
                     + cpuArchitectures() + ")");
         }
-        return switch (architecture) {
+        Arbitrary<CpuState> states = switch (architecture) {
             case "x86_64" -> X86States.x86_64().map(c -> (CpuState) c);
             case "i386" -> X86States.i386().map(c -> (CpuState) c);
             default -> PowerPcStates.cpu(architecture).map(c -> (CpuState) c);
         };
+        // Enumerating edge cases of whole register files costs seconds per property; the
+        // generators aim at the boundaries the check phases draw by themselves.
+        return states.withoutEdgeCases();
     }
 
     /** Architectures with an {@link ArchProvider} on the class path that the testkit generates states for. */
