@@ -228,8 +228,9 @@ final class Images {
     }
 
     /**
-     * Semantic damage to the given records, checksums repaired: single bytes replaced by
-     * random values, zero and 0xFF; u32 fields set to extremes; records dropped and duplicated.
+     * Semantic damage to the given records, checksums repaired: payloads cut short; single
+     * bytes replaced by random values, zero and 0xFF; u32 fields set to extremes; records
+     * dropped and duplicated.
      */
     static List<Mutation> mutations(byte[] image, List<Integer> records, int budget, long seed) {
         List<ImageRecords.Record> rs = ImageRecords.parse(image);
@@ -239,6 +240,18 @@ final class Images {
             if (rs.get(i).type() != RecordTypes.OBJECT) {
                 out.add(new Mutation("drop record " + i, ImageMutator.drop(image, i)));
                 out.add(new Mutation("duplicate record " + i, ImageMutator.duplicate(image, i)));
+            }
+        }
+        // Payloads cut short (checksums repaired): every field read must be bounds checked.
+        for (int i : records) {
+            ImageRecords.Record r = rs.get(i);
+            int len = r.payload().length;
+            int[] cuts = {len - 1, firstEditable(r), firstEditable(r) + 1, rnd.nextInt(Math.max(1, len))};
+            for (int cut : cuts) {
+                if (cut >= 0 && cut < len) {
+                    out.add(new Mutation("record " + i + " (" + RecordTypes.name(r.type()) + ") cut to " + cut
+                            + " payload bytes", ImageMutator.editPayload(image, i, p -> p.limit(cut))));
+                }
             }
         }
         int[] values = {-1, 0, 0x80, 0xFF, 1, 7, 0x7F};
