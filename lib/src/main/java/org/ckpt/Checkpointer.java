@@ -63,7 +63,7 @@ public final class Checkpointer {
         List<Task> list = List.copyOf(tasks);
         long id = b.checkpointId != null ? b.checkpointId : IDS.nextLong();
         Instant created = b.created != null ? b.created : Instant.now();
-        ImageInfo head = new ImageInfo(1, 0, 0, id, created, b.pageSize, list.size(), b.producerName,
+        ImageInfo head = new ImageInfo(1, CheckpointSession.formatMinor(list), 0, id, created, b.pageSize, list.size(), b.producerName,
                 b.producerVersion, b.architecture, null, b.uname != null ? b.uname : Uname.current());
         CheckpointSession session = new CheckpointSession(registry.get(), head, b.limits, b.root, b.progress, channel,
                 b.writerThread);

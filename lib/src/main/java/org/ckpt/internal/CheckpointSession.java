@@ -15,6 +15,8 @@ import java.util.Set;
 import org.ckpt.CheckpointResult;
 import org.ckpt.ImageInfo;
 import org.ckpt.ProgressListener;
+import org.ckpt.model.AddressSpace;
+import org.ckpt.model.FileTable;
 import org.ckpt.model.Task;
 import org.ckpt.spi.ArchHead;
 import org.ckpt.spi.ArchProvider;
@@ -77,6 +79,16 @@ public final class CheckpointSession implements CkptContext {
             throw new CheckpointException("maxRecordSize " + limits.maxRecordSize()
                     + " cannot hold one page of " + head.pageSize() + " bytes");
         }
+    }
+
+    /** The minor format version an image of {@code tasks} is written in: the lowest that describes them. */
+    public static int formatMinor(List<Task> tasks) {
+        for (Task t : tasks) {
+            if (!t.extensions().isEmpty()) {
+                return Format.MINOR_TASK_EXT;
+            }
+        }
+        return 0;
     }
 
     /** Writes the whole image; on a failure after the head, the image ends with an ERROR record. */
@@ -157,8 +169,33 @@ public final class CheckpointSession implements CkptContext {
         } catch (CheckpointException e) {
             throw e.addTrace("files");
         }
+        if (t.extensions().size() > limits.maxObjects()) {
+            throw new CheckpointException(t.extensions().size() + " extensions exceed maxObjects "
+                    + limits.maxObjects());
+        }
+        long[] ext = new long[t.extensions().size()];
+        for (int i = 0; i < ext.length; i++) {
+            Object o = t.extensions().get(i);
+            try {
+                if (o instanceof AddressSpace || o instanceof FileTable) {
+                    throw new CheckpointException("an " + o.getClass().getSimpleName()
+                            + " is a task's mm or files, not an extension");
+                }
+                ext[i] = checkpointObject(o);
+            } catch (CheckpointException e) {
+                throw e.addTrace("extension " + i);
+            }
+        }
         Records.writeTask(out.begin(RecordTypes.TASK), t, mm, files, limits.maxCommLength());
         out.end();
+        if (ext.length > 0) {
+            if (head.formatMinor() < Format.MINOR_TASK_EXT) {
+                throw new IllegalStateException("a task with extensions in a format 1." + head.formatMinor()
+                        + " image; use formatMinor(tasks) for the head");
+            }
+            Records.writeTaskExt(out.begin(RecordTypes.TASK_EXT), ext);
+            out.end();
+        }
         Log.SYS.debug("TASK pid {} ({}) mm objref {} files objref {} at offset {}", t.pid(), t.comm(), mm, files,
                 out.lastRecordStart());
         if (t.cpu() != null) {

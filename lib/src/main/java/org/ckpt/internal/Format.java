@@ -5,7 +5,14 @@ public final class Format {
     /** First 8 bytes of every image: 0x89 'C' 'K' 'P' 'T' CR LF SUB, so text-mode mangling shows. */
     static final byte[] MAGIC = {(byte) 0x89, 'C', 'K', 'P', 'T', '\r', '\n', 0x1A};
     static final int MAJOR = 1;
-    static final int MINOR = 0;
+    /**
+     * Newest minor this code reads and writes. A writer puts the lowest minor that
+     * describes its content in the head: 0 unless a task has extensions (TASK_EXT,
+     * 1.1), so images without extensions stay readable by 1.0 readers byte for byte.
+     */
+    static final int MINOR = 1;
+    /** First minor with the TASK_EXT record. */
+    static final int MINOR_TASK_EXT = 1;
     static final int HEADER_SIZE = 16;
     static final int ALIGN = 8;
     /** "CKPTTAIL" read as a little-endian u64. */

@@ -2,6 +2,8 @@ package org.ckpt.internal;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.ckpt.ImageInfo;
 import org.ckpt.Uname;
 import org.ckpt.model.ExitState;
@@ -12,6 +14,7 @@ import org.ckpt.model.FileTable;
 import org.ckpt.spi.CheckpointException;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.InvalidImageException;
+import org.ckpt.spi.InvalidReferenceException;
 import org.ckpt.spi.Limits;
 import org.ckpt.spi.PayloadReader;
 import org.ckpt.spi.PayloadWriter;
@@ -209,6 +212,34 @@ final class Records {
         int commLen = s.limits().maxCommLength();
         b.comm(r.shortString("comm", commLen));
         return new TaskRecord(b.build(), (flags & Format.TASK_HAS_CPU) != 0);
+    }
+
+    // ---- TASK_EXT --------------------------------------------------------------
+
+    static void writeTaskExt(PayloadWriter w, long[] objrefs) {
+        w.u32(objrefs.length).u32(0);
+        for (long ref : objrefs) {
+            w.u64(ref);
+        }
+    }
+
+    /** The extension objects, resolved; an mm or files object is not an extension (they have their own slots). */
+    static List<Object> readTaskExt(PayloadReader r, RestartSession s) throws ImageException {
+        int count = r.count("count", s.limits().maxObjects(), "maxObjects");
+        r.reserved32("reserved");
+        List<Object> out = new ArrayList<>(Math.min(count, 1024));
+        for (int i = 0; i < count; i++) {
+            long at = r.position();
+            long ref = r.u64("objref");
+            Object o = s.restoreObject(ref, Object.class, false, "extension " + i);
+            if (o instanceof AddressSpace || o instanceof FileTable) {
+                throw new InvalidReferenceException(r.recordName(), at, "extension " + i + ": objref "
+                        + Long.toUnsignedString(ref) + " is a '" + (o instanceof AddressSpace ? "mm" : "files")
+                        + "' object, which is a task's own slot, not an extension");
+            }
+            out.add(o);
+        }
+        return out;
     }
 
     private static Duration readDuration(PayloadReader r, String name) throws ImageException {

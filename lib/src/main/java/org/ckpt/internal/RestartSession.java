@@ -165,6 +165,14 @@ public final class RestartSession implements CkptContext {
     private Task readTask() throws IOException {
         Records.TaskRecord tr = Records.readTask(in.next(RecordTypes.TASK), this);
         Task t = tr.task();
+        if (in.peekType() == RecordTypes.TASK_EXT) {
+            if (head.formatMinor() < Format.MINOR_TASK_EXT) {
+                throw new InvalidImageException("TASK_EXT", in.recordOffset(), "TASK_EXT in a format "
+                        + head.formatMajor() + "." + head.formatMinor() + " image (it exists since 1."
+                        + Format.MINOR_TASK_EXT + ")");
+            }
+            t = t.toBuilder().extensions(Records.readTaskExt(in.next(RecordTypes.TASK_EXT), this)).build();
+        }
         if (tr.hasCpu()) {
             CpuState cpu;
             try {

@@ -1,6 +1,7 @@
 package org.ckpt.model;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import org.ckpt.spi.CpuState;
 
@@ -21,6 +22,14 @@ import org.ckpt.spi.CpuState;
  * @param mm            address space, or {@code null} (kernel threads have none)
  * @param files         file table, or {@code null}
  * @param cpu           CPU state, or {@code null} when the host could not read it
+ * @param extensions    the host's own per-task objects (an emulator's devices, a sandbox's
+ *                      sockets...), in order; each is checkpointed by the
+ *                      {@link org.ckpt.spi.ObjectOps} registered for its class, shared by
+ *                      identity like every object (the same instance in two tasks, or twice
+ *                      in one list, comes back as one instance). Never {@code null}; no
+ *                      {@code null} elements. An address space or file table is not an
+ *                      extension (they have their own slots). Images holding extensions
+ *                      are format 1.1 (docs/FORMAT.md, {@code TASK_EXT}).
  * @since 0.1 (stable)
  */
 public record Task(
@@ -44,7 +53,8 @@ public record Task(
         String comm,
         AddressSpace mm,
         FileTable files,
-        CpuState cpu) {
+        CpuState cpu,
+        List<Object> extensions) {
 
     public Task {
         Objects.requireNonNull(state, "state");
@@ -52,6 +62,7 @@ public record Task(
         Objects.requireNonNull(startTime, "startTime");
         Objects.requireNonNull(realStartTime, "realStartTime");
         Objects.requireNonNull(comm, "comm");
+        extensions = extensions == null ? List.of() : List.copyOf(extensions);
     }
 
     public static Builder builder() {
@@ -64,7 +75,7 @@ public record Task(
                 .exitSignal(exitSignal).utime(utime).stime(stime).utimescaled(utimescaled)
                 .stimescaled(stimescaled).gtime(gtime).nvcsw(nvcsw).nivcsw(nivcsw).startTime(startTime)
                 .realStartTime(realStartTime).minFlt(minFlt).majFlt(majFlt).comm(comm).mm(mm).files(files)
-                .cpu(cpu);
+                .cpu(cpu).extensions(extensions);
     }
 
     /** Builds a {@link Task}; every field not set is zero, empty or {@code null}. */
@@ -90,6 +101,7 @@ public record Task(
         private AddressSpace mm;
         private FileTable files;
         private CpuState cpu;
+        private List<Object> extensions = List.of();
 
         private Builder() {
         }
@@ -115,11 +127,13 @@ public record Task(
         public Builder mm(AddressSpace v) { mm = v; return this; }
         public Builder files(FileTable v) { files = v; return this; }
         public Builder cpu(CpuState v) { cpu = v; return this; }
+        /** The task's extension objects, in order (copied; no {@code null} elements). */
+        public Builder extensions(List<?> v) { extensions = List.<Object>copyOf(v); return this; }
 
         public Task build() {
             return new Task(pid, tgid, state, exitState, exitCode, exitSignal, utime, stime, utimescaled,
                     stimescaled, gtime, nvcsw, nivcsw, startTime, realStartTime, minFlt, majFlt, comm, mm, files,
-                    cpu);
+                    cpu, extensions);
         }
     }
 }

@@ -14,6 +14,8 @@ public final class RecordTypes {
     public static final int TAIL = 0x0003;
     public static final int ERROR = 0x0004;
     public static final int TASK = 0x0010;
+    /** The objrefs of a task's extension objects, right after its {@code TASK} (format 1.1). */
+    public static final int TASK_EXT = 0x0011;
     public static final int OBJECT = 0x0020;
     public static final int OBJECT_DATA = 0x0021;
     public static final int VMA = 0x0030;
@@ -28,7 +30,7 @@ public final class RecordTypes {
     /** Whether the type belongs to the core format (not an architecture). */
     public static boolean isCore(int type) {
         return switch (type) {
-            case HEAD, ARCH_HEAD, TAIL, ERROR, TASK, OBJECT, OBJECT_DATA, VMA, PAGES -> true;
+            case HEAD, ARCH_HEAD, TAIL, ERROR, TASK, TASK_EXT, OBJECT, OBJECT_DATA, VMA, PAGES -> true;
             default -> false;
         };
     }
@@ -47,6 +49,7 @@ public final class RecordTypes {
             case TAIL -> "TAIL";
             case ERROR -> "ERROR";
             case TASK -> "TASK";
+            case TASK_EXT -> "TASK_EXT";
             case OBJECT -> "OBJECT";
             case OBJECT_DATA -> "OBJECT_DATA";
             case VMA -> "VMA";

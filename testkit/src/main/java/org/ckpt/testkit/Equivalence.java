@@ -3,12 +3,16 @@ package org.ckpt.testkit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.BiPredicate;
 import org.ckpt.model.AddressSpace;
 import org.ckpt.model.FileTable;
 import org.ckpt.model.GenericFile;
@@ -23,21 +27,34 @@ import org.ckpt.model.Vma;
  * pages of private file-backed areas are not carried and read as zero), objects
  * compared structurally, and sharing compared as a bijection (two references to
  * one original object must be two references to one restored object, and only
- * then). Reports the first difference with its path.
+ * then). Objects of a host's own types (extension objects, further open-file types)
+ * are compared with {@code equals} unless a host equality is given. Reports the first
+ * difference with its path.
  *
  * @since 0.1 (evolving)
  */
 public final class Equivalence {
     private final Map<Object, Object> forward = new IdentityHashMap<>();
     private final Map<Object, Object> backward = new IdentityHashMap<>();
+    private final BiPredicate<Object, Object> hostEquality;
 
-    private Equivalence() {
+    private Equivalence(BiPredicate<Object, Object> hostEquality) {
+        this.hostEquality = hostEquality;
     }
 
     /** The first difference between {@code expected} and {@code actual}, as "path: what", or empty. */
     public static Optional<String> firstDifference(List<Task> expected, List<Task> actual) {
+        return firstDifference(expected, actual, Objects::equals);
+    }
+
+    /**
+     * As {@link #firstDifference(List, List)}, comparing objects that are not part of the
+     * library's model (extension objects, a host's own open-file types) with {@code hostEquality}.
+     */
+    public static Optional<String> firstDifference(List<Task> expected, List<Task> actual,
+                                                   BiPredicate<Object, Object> hostEquality) {
         try {
-            return Optional.ofNullable(new Equivalence().tasks(expected, actual));
+            return Optional.ofNullable(new Equivalence(hostEquality).tasks(expected, actual));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -88,7 +105,35 @@ public final class Equivalence {
         if (d == null && e.files() != null && !seenBefore(e.files())) {
             d = files(e.files(), a.files());
         }
-        return d == null || d.startsWith("files") ? d : "files \u203a " + d;
+        if (d != null) {
+            return d.startsWith("files") ? d : "files \u203a " + d;
+        }
+        return extensions(e.extensions(), a.extensions());
+    }
+
+    private String extensions(List<Object> e, List<Object> a) throws IOException {
+        if (e.size() != a.size()) {
+            return "extension count: expected " + e.size() + ", was " + a.size();
+        }
+        for (int i = 0; i < e.size(); i++) {
+            Object x = e.get(i);
+            Object y = a.get(i);
+            String d = shared("object", x, y);
+            if (d == null && !seenBefore(x)) {
+                d = x instanceof OpenFile fx && y instanceof OpenFile fy ? file(fx, fy) : host(x, y);
+            }
+            if (d != null) {
+                return "extension " + i + " \u203a " + d;
+            }
+        }
+        return null;
+    }
+
+    private String host(Object e, Object a) {
+        if (e.getClass() != a.getClass()) {
+            return "object: expected a " + e.getClass().getName() + ", was a " + a.getClass().getName();
+        }
+        return hostEquality.test(e, a) ? null : "object: expected " + e + ", was " + a;
     }
 
     private final Map<Object, Boolean> compared = new IdentityHashMap<>();
@@ -152,47 +197,58 @@ public final class Equivalence {
             return d;
         }
         boolean dropClean = e.file() != null && !e.isShared();
-        // Outside the runs of both sides both read as zero, so only the runs are compared:
-        // an area may be far larger than the heap (or 2 GiB) while holding a few pages.
-        List<long[]> ranges = new ArrayList<>();
-        e.pages().forEachRun((address, bytes, clean) -> {
-            if (!(clean && dropClean)) {
-                ranges.add(new long[] {address, bytes.remaining()});
-            }
-        });
-        a.pages().forEachRun((address, bytes, clean) -> ranges.add(new long[] {address, bytes.remaining()}));
-        for (long[] r : ranges) {
-            long from = Math.max(r[0], e.start());
-            long to = Math.min(r[0] + r[1], e.end());
-            if (from >= to) {
-                continue;
-            }
-            ByteBuffer want = expectedContents(e.pages(), from, (int) (to - from), dropClean);
-            ByteBuffer got = ByteBuffer.allocate((int) (to - from));
-            a.pages().read(from, got);
-            int m = want.clear().mismatch(got.clear());
+        NavigableMap<Long, ByteBuffer> want = runs(e.pages(), dropClean);
+        NavigableMap<Long, ByteBuffer> got = runs(a.pages(), false);
+        // Only chunks some run covers can differ: elsewhere both read as zero. Areas may be huge.
+        TreeSet<Long> chunks = new TreeSet<>();
+        for (NavigableMap<Long, ByteBuffer> m : List.of(want, got)) {
+            m.forEach((address, bytes) -> {
+                for (long c = address & -CHUNK; c < address + bytes.remaining(); c += CHUNK) {
+                    chunks.add(c);
+                }
+            });
+        }
+        byte[] w = new byte[CHUNK];
+        byte[] g = new byte[CHUNK];
+        for (long c : chunks) {
+            read(want, c, w);
+            read(got, c, g);
+            int m = Arrays.mismatch(w, g);
             if (m >= 0) {
-                long addr = from + m;
-                return "page 0x" + Long.toHexString(addr & ~4095L) + " byte " + (addr & 4095) + ": expected 0x"
-                        + Integer.toHexString(want.get(m) & 0xFF) + ", was 0x"
-                        + Integer.toHexString(got.get(m) & 0xFF);
+                return "page 0x" + Long.toHexString(c) + " byte " + m + ": expected 0x"
+                        + Integer.toHexString(w[m] & 0xFF) + ", was 0x" + Integer.toHexString(g[m] & 0xFF);
             }
         }
         return null;
     }
 
-    /** The bytes of {@code [start, start + size)} that {@code pages} should restore to. */
-    private static ByteBuffer expectedContents(PageData pages, long start, int size, boolean dropClean)
-            throws IOException {
-        ByteBuffer out = ByteBuffer.allocate(size);
+    private static final int CHUNK = 4096;
+
+    private static NavigableMap<Long, ByteBuffer> runs(PageData pages, boolean dropClean) throws IOException {
+        NavigableMap<Long, ByteBuffer> out = new TreeMap<>();
         pages.forEachRun((address, bytes, clean) -> {
-            long from = Math.max(address, start);
-            long to = Math.min(address + bytes.remaining(), start + size);
-            if (!(clean && dropClean) && from < to) {
-                out.put((int) (from - start), bytes, bytes.position() + (int) (from - address), (int) (to - from));
+            if (!(clean && dropClean)) {
+                ByteBuffer copy = ByteBuffer.allocate(bytes.remaining());
+                copy.put(bytes.duplicate()).flip();
+                out.put(address, copy);
             }
         });
         return out;
+    }
+
+    /** The 4 KiB at {@code chunk}, zero where no run covers it. */
+    private static void read(NavigableMap<Long, ByteBuffer> runs, long chunk, byte[] dst) {
+        Arrays.fill(dst, (byte) 0);
+        Map.Entry<Long, ByteBuffer> lower = runs.floorEntry(chunk);
+        var candidates = lower == null ? runs.subMap(chunk, true, chunk + CHUNK, false)
+                : runs.subMap(lower.getKey(), true, chunk + CHUNK, false);
+        candidates.forEach((address, bytes) -> {
+            long from = Math.max(address, chunk);
+            long to = Math.min(address + bytes.remaining(), chunk + CHUNK);
+            for (long x = from; x < to; x++) {
+                dst[(int) (x - chunk)] = bytes.get((int) (x - address));
+            }
+        });
     }
 
     private String files(FileTable e, FileTable a) throws IOException {
@@ -216,10 +272,11 @@ public final class Equivalence {
         return null;
     }
 
-    private static String file(OpenFile e, OpenFile a) {
+    private String file(OpenFile e, OpenFile a) {
         if (e instanceof GenericFile && a instanceof GenericFile) {
             return field("file", e, a);
         }
-        return e.equals(a) ? null : "file: expected " + e + ", was " + a;
+        String d = host(e, a);
+        return d == null ? null : "file \u203a " + d;
     }
 }

@@ -4,7 +4,10 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -18,7 +21,10 @@ import org.ckpt.model.PageData;
 import org.ckpt.model.Task;
 import org.ckpt.model.TaskState;
 import org.ckpt.model.Vma;
+import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.CpuState;
+import org.ckpt.testkit.arch.PowerPcStates;
+import org.ckpt.testkit.arch.X86States;
 
 /**
  * jqwik generators for the task model. Addresses stay below 0x7000_0000 so that
@@ -40,16 +46,28 @@ public final class Generators {
 
     /** Sets of 1–4 tasks sharing address spaces, file tables and files, without CPU state. */
     public static Arbitrary<List<Task>> taskSets() {
-        return taskSets(Arbitraries.just(null));
+        return taskSets(GenConfig.DEFAULT);
     }
 
     /** Sets of 1–4 tasks whose CPU states come from {@code cpus} ({@code null} elements mean no CPU state). */
     public static Arbitrary<List<Task>> taskSets(Arbitrary<? extends CpuState> cpus) {
+        return taskSets(GenConfig.DEFAULT.withCpus(cpus));
+    }
+
+    /**
+     * Task sets as {@code config} says. Shrinking reduces the task count, the size and
+     * the extension pool and moves the seed toward 0, so a failing set shrinks to a
+     * small one (typically one task with at most one small area and one file).
+     */
+    public static Arbitrary<List<Task>> taskSets(GenConfig config) {
         Arbitrary<Long> seeds = Arbitraries.longs();
-        Arbitrary<Integer> taskCount = Arbitraries.integers().between(1, 4);
-        Arbitrary<Integer> size = Arbitraries.integers().between(0, 6);
-        Arbitrary<List<CpuState>> cpuList = cpus.map(c -> (CpuState) c).list().ofSize(4);
-        return Combinators.combine(seeds, taskCount, size, cpuList).as(Generators::build);
+        Arbitrary<Integer> taskCount = Arbitraries.integers().between(1, config.maxTasks());
+        Arbitrary<Integer> size = Arbitraries.integers().between(0, config.maxSize());
+        Arbitrary<List<CpuState>> cpuList = config.cpus().map(c -> (CpuState) c).list().ofSize(config.maxTasks());
+        Arbitrary<List<Object>> pool = config.extensions() == null ? Arbitraries.just(List.of())
+                : config.extensions().map(o -> (Object) o).list().ofMaxSize(config.maxExtensions());
+        return Combinators.combine(seeds, taskCount, size, cpuList, pool)
+                .as((seed, n, sz, cpus, ext) -> build(seed, n, sz, cpus, ext, config));
     }
 
     /** One task without CPU state. */
@@ -57,27 +75,104 @@ public final class Generators {
         return taskSets().map(l -> l.get(0));
     }
 
+    /** One task as {@code config} says (the first of a generated set, so it may share with nothing). */
+    public static Arbitrary<Task> tasks(GenConfig config) {
+        return taskSets(config.withMaxTasks(1)).map(l -> l.get(0));
+    }
+
+    /** Address spaces with areas, page patterns and file-backed areas, as {@code config} says. */
+    public static Arbitrary<AddressSpace> addressSpaces(GenConfig config) {
+        return Combinators.combine(Arbitraries.longs(), Arbitraries.integers().between(0, config.maxSize()))
+                .as((seed, size) -> {
+                    Build b = new Build(new SplittableRandom(seed), config);
+                    b.files(size);
+                    return b.addressSpace(size);
+                });
+    }
+
+    /** File tables whose descriptors refer to generated open files (shared between descriptors if sharing is on). */
+    public static Arbitrary<FileTable> fileTables(GenConfig config) {
+        return Combinators.combine(Arbitraries.longs(), Arbitraries.integers().between(1, Math.max(1, config.maxSize())))
+                .as((seed, size) -> {
+                    Build b = new Build(new SplittableRandom(seed), config.withFiles(true));
+                    b.files(size);
+                    return b.fileTable();
+                });
+    }
+
+    /** Regular files and directories opened by path, some deleted with contents (if the config allows). */
+    public static Arbitrary<GenericFile> genericFiles(GenConfig config) {
+        return Arbitraries.longs().map(seed -> new Build(new SplittableRandom(seed), config).file(0));
+    }
+
+    /**
+     * Valid CPU states of {@code architecture}, for the architectures whose provider is on
+     * the class path and for which the testkit has generators ({@link #cpuArchitectures()}).
+     *
+     * @throws IllegalArgumentException for any other architecture
+     */
+    public static Arbitrary<CpuState> cpuStates(String architecture) {
+        if (!cpuArchitectures().contains(architecture)) {
+            throw new IllegalArgumentException("no CPU state generator for '" + architecture + "' (have: "
+                    + cpuArchitectures() + ")");
+        }
+        Arbitrary<CpuState> states = switch (architecture) {
+            case "x86_64" -> X86States.x86_64().map(c -> (CpuState) c);
+            case "i386" -> X86States.i386().map(c -> (CpuState) c);
+            default -> PowerPcStates.cpu(architecture).map(c -> (CpuState) c);
+        };
+        // Enumerating edge cases of whole register files costs seconds per property; the
+        // generators aim at the boundaries the check phases draw by themselves.
+        return states.withoutEdgeCases();
+    }
+
+    /** Architectures with an {@link ArchProvider} on the class path that the testkit generates states for. */
+    public static Set<String> cpuArchitectures() {
+        Set<String> out = new TreeSet<>();
+        for (ArchProvider p : ServiceLoader.load(ArchProvider.class, Generators.class.getClassLoader())) {
+            for (String a : p.architectures()) {
+                if (GENERATED.contains(a)) {
+                    out.add(a);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static final Set<String> GENERATED = Set.of("i386", "x86_64", "ppc32", "ppc64");
+
     /** Builds a deterministic task set from a seed; {@code size} scales the number of areas, pages and files. */
     public static List<Task> build(long seed, int taskCount, int size, List<CpuState> cpus) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        List<OpenFile> files = new ArrayList<>();
-        int fileCount = size == 0 ? 0 : 1 + rnd.nextInt(size + 1);
-        for (int i = 0; i < fileCount; i++) {
-            files.add(file(rnd, i));
-        }
-        int mmCount = 1 + rnd.nextInt(Math.min(taskCount, 2));
+        return build(seed, taskCount, size, cpus, List.of(), GenConfig.DEFAULT);
+    }
+
+    /**
+     * As {@link #build(long, int, int, List)} under {@code config}, handing the objects of
+     * {@code extensions} to the tasks. Under {@link GenConfig#DEFAULT} without extensions
+     * the result is exactly that of the four-argument form (golden images depend on it).
+     */
+    public static List<Task> build(long seed, int taskCount, int size, List<CpuState> cpus, List<?> extensions,
+                                   GenConfig config) {
+        Build b = new Build(new SplittableRandom(seed), config);
+        SplittableRandom rnd = b.rnd;
+        b.files(size);
+        boolean sharing = config.sharing();
         List<AddressSpace> mms = new ArrayList<>();
-        for (int i = 0; i < mmCount; i++) {
-            mms.add(addressSpace(rnd, size, files));
-        }
-        int tableCount = 1 + rnd.nextInt(Math.min(taskCount, 2));
         List<FileTable> tables = new ArrayList<>();
-        for (int i = 0; i < tableCount; i++) {
-            tables.add(fileTable(rnd, files));
+        if (sharing) {
+            int mmCount = 1 + rnd.nextInt(Math.min(taskCount, 2));
+            for (int i = 0; i < mmCount; i++) {
+                mms.add(b.addressSpace(size));
+            }
+            int tableCount = 1 + rnd.nextInt(Math.min(taskCount, 2));
+            for (int i = 0; i < tableCount; i++) {
+                tables.add(b.fileTable());
+            }
         }
+        List<List<Object>> ext = assignExtensions(seed, taskCount, extensions, sharing);
         List<Task> tasks = new ArrayList<>();
         for (int i = 0; i < taskCount; i++) {
-            tasks.add(Task.builder()
+            Task.Builder t = Task.builder()
                     .pid(1000 + i).tgid(1000 + (rnd.nextBoolean() ? 0 : i))
                     .state(pick(rnd, TaskState.RUNNING, TaskState.INTERRUPTIBLE, TaskState.UNINTERRUPTIBLE,
                             TaskState.STOPPED, TaskState.TRACED))
@@ -88,13 +183,37 @@ public final class Generators {
                     .startTime(Duration.ofSeconds(rnd.nextLong(0, Long.MAX_VALUE), rnd.nextInt(1_000_000_000)))
                     .realStartTime(Duration.ofSeconds(rnd.nextInt(1 << 30), rnd.nextInt(1_000_000_000)))
                     .minFlt(rnd.nextLong()).majFlt(rnd.nextLong())
-                    .comm(comm(rnd))
-                    .mm(rnd.nextInt(6) == 0 ? null : mms.get(rnd.nextInt(mms.size())))
-                    .files(rnd.nextInt(6) == 0 ? null : tables.get(rnd.nextInt(tables.size())))
-                    .cpu(i < cpus.size() ? cpus.get(i) : null)
-                    .build());
+                    .comm(comm(rnd));
+            if (sharing) {
+                t.mm(rnd.nextInt(6) == 0 ? null : mms.get(rnd.nextInt(mms.size())))
+                        .files(rnd.nextInt(6) == 0 ? null : tables.get(rnd.nextInt(tables.size())));
+            } else {
+                t.mm(rnd.nextInt(6) == 0 ? null : b.addressSpace(size))
+                        .files(rnd.nextInt(6) == 0 ? null : b.fileTable());
+            }
+            tasks.add(t.cpu(i < cpus.size() ? cpus.get(i) : null).extensions(ext.get(i)).build());
         }
         return tasks;
+    }
+
+    /** Hands the pool out from a random stream of its own, so the rest of the set does not depend on it. */
+    private static List<List<Object>> assignExtensions(long seed, int taskCount, List<?> pool, boolean sharing) {
+        List<List<Object>> out = new ArrayList<>();
+        for (int i = 0; i < taskCount; i++) {
+            out.add(new ArrayList<>());
+        }
+        SplittableRandom rnd = new SplittableRandom(~seed);
+        for (Object o : pool) {
+            if (sharing) {
+                int holders = 1 + rnd.nextInt(2);
+                for (int h = 0; h < holders; h++) {
+                    out.get(rnd.nextInt(taskCount)).add(o);
+                }
+            } else {
+                out.get(rnd.nextInt(taskCount)).add(o);
+            }
+        }
+        return out;
     }
 
     @SafeVarargs
@@ -107,73 +226,106 @@ public final class Generators {
         return names[rnd.nextInt(names.length)];
     }
 
-    private static GenericFile file(SplittableRandom rnd, int i) {
-        FileKind kind = rnd.nextInt(4) == 0 ? FileKind.DIRECTORY : FileKind.REGULAR;
-        String path = "/data/dir" + rnd.nextInt(3) + "/file-" + i + (rnd.nextBoolean() ? "" : "/x y");
-        int flags = rnd.nextInt() & GenericFile.FLAGS_MASK & ~3 | rnd.nextInt(3);
-        int mode = (kind == FileKind.DIRECTORY ? 0040000 : 0100000) | rnd.nextInt(01000);
-        ByteBuffer deleted = null;
-        if (kind == FileKind.REGULAR && rnd.nextInt(4) == 0) {
-            byte[] content = new byte[rnd.nextInt(3 * 4096)];
-            rnd.nextBytes(content);
-            deleted = ByteBuffer.wrap(content);
-        }
-        return new GenericFile(kind, path, flags, mode, rnd.nextLong(0, Long.MAX_VALUE), rnd.nextLong(), deleted);
-    }
+    /** One generation run: the random stream, the config, and the files made so far. */
+    private static final class Build {
+        final SplittableRandom rnd;
+        final GenConfig cfg;
+        final List<OpenFile> files = new ArrayList<>();
+        int fileCounter;
 
-    private static FileTable fileTable(SplittableRandom rnd, List<OpenFile> files) {
-        List<FileTable.Entry> entries = new ArrayList<>();
-        if (files.isEmpty()) {
-            return new FileTable(entries);
+        Build(SplittableRandom rnd, GenConfig cfg) {
+            this.rnd = rnd;
+            this.cfg = cfg;
         }
-        int fd = rnd.nextInt(3);
-        int n = rnd.nextInt(6);
-        for (int i = 0; i < n; i++) {
-            entries.add(new FileTable.Entry(fd, files.get(rnd.nextInt(files.size())), rnd.nextBoolean()));
-            fd += 1 + rnd.nextInt(rnd.nextInt(10) == 0 ? 5000 : 3);
-        }
-        return new FileTable(entries);
-    }
 
-    private static AddressSpace addressSpace(SplittableRandom rnd, int size, List<OpenFile> files) {
-        List<Vma> vmas = new ArrayList<>();
-        long at = BASE + PAGE * (long) rnd.nextInt(16);
-        int n = rnd.nextInt(size + 2);
-        for (int i = 0; i < n; i++) {
-            int pages = 1 + rnd.nextInt(1 + size * 3);
-            long start = at;
-            long end = start + (long) pages * PAGE;
-            int prot = rnd.nextInt(8);
-            OpenFile file = !files.isEmpty() && rnd.nextInt(3) == 0 ? files.get(rnd.nextInt(files.size())) : null;
-            int flags = (rnd.nextInt(4) == 0 ? Vma.SHARED : 0) | (i == n - 1 && rnd.nextBoolean()
-                    ? Vma.GROWSDOWN | Vma.STACK : 0);
-            vmas.add(new Vma(start, end, prot, flags, file != null ? rnd.nextInt(1000) : 0, file,
-                    pages(rnd, start, pages)));
-            at = end + PAGE * (long) rnd.nextInt(4);
-        }
-        long top = at;
-        long[] l = new long[11];
-        for (int i = 0; i < l.length; i += 2) {
-            long a = BASE + (long) (rnd.nextDouble() * (top - BASE));
-            long b = a + (long) (rnd.nextDouble() * (top - a));
-            l[i] = a;
-            if (i + 1 < l.length) {
-                l[i + 1] = b;
+        void files(int size) {
+            if (!cfg.files()) {
+                return;
+            }
+            int fileCount = size == 0 ? 0 : 1 + rnd.nextInt(size + 1);
+            for (int i = 0; i < fileCount; i++) {
+                files.add(file(fileCounter++));
             }
         }
-        // layout pairs: code, data, brk, (start_stack alone), arg, env
-        return new AddressSpace(l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7], l[7] + rnd.nextInt(64), l[9],
-                l[9] + rnd.nextInt(64), rnd.nextLong(), vmas);
+
+        /** A file to refer to: one of the set's (sharing) or a new one of its own. */
+        OpenFile pickFile() {
+            return cfg.sharing() ? files.get(rnd.nextInt(files.size())) : file(fileCounter++);
+        }
+
+        GenericFile file(int i) {
+            FileKind kind = rnd.nextInt(4) == 0 ? FileKind.DIRECTORY : FileKind.REGULAR;
+            String path = "/data/dir" + rnd.nextInt(3) + "/file-" + i + (rnd.nextBoolean() ? "" : "/x y");
+            int flags = rnd.nextInt() & GenericFile.FLAGS_MASK & ~3 | rnd.nextInt(3);
+            int mode = (kind == FileKind.DIRECTORY ? 0040000 : 0100000) | rnd.nextInt(01000);
+            ByteBuffer deleted = null;
+            if (kind == FileKind.REGULAR && rnd.nextInt(4) == 0) {
+                byte[] content = new byte[rnd.nextInt(3 * 4096)];
+                rnd.nextBytes(content);
+                deleted = cfg.deletedFiles() ? ByteBuffer.wrap(content) : null;
+            }
+            return new GenericFile(kind, path, flags, mode, rnd.nextLong(0, Long.MAX_VALUE), rnd.nextLong(),
+                    deleted);
+        }
+
+        FileTable fileTable() {
+            List<FileTable.Entry> entries = new ArrayList<>();
+            if (files.isEmpty()) {
+                return new FileTable(entries);
+            }
+            int fd = rnd.nextInt(3);
+            int n = rnd.nextInt(6);
+            for (int i = 0; i < n; i++) {
+                entries.add(new FileTable.Entry(fd, pickFile(), rnd.nextBoolean()));
+                fd += 1 + rnd.nextInt(rnd.nextInt(10) == 0 ? 5000 : 3);
+            }
+            return new FileTable(entries);
+        }
+
+        AddressSpace addressSpace(int size) {
+            List<Vma> vmas = new ArrayList<>();
+            long at = BASE + PAGE * (long) rnd.nextInt(16);
+            int n = Math.min(rnd.nextInt(size + 2), cfg.maxVmas());
+            for (int i = 0; i < n; i++) {
+                int pages = Math.min(1 + rnd.nextInt(1 + size * 3), cfg.maxPagesPerArea());
+                long start = at;
+                long end = start + (long) pages * PAGE;
+                int prot = rnd.nextInt(8);
+                OpenFile file = !files.isEmpty() && rnd.nextInt(3) == 0 ? pickFile() : null;
+                int flags = (rnd.nextInt(4) == 0 ? Vma.SHARED : 0) | (i == n - 1 && rnd.nextBoolean()
+                        ? Vma.GROWSDOWN | Vma.STACK : 0);
+                vmas.add(new Vma(start, end, prot, flags, file != null ? rnd.nextInt(1000) : 0, file,
+                        pages(rnd, start, pages, cfg.pagePatterns())));
+                at = end + PAGE * (long) rnd.nextInt(4);
+            }
+            long top = at;
+            long[] l = new long[11];
+            for (int i = 0; i < l.length; i += 2) {
+                long a = BASE + (long) (rnd.nextDouble() * (top - BASE));
+                long b = a + (long) (rnd.nextDouble() * (top - a));
+                l[i] = a;
+                if (i + 1 < l.length) {
+                    l[i + 1] = b;
+                }
+            }
+            // layout pairs: code, data, brk, (start_stack alone), arg, env
+            return new AddressSpace(l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7], l[7] + rnd.nextInt(64), l[9],
+                    l[9] + rnd.nextInt(64), rnd.nextLong(), vmas);
+        }
     }
 
     /** Page contents with every pattern, held in heap arrays or direct buffers, some runs reported clean. */
-    static PageData pages(SplittableRandom rnd, long start, int pages) {
+    static PageData pages(SplittableRandom rnd, long start, int pages, Set<PagePattern> allowed) {
         boolean direct = rnd.nextBoolean();
         ByteBuffer mem = direct ? ByteBuffer.allocateDirect(pages * PAGE) : ByteBuffer.allocate(pages * PAGE);
         boolean[] present = new boolean[pages];
         PagePattern[] all = PagePattern.values();
         for (int p = 0; p < pages; p++) {
             PagePattern pat = all[rnd.nextInt(all.length)];
+            if (!allowed.contains(pat)) {
+                // Deterministic replacement keeps the rest of the stream stable.
+                pat = allowed.stream().sorted().toList().get(pat.ordinal() % allowed.size());
+            }
             present[p] = pat != PagePattern.ABSENT;
             int base = p * PAGE;
             switch (pat) {

@@ -2,6 +2,8 @@ package org.ckpt.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -12,8 +14,10 @@ import org.ckpt.Restarter;
 import org.ckpt.Uname;
 import org.ckpt.model.Task;
 import org.ckpt.spi.CpuState;
+import org.ckpt.spi.RecordTypes;
 import org.ckpt.testarch.TestArch;
 import org.ckpt.testarch.TestCpu;
+import org.ckpt.testkit.example.EmulatorDevice;
 import org.ckpt.testkit.image.ImageRecords;
 import org.ckpt.testkit.image.TestChannels;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,7 +25,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Golden images pin the format: today's code must read each committed image and
- * write it back byte for byte. Regenerating them is deliberate (docs/FORMAT.md):
+ * write it back byte for byte. Images without extension objects are format 1.0 and
+ * stay so (a writer uses the lowest minor that describes its content), so the 1.0
+ * images double as read-compatibility fixtures; {@code extensions.img} is 1.1.
+ * Regenerating them is deliberate (docs/FORMAT.md):
  * {@code mvn -pl testkit test -Dtest=GoldenImageTest -Dckpt.golden.regenerate=true}.
  */
 class GoldenImageTest {
@@ -33,12 +40,16 @@ class GoldenImageTest {
             case "single-task" -> Generators.build(1, 1, 3, List.of(cpu));
             case "shared-objects" -> Generators.build(7, 4, 5, List.of(cpu, cpu));
             case "no-cpu" -> Generators.build(99, 2, 2, List.of());
+            // Format 1.1: task extension objects (TASK_EXT), shared between tasks.
+            case "extensions" -> Generators.build(5, 3, 2, List.of(cpu), List.of(
+                    new EmulatorDevice("uart0", new long[] {0x3F8, 0x60, 0}, "login: ".getBytes(UTF_8)),
+                    new EmulatorDevice("rtc", new long[] {1_700_000_000L}, new byte[0])), GenConfig.DEFAULT);
             default -> throw new IllegalArgumentException(name);
         };
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"single-task", "shared-objects", "no-cpu"})
+    @ValueSource(strings = {"single-task", "shared-objects", "no-cpu", "extensions"})
     void readsAndRewritesByteIdentically(String name) throws Exception {
         Path file = DIR.resolve(name + ".img");
         if (Boolean.getBoolean("ckpt.golden.regenerate")) {
@@ -57,5 +68,16 @@ class GoldenImageTest {
         assertThat(again.toByteArray())
                 .as("re-written %s differs; records:%n%s", name, ImageRecords.dump(again.toByteArray()))
                 .isEqualTo(image);
+    }
+
+    /** The version policy: 1.1 exactly when an image needs TASK_EXT. */
+    @ParameterizedTest
+    @ValueSource(strings = {"single-task", "shared-objects", "no-cpu", "extensions"})
+    void minorVersionIsTheLowestThatDescribesTheImage(String name) throws Exception {
+        byte[] image = Files.readAllBytes(DIR.resolve(name + ".img"));
+        boolean ext = ImageRecords.parse(image).stream().anyMatch(r -> r.type() == RecordTypes.TASK_EXT);
+        assertThat(ext).isEqualTo(name.equals("extensions"));
+        assertThat(Restarter.builder().build().restart(TestChannels.source(image)).info().formatMinor())
+                .isEqualTo(ext ? 1 : 0);
     }
 }

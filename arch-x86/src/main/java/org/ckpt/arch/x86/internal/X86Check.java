@@ -59,12 +59,12 @@ final class X86Check {
     static X86CpuState check(X86CpuState s, X86ArchHead head, TargetCpu target) throws ImageException {
         String ta = target.architecture();
         if (!ta.equals(I386) && !ta.equals(X86_64)) {
-            throw new UnsupportedImageException(null, -1, "an x86 image cannot restart on a target of architecture '"
-                    + ta + "'");
+            throw new UnsupportedImageException("ARCH_HEAD", -1,
+                    "an x86 image cannot restart on a target of architecture '" + ta + "'");
         }
         if (s instanceof X86_64State && ta.equals(I386)) {
-            throw new UnsupportedImageException(null, -1, "an x86_64 image cannot restart on an i386 target: "
-                    + "64-bit code needs an x86_64 CPU and kernel (only i386 images cross bitness, in compat mode"
+            throw new UnsupportedImageException(name(REGS_X86_64), -1,
+                    "an x86_64 image cannot restart on an i386 target: 64-bit code needs an x86_64 CPU and kernel (only i386 images cross bitness, in compat mode"
                     + " on an x86_64 target)");
         }
         checkXState(s.xsave(), head, target);
