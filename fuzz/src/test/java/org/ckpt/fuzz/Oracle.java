@@ -10,12 +10,12 @@ import java.util.Optional;
 import java.util.Set;
 import org.ckpt.Checkpointer;
 import org.ckpt.RestartResult;
-import org.ckpt.RestartTarget;
 import org.ckpt.Restarter;
 import org.ckpt.model.Task;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.TargetCpu;
 import org.ckpt.testkit.Equivalence;
+import org.ckpt.testkit.image.RecordingTarget;
 import org.ckpt.testkit.image.TestChannels;
 
 /**
@@ -114,12 +114,12 @@ final class Oracle {
         RecordingTarget target = new RecordingTarget(cpu);
         try {
             RestartResult r = RESTARTER.restart(TestChannels.source(image), target);
-            if (target.commits != 1 || target.committed != r) {
-                throw new AssertionError("successful restart committed " + target.commits + " times");
+            if (target.commits() != 1 || target.committed() != r) {
+                throw new AssertionError("successful restart committed " + target.commits() + " times");
             }
             return r;
         } catch (ImageException e) {
-            if (target.commits != 0) {
+            if (target.commits() != 0) {
                 throw new AssertionError("failed restart committed to the target: " + e.getMessage(), e);
             }
             if (mustAccept) {
@@ -165,27 +165,5 @@ final class Oracle {
             h = 31 * h + image[i];
         }
         return ARCHITECTURES.get(Math.floorMod(h, ARCHITECTURES.size()));
-    }
-
-    /** Remembers every call, so a failed restart that touched it is caught. */
-    private static final class RecordingTarget implements RestartTarget {
-        private final TargetCpu cpu;
-        int commits;
-        RestartResult committed;
-
-        RecordingTarget(TargetCpu cpu) {
-            this.cpu = cpu;
-        }
-
-        @Override
-        public TargetCpu cpu() {
-            return cpu;
-        }
-
-        @Override
-        public void commit(RestartResult image) {
-            commits++;
-            committed = image;
-        }
     }
 }

@@ -18,25 +18,12 @@ import org.ckpt.spi.TargetCpu;
 import org.ckpt.testarch.TestArch;
 import org.ckpt.testarch.TestCpu;
 import org.ckpt.testkit.image.ImageMutator;
+import org.ckpt.testkit.image.RecordingTarget;
 import org.ckpt.testkit.image.TestChannels;
 
 /** Every truncation and single-bit flip of a valid image is an ImageException, and nothing is committed. */
 class CorruptionProperties {
     private static final Restarter RSTR = Restarter.builder().build();
-
-    private static final class Recording implements RestartTarget {
-        boolean committed;
-
-        @Override
-        public TargetCpu cpu() {
-            return TargetCpu.anyFeatures(TestArch.NAME);
-        }
-
-        @Override
-        public void commit(RestartResult image) {
-            committed = true;
-        }
-    }
 
     private static byte[] image(long seed, int tasks) throws Exception {
         List<Task> set = Generators.build(seed, tasks, 1,
@@ -47,9 +34,9 @@ class CorruptionProperties {
     }
 
     private static void assertRejected(byte[] bad) {
-        Recording target = new Recording();
+        RecordingTarget target = new RecordingTarget(TargetCpu.anyFeatures(TestArch.NAME));
         assertThatThrownBy(() -> RSTR.restart(TestChannels.source(bad), target)).isInstanceOf(ImageException.class);
-        assertThat(target.committed).isFalse();
+        assertThat(target.commits()).isZero();
     }
 
     @Property(tries = 12)

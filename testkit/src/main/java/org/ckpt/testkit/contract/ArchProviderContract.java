@@ -25,6 +25,7 @@ import org.ckpt.spi.RecordOutput;
 import org.ckpt.spi.RecordTypes;
 import org.ckpt.spi.TargetCpu;
 import org.ckpt.spi.UnsupportedImageException;
+import org.ckpt.testkit.image.RecordingTarget;
 import org.ckpt.testkit.image.ImageMutator;
 import org.ckpt.testkit.image.ImageRecords;
 import org.ckpt.testkit.image.TestChannels;
@@ -139,7 +140,7 @@ public interface ArchProviderContract {
         assertThat(sink.toByteArray()).as("bytes written through short writes").isEqualTo(image);
         TargetCpu target = TargetCpu.anyFeatures(arch);
         RestartResult r = Images.restarter().restart(TestChannels.shortReads(image, chunk, ~seed),
-                new Images.Recording(target));
+                new RecordingTarget(target));
         assertThat(r.bytesRead()).isEqualTo(image.length);
         CpuState back = r.tasks().get(0).cpu();
         CpuState expected = afterRestart(state, target);
@@ -186,12 +187,12 @@ public interface ArchProviderContract {
         byte[] image = Images.checkpoint(arch, List.of(task(state)));
         Images.accept(image, TargetCpu.anyFeatures(arch));
         String targetArch = featureTargetArchitecture(state);
-        Images.Recording bare = new Images.Recording(TargetCpu.of(targetArch, Set.of()));
+        RecordingTarget bare = new RecordingTarget(TargetCpu.of(targetArch, Set.of()));
         try {
             Images.restarter().restart(TestChannels.source(image), bare);
-            assertThat(bare.committed).isNotNull();
+            assertThat(bare.committed()).isNotNull();
         } catch (UnsupportedImageException e) {
-            assertThat(bare.committed).as("committed after " + e.getMessage()).isNull();
+            assertThat(bare.committed()).as("committed after " + e.getMessage()).isNull();
         }
         Set<String> used = featuresUsed(state);
         if (used == null) {

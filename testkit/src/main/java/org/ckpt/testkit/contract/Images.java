@@ -29,6 +29,7 @@ import org.ckpt.spi.TargetCpu;
 import org.ckpt.testkit.Equivalence;
 import org.ckpt.testkit.image.ImageMutator;
 import org.ckpt.testkit.image.ImageRecords;
+import org.ckpt.testkit.image.RecordingTarget;
 import org.ckpt.testkit.image.TestChannels;
 
 /** What the contracts share: fixed-head checkpoints, restarts into a recording target, rejection checks. */
@@ -47,29 +48,6 @@ final class Images {
         return RESTARTER;
     }
 
-    /** A target that records whether it was committed. */
-    static final class Recording implements RestartTarget {
-        private final TargetCpu cpu;
-        RestartResult committed;
-
-        Recording(TargetCpu cpu) {
-            this.cpu = cpu;
-        }
-
-        @Override
-        public TargetCpu cpu() {
-            return cpu;
-        }
-
-        @Override
-        public void commit(RestartResult image) {
-            if (committed != null) {
-                throw new AssertionError("commit called twice");
-            }
-            committed = image;
-        }
-    }
-
     static Checkpointer checkpointer(String architecture) {
         return CHECKPOINTERS.computeIfAbsent(architecture, a -> Checkpointer.builder().architecture(a)
                 .checkpointId(0x5EED).created(Instant.EPOCH).uname(new Uname("Linux", "contract", "6.1.0", "#1", "x")).build());
@@ -83,9 +61,10 @@ final class Images {
 
     /** Restarts into a recording target; the image must be accepted and committed once. */
     static RestartResult accept(byte[] image, TargetCpu target) throws IOException {
-        Recording r = new Recording(target);
+        RecordingTarget r = new RecordingTarget(target);
         RestartResult result = RESTARTER.restart(TestChannels.source(image), r);
-        assertThat(r.committed).as("committed result").isSameAs(result);
+        assertThat(r.committed()).as("committed result").isSameAs(result);
+        assertThat(r.commits()).as("commits").isEqualTo(1);
         assertThat(result.bytesRead()).as("bytes read").isEqualTo(image.length);
         return result;
     }
@@ -95,11 +74,11 @@ final class Images {
      * unchecked exception) that names an offset, and leave the target uncommitted.
      */
     static ImageException reject(byte[] image, TargetCpu target, String what) {
-        Recording r = new Recording(target);
+        RecordingTarget r = new RecordingTarget(target);
         try {
             RESTARTER.restart(TestChannels.source(image), r);
         } catch (ImageException e) {
-            assertThat(r.committed).as("target committed although the restart failed (%s)", what).isNull();
+            assertThat(r.committed()).as("target committed although the restart failed (%s)", what).isNull();
             assertThat(e.recordType() != null || e.offset() >= 0)
                     .as("%s: failure located by record type or offset: %s", what, e.getMessage()).isTrue();
             return e;
@@ -117,12 +96,12 @@ final class Images {
     static Optional<RestartResult> rejectOrConsistent(byte[] image, TargetCpu target, String architecture,
                                                       BiPredicate<Object, Object> hostEquality, String what)
             throws IOException {
-        Recording r = new Recording(target);
+        RecordingTarget r = new RecordingTarget(target);
         RestartResult result;
         try {
             result = RESTARTER.restart(TestChannels.source(image), r);
         } catch (ImageException e) {
-            assertThat(r.committed).as("target committed although the restart failed (%s)", what).isNull();
+            assertThat(r.committed()).as("target committed although the restart failed (%s)", what).isNull();
             return Optional.empty();
         } catch (IOException | RuntimeException e) {
             throw new AssertionError(what + ": expected an ImageException or a result, got " + e, e);
@@ -136,7 +115,7 @@ final class Images {
             throw new AssertionError(what + ": the restart accepted a state the checkpoint refuses: " + e.getMessage(),
                     e);
         }
-        RestartResult second = RESTARTER.restart(TestChannels.source(again), new Recording(target));
+        RestartResult second = RESTARTER.restart(TestChannels.source(again), new RecordingTarget(target));
         Optional<String> d = Equivalence.firstDifference(result.tasks(), second.tasks(), hostEquality);
         assertThat(d).as("%s: accepted state does not survive a second round trip", what).isEmpty();
         return Optional.of(result);
