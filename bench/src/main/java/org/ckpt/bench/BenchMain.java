@@ -59,7 +59,7 @@ public final class BenchMain {
             method = method.substring(method.lastIndexOf('.') + 1);
             var stats = r.getPrimaryResult().getStatistics();
             medians.computeIfAbsent(r.getParams().getParam("workload"), k -> new HashMap<>())
-                    .put(method, new double[] {stats.getPercentile(50), stats.getMin(), stats.getMax(), stats.getN()});
+                    .put(method, new double[] {stats.getPercentile(50), stats.getMin(), stats.getMax()});
         }
 
         out.println();

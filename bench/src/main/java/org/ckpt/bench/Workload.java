@@ -38,9 +38,8 @@ public final class Workload {
     public final List<Task> tasks;
     public final List<Run> runs;
     public final long nonZeroBytes;
-    public final long addressSpaceBytes;
 
-    private Workload(String name, String description, List<Task> tasks, List<Run> runs, long addressSpaceBytes) {
+    private Workload(String name, String description, List<Task> tasks, List<Run> runs) {
         this.name = name;
         this.description = description;
         this.tasks = List.copyOf(tasks);
@@ -50,7 +49,6 @@ public final class Workload {
             n += r.bytes.remaining();
         }
         this.nonZeroBytes = n;
-        this.addressSpaceBytes = addressSpaceBytes;
     }
 
     public static final List<String> NAMES = List.of("mem-1g", "many-small", "sparse-8g");
@@ -89,7 +87,7 @@ public final class Workload {
         }
         Task t = task(1000, "mem-1g", AddressSpace.of(vmas), table(files, 0, 12));
         return new Workload("mem-1g", "1 task, 1 GiB in 32 areas of 32 MiB; pages in clusters of 1-64: "
-                + "1/2 zero, 1/4 random, 1/4 repeated text; 12 open files", List.of(t), runs, 1L << 30);
+                + "1/2 zero, 1/4 random, 1/4 repeated text; 12 open files", List.of(t), runs);
     }
 
     /** 2,000 tasks of 64 KiB: 8 clean text pages and 8 heap pages, 3/4 non-zero; file tables shared by 8 tasks. */
@@ -119,7 +117,7 @@ public final class Workload {
         }
         return new Workload("many-small", "2,000 tasks of 64 KiB: 32 KiB clean file-backed text, 32 KiB heap "
                 + "(6 of 8 pages non-zero); file tables shared by 8 tasks, each of 4 files shared by 8 tables",
-                tasks, runs, 2000L * 16 * PAGE);
+                tasks, runs);
     }
 
     /** 8 GiB of address space in 16 areas of 512 MiB, 1 % of pages present in clusters of 1–8, none zero. */
@@ -148,7 +146,7 @@ public final class Workload {
         }
         Task t = task(3000, "sparse-8g", AddressSpace.of(vmas), table(openFiles(4), 0, 4));
         return new Workload("sparse-8g", "1 task, 8 GiB in 16 areas of 512 MiB, ~1% of pages present in "
-                + "clusters of 1-8 (random or text)", List.of(t), runs, 8L << 30);
+                + "clusters of 1-8 (random or text)", List.of(t), runs);
     }
 
     /** kind 0/1: zero, 2: random, 3: repeated text. */
