@@ -1,28 +1,44 @@
 package org.ckpt;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.ckpt.internal.AtomicFiles;
 import org.ckpt.internal.CheckpointSession;
 import org.ckpt.internal.Registry;
 import org.ckpt.model.Task;
+import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.CheckpointException;
 import org.ckpt.spi.Limits;
+import org.ckpt.spi.ObjectOps;
+import org.ckpt.spi.RestorePolicy;
 
 /**
  * Writes tasks as an image, in one sequential pass, to any
  * {@link WritableByteChannel} (a file, a pipe, a socket: nothing is ever seeked
- * back to). Immutable and thread-safe: each call is an independent checkpoint.
+ * back to), or atomically to a file ({@link #checkpoint(List, Path)}). Immutable and
+ * thread-safe: each call is an independent checkpoint.
  *
  * <pre>{@code
  * Checkpointer ckpt = Checkpointer.builder().architecture("x86_64").root("/srv/box").build();
- * try (FileChannel out = FileChannel.open(path, CREATE, WRITE, TRUNCATE_EXISTING)) {
- *     CheckpointResult r = ckpt.checkpoint(task, out);
- * }
+ * CheckpointResult r = ckpt.checkpoint(task, Path.of("app.ckpt"));   // temp file, forced, renamed
  * }</pre>
+ *
+ * <p><b>Consistency.</b> A checkpoint reads the task while it writes, and copies every page it
+ * writes before checksumming it, so the image is always self-consistent: its checksums cover
+ * exactly the bytes written. A host that changes pages during the checkpoint gets a torn but
+ * readable snapshot; a consistent one needs the task paused for the duration of the call.
+ *
+ * <p><b>Policy.</b> The checkpoint applies the rules of its {@link Builder#policy restore policy}
+ * to every task before it writes the first byte, exactly as a restart under that policy
+ * will: a checkpoint that succeeds restarts.
  *
  * @since 0.1 (stable)
  */
@@ -30,20 +46,28 @@ public final class Checkpointer {
     /** Name written as the producer into every image. */
     public static final String PRODUCER = "ckpt";
     /** Version written as the producer version into every image. */
-    public static final String VERSION = "0.1.0";
+    public static final String VERSION = "0.2.0";
 
     private static final SecureRandom IDS = new SecureRandom();
 
     private final Builder b;
-    private final Registry.Lazy registry;
+    private volatile Registry registry;
 
     private Checkpointer(Builder b) {
         this.b = b.copy();
-        this.registry = new Registry.Lazy(this.b.classLoader, this.b.moduleLayer);
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    private Registry registry() {
+        Registry r = registry;
+        if (r == null) {
+            r = Registry.withInstances(Registry.discovered(b.classLoader, b.moduleLayer), b.ops, b.archs);
+            registry = r;
+        }
+        return r;
     }
 
     /** Checkpoints one task. */
@@ -55,21 +79,45 @@ public final class Checkpointer {
      * Checkpoints several tasks into one image; objects they share (address spaces,
      * file tables, open files) are written once and come back shared.
      *
-     * @throws CheckpointException if a task cannot be represented; if writing had begun,
-     *                             the image ends with an error record carrying the message
+     * <p>The channel must be in blocking mode. A channel that accepts no bytes for
+     * {@link Builder#stallTimeout} fails the checkpoint; interrupting the calling thread ends
+     * it promptly with an {@link java.io.InterruptedIOException} (and, as for any interruptible
+     * channel, closes the channel).
+     *
+     * @throws CheckpointException if a task cannot be represented or breaks a rule of the
+     *                             policy; if writing had begun, the image ends with an error
+     *                             record carrying the message (unless the channel itself failed)
      */
     public CheckpointResult checkpoint(List<Task> tasks, WritableByteChannel channel) throws IOException {
         Objects.requireNonNull(channel, "channel");
         List<Task> list = List.copyOf(tasks);
         long id = b.checkpointId != null ? b.checkpointId : IDS.nextLong();
         Instant created = b.created != null ? b.created : Instant.now();
-        ImageInfo head = new ImageInfo(1, CheckpointSession.formatMinor(list), 0, id, created, b.pageSize, list.size(), b.producerName,
+        ImageInfo head = new ImageInfo(1, CheckpointSession.formatMinor(list, b.policy),
+                CheckpointSession.headFlags(b.policy), id, created, b.pageSize, list.size(), b.producerName,
                 b.producerVersion, b.architecture, null, b.uname != null ? b.uname : Uname.current());
-        CheckpointSession session = new CheckpointSession(registry.get(), head, b.limits, b.root, b.progress, channel,
-                b.writerThread);
+        CheckpointSession session = new CheckpointSession(registry(), head, b.policy, b.limits, b.root, b.progress,
+                channel, b.writerThread, b.stallTimeout);
         return session.run(list);
     }
 
+    /** Checkpoints one task atomically into a file; see {@link #checkpoint(List, Path)}. */
+    public CheckpointResult checkpoint(Task task, Path file) throws IOException {
+        return checkpoint(List.of(task), file);
+    }
+
+    /**
+     * Checkpoints tasks into {@code file} atomically: the image is written to a temporary file
+     * in the same directory, forced to the device, and renamed over {@code file}; the
+     * directory is then forced too. Any failure removes the temporary file and leaves a
+     * previous image at {@code file} exactly as it was. So restarting {@code app.ckpt} and
+     * checkpointing the result back to {@code app.ckpt} is safe. The new file is readable
+     * and writable by its owner only ({@code 0600}), as an image holds the task's memory.
+     */
+    public CheckpointResult checkpoint(List<Task> tasks, Path file) throws IOException {
+        List<Task> list = List.copyOf(tasks);
+        return AtomicFiles.write(file, (FileChannel out) -> checkpoint(list, out));
+    }
 
     /** Configures a {@link Checkpointer}. Only {@link #architecture} is required. */
     public static final class Builder {
@@ -86,6 +134,10 @@ public final class Checkpointer {
         private String producerName = PRODUCER;
         private String producerVersion = VERSION;
         private boolean writerThread = true;
+        private RestorePolicy policy = RestorePolicy.LINUX_USER;
+        private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
+        private List<ObjectOps<?>> ops = new ArrayList<>();
+        private List<ArchProvider> archs = new ArrayList<>();
 
         private Builder() {
         }
@@ -105,6 +157,10 @@ public final class Checkpointer {
             c.producerName = producerName;
             c.producerVersion = producerVersion;
             c.writerThread = writerThread;
+            c.policy = policy;
+            c.stallTimeout = stallTimeout;
+            c.ops = List.copyOf(ops);
+            c.archs = List.copyOf(archs);
             return c;
         }
 
@@ -119,9 +175,20 @@ public final class Checkpointer {
             return this;
         }
 
-        /** The architecture of the tasks, e.g. {@code "x86_64"}; its {@code ArchProvider} must be on the class path. */
+        /** The architecture of the tasks, e.g. {@code "x86_64"}; its {@code ArchProvider} must be available. */
         public Builder architecture(String v) {
             architecture = Objects.requireNonNull(v);
+            return this;
+        }
+
+        /**
+         * The restore policy whose rules the tasks must pass (and that the image records):
+         * {@link RestorePolicy#LINUX_USER} (default) or {@link RestorePolicy#EXACT}.
+         *
+         * @since 0.2
+         */
+        public Builder policy(RestorePolicy v) {
+            policy = Objects.requireNonNull(v);
             return this;
         }
 
@@ -150,15 +217,52 @@ public final class Checkpointer {
             return this;
         }
 
-        /** Where providers are looked up; default the thread's context class loader. */
+        /**
+         * How long the channel may accept no bytes before the checkpoint fails with an
+         * {@link IOException}. Default 60 seconds.
+         *
+         * @since 0.2
+         */
+        public Builder stallTimeout(Duration v) {
+            if (v.isNegative() || v.isZero()) {
+                throw new IllegalArgumentException("stall timeout must be positive: " + v);
+            }
+            stallTimeout = v;
+            return this;
+        }
+
+        /** Where providers are discovered; default the thread's context class loader. */
         public Builder classLoader(ClassLoader v) {
             classLoader = v;
             return this;
         }
 
-        /** Look providers up in this module layer instead of a class loader. */
+        /** Discover providers in this module layer instead of a class loader. */
         public Builder moduleLayer(ModuleLayer v) {
             moduleLayer = v;
+            return this;
+        }
+
+        /**
+         * Uses this {@link ObjectOps} instance (a configured one, too) beside the discovered
+         * ones; it replaces a discovered ops of the same type name or class. Two registered
+         * ops claiming one name or class is an error when the checkpointer is first used.
+         *
+         * @since 0.2
+         */
+        public Builder register(ObjectOps<?> v) {
+            ops.add(Objects.requireNonNull(v));
+            return this;
+        }
+
+        /**
+         * Uses this {@link ArchProvider} instance for its architectures, replacing a
+         * discovered provider of any of them.
+         *
+         * @since 0.2
+         */
+        public Builder register(ArchProvider v) {
+            archs.add(Objects.requireNonNull(v));
             return this;
         }
 
@@ -182,7 +286,8 @@ public final class Checkpointer {
 
         /**
          * Copies everything the head of {@code info} says (id, time, page size, producer,
-         * architecture, machine), so that re-writing a restarted image reproduces it byte for byte.
+         * architecture, machine, policy), so that re-writing a restarted image reproduces it
+         * byte for byte.
          */
         public Builder sameHeadAs(ImageInfo info) {
             architecture = info.architecture();
@@ -192,6 +297,7 @@ public final class Checkpointer {
             uname = info.uname();
             producerName = info.producerName();
             producerVersion = info.producerVersion();
+            policy = info.policy();
             return this;
         }
 
@@ -202,6 +308,8 @@ public final class Checkpointer {
             return new Checkpointer(this);
         }
     }
+
+    static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(60);
 
     static ClassLoader defaultLoader() {
         ClassLoader cl = Thread.currentThread().getContextClassLoader();

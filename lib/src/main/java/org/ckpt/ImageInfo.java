@@ -2,13 +2,14 @@ package org.ckpt;
 
 import java.time.Instant;
 import org.ckpt.spi.ArchHead;
+import org.ckpt.spi.RestorePolicy;
 
 /**
  * What an image's head says about it.
  *
  * @param formatMajor     format major version (a reader rejects majors it does not know)
  * @param formatMinor     format minor version (newer minors only add optional records)
- * @param flags           head flags (none defined in 1.0)
+ * @param flags           head flags: bit 0 = written under {@link RestorePolicy#EXACT} (since 1.2)
  * @param checkpointId    the checkpoint id
  * @param created         when the checkpoint was taken
  * @param pageSize        page size of every address space, in bytes
@@ -23,4 +24,16 @@ import org.ckpt.spi.ArchHead;
 public record ImageInfo(int formatMajor, int formatMinor, long flags, long checkpointId, Instant created,
                         int pageSize, int taskCount, String producerName, String producerVersion,
                         String architecture, ArchHead archHead, Uname uname) {
+    /** Head flag: the image was written under {@link RestorePolicy#EXACT} (format 1.2). */
+    public static final long FLAG_EXACT = 1;
+
+    /**
+     * The restore policy the image was written under: its tasks passed that policy's rules,
+     * and a restart into the model applies it unless told otherwise.
+     *
+     * @since 0.2
+     */
+    public RestorePolicy policy() {
+        return (flags & FLAG_EXACT) != 0 ? RestorePolicy.EXACT : RestorePolicy.LINUX_USER;
+    }
 }

@@ -3,39 +3,58 @@ package org.ckpt;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.ckpt.model.Task;
+import org.ckpt.spi.ImageException;
 
 /**
- * What {@link Restarter#inspect} learned about a valid image: the restart result,
- * the image's objects with their objrefs, and the tasks with their CPU state exactly
- * as written — before the check phase sanitised it — for tools that show an image
- * rather than run it.
+ * What {@link Restarter#inspect} learned about an image whose bytes are valid: the image as
+ * it holds it (tasks with their CPU state exactly as written), the objects with their
+ * objrefs, and what the check phase of the restarter's policy made of it — the restart
+ * result, or the rule it refused. For tools that show an image rather than run it: showing
+ * never changes what the image holds.
  *
  * @since 0.1 (evolving)
  */
 public final class Inspection {
     private final RestartResult result;
-    private final List<Task> imageTasks;
+    private final RestartResult image;
     private final List<ImageObject> objects;
+    private final ImageException checkFailure;
     private final Map<Object, Long> objrefs = new IdentityHashMap<>();
 
-    Inspection(RestartResult result, List<Task> imageTasks, List<ImageObject> objects) {
+    Inspection(RestartResult result, RestartResult image, List<ImageObject> objects, ImageException checkFailure) {
         this.result = result;
-        this.imageTasks = List.copyOf(imageTasks);
+        this.image = image;
         this.objects = List.copyOf(objects);
+        this.checkFailure = checkFailure;
         for (ImageObject o : objects) {
             objrefs.put(o.object(), o.objref());
         }
     }
 
-    /** The result a restart into the model returns for this image (CPU states as the check phase left them). */
+    /**
+     * The result a restart into the model returns for this image (CPU states as the check
+     * phase returned them), or {@code null} when the check phase refused it
+     * ({@link #checkFailure()}).
+     */
     public RestartResult result() {
         return result;
     }
 
+    /** The image as read, before the check phase: head, tasks with CPU states as written, counts. @since 0.2 */
+    public RestartResult image() {
+        return image;
+    }
+
     /** The tasks in image order, CPU states as the image holds them; shared objects are those of {@link #objects}. */
     public List<Task> imageTasks() {
-        return imageTasks;
+        return image.tasks();
+    }
+
+    /** Why the check phase refused the image's tasks under the restarter's policy, if it did. @since 0.2 */
+    public Optional<ImageException> checkFailure() {
+        return Optional.ofNullable(checkFailure);
     }
 
     /** Every object of the image, in objref order. */

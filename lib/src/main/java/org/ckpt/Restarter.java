@@ -1,13 +1,22 @@
 package org.ckpt;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.ckpt.internal.Registry;
 import org.ckpt.internal.RestartSession;
+import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.Limits;
+import org.ckpt.spi.ObjectOps;
+import org.ckpt.spi.RestorePolicy;
+import org.ckpt.spi.TargetCpu;
 
 /**
  * Reads an image from any {@link ReadableByteChannel}, validates every byte of it
@@ -15,54 +24,108 @@ import org.ckpt.spi.Limits;
  * whole image — tail checksum included — has verified and every architecture check
  * has passed. Immutable and thread-safe.
  *
+ * <p><b>What is committed is what was verified.</b> Every payload is copied once into memory
+ * the restart owns (or the target's {@link RestartTarget#pages() page destination}) and
+ * checksummed in the same pass; the restored pages are never a view of the image file, so a
+ * file truncated or rewritten during or after a restart yields an {@link ImageException} or
+ * exactly the verified bytes. (Zero-copy mapping of an immutable file is an explicit opt-in:
+ * {@link Builder#mapImmutableFiles}.)
+ *
+ * <p>The channel must be in blocking mode. A channel that delivers no bytes for
+ * {@link Builder#stallTimeout} fails the restart; interrupting the calling thread ends it
+ * promptly with an {@link java.io.InterruptedIOException}.
+ *
  * @since 0.1 (stable)
  */
 public final class Restarter {
-    private final String root;
-    private final Limits limits;
-    private final ProgressListener progress;
-    private final Registry.Lazy registry;
+    private final Builder b;
+    private volatile Registry registry;
 
     private Restarter(Builder b) {
-        root = b.root;
-        limits = b.limits;
-        progress = b.progress;
-        registry = new Registry.Lazy(b.classLoader != null ? b.classLoader : Checkpointer.defaultLoader(),
-                b.moduleLayer);
+        this.b = b.copy();
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
+    private Registry registry() {
+        Registry r = registry;
+        if (r == null) {
+            r = Registry.withInstances(Registry.discovered(b.classLoader, b.moduleLayer), b.ops, b.archs);
+            registry = r;
+        }
+        return r;
+    }
+
+    private RestartSession session(ReadableByteChannel channel, TargetCpu target, RestorePolicy policy,
+                                   PageDestination pages) throws IOException {
+        return new RestartSession(registry(), b.limits, b.root, b.progress, channel, target, policy, pages,
+                new RestartSession.Options(b.stallTimeout, b.mapImmutableFiles));
+    }
+
     /**
-     * Reads and validates the whole image into the in-memory model.
+     * Reads and validates the whole image into the in-memory model, under the restarter's
+     * {@link Builder#policy policy} (by default the one the image was written under), as for a
+     * target that has every CPU feature of the image's architecture.
      *
      * @throws ImageException if any byte of the image is corrupt, truncated, hostile or unsupported
      */
     public RestartResult restart(ReadableByteChannel channel) throws IOException {
         Objects.requireNonNull(channel, "channel");
-        return new RestartSession(registry.get(), limits, root, progress, channel, null).run();
+        return session(channel, null, b.policy, PageDestination.heap()).run();
+    }
+
+    /** {@link #restart(ReadableByteChannel)} of an image file. */
+    public RestartResult restart(Path image) throws IOException {
+        try (FileChannel in = FileChannel.open(image)) {
+            return restart(in);
+        }
     }
 
     /**
-     * Validates the whole image against {@code target}'s CPU and only then commits it
-     * into {@code target}. If anything fails first, the target is never called.
+     * Validates the whole image against {@code target}'s CPU and policy and only then commits
+     * it into {@code target}. If anything fails first, the target is never committed and the
+     * buffers its page destination handed out are released.
+     *
+     * @throws IllegalArgumentException if the target's {@code cpu()} or {@code policy()} is {@code null}
      */
     public RestartResult restart(ReadableByteChannel channel, RestartTarget target) throws IOException {
         Objects.requireNonNull(channel, "channel");
         Objects.requireNonNull(target, "target");
-        RestartResult result = new RestartSession(registry.get(), limits, root, progress, channel, target.cpu()).run();
+        TargetCpu cpu = target.cpu();
+        if (cpu == null) {
+            throw new IllegalArgumentException(target.getClass().getName()
+                    + ".cpu() returned null: a target must declare what it can run (TargetCpu.anyFeatures(arch) for everything)");
+        }
+        RestorePolicy policy = target.policy();
+        if (policy == null) {
+            throw new IllegalArgumentException(target.getClass().getName()
+                    + ".policy() returned null: a target must state its restore policy");
+        }
+        PageDestination pages = target.pages();
+        if (pages == null) {
+            throw new IllegalArgumentException(target.getClass().getName() + ".pages() returned null");
+        }
+        RestartResult result = session(channel, cpu, policy, pages).run();
         target.commit(result);
         return result;
     }
 
+    /** {@link #restart(ReadableByteChannel, RestartTarget)} of an image file. */
+    public RestartResult restart(Path image, RestartTarget target) throws IOException {
+        try (FileChannel in = FileChannel.open(image)) {
+            return restart(in, target);
+        }
+    }
 
     /**
-     * Reads and validates the whole image into the in-memory model exactly as
-     * {@link #restart(ReadableByteChannel)} does, and also reports what inspection tools
-     * show: each record as it is read (to {@code records}, which may be {@code null}),
-     * the objects with their objrefs, and the CPU states as written.
+     * Reads and validates the whole image exactly as {@link #restart(ReadableByteChannel)}
+     * does, and also reports what inspection tools show: each record as it is read (to
+     * {@code records}, which may be {@code null}), the objects with their objrefs, and the
+     * CPU states as written. A failure of the check phase alone (a register the policy
+     * refuses) does not fail the inspection: it is reported by {@link Inspection#checkFailure()},
+     * and the image's tasks are still available.
      *
      * @throws ImageException if any byte of the image is corrupt, truncated, hostile or unsupported;
      *                        {@code records} has then been told of every record before the failing one
@@ -70,10 +133,17 @@ public final class Restarter {
      */
     public Inspection inspect(ReadableByteChannel channel, Consumer<ImageRecord> records) throws IOException {
         Objects.requireNonNull(channel, "channel");
-        RestartSession session = new RestartSession(registry.get(), limits, root, progress, channel, null);
+        RestartSession session = session(channel, null, b.policy, PageDestination.heap());
         session.recordListener(records);
-        RestartResult result = session.run();
-        return new Inspection(result, session.imageTasks(), session.objects());
+        session.readImage();
+        RestartResult result = null;
+        ImageException checkFailure = null;
+        try {
+            result = session.checkedResult();
+        } catch (ImageException e) {
+            checkFailure = e;
+        }
+        return new Inspection(result, session.imageResult(), session.objects(), checkFailure);
     }
 
     /** Configures a {@link Restarter}. */
@@ -83,8 +153,28 @@ public final class Restarter {
         private ProgressListener progress;
         private ClassLoader classLoader;
         private ModuleLayer moduleLayer;
+        private RestorePolicy policy;
+        private Duration stallTimeout = Checkpointer.DEFAULT_STALL_TIMEOUT;
+        private boolean mapImmutableFiles;
+        private List<ObjectOps<?>> ops = new ArrayList<>();
+        private List<ArchProvider> archs = new ArrayList<>();
 
         private Builder() {
+        }
+
+        private Builder copy() {
+            Builder c = new Builder();
+            c.root = root;
+            c.limits = limits;
+            c.progress = progress;
+            c.classLoader = classLoader != null ? classLoader : Checkpointer.defaultLoader();
+            c.moduleLayer = moduleLayer;
+            c.policy = policy;
+            c.stallTimeout = stallTimeout;
+            c.mapImmutableFiles = mapImmutableFiles;
+            c.ops = List.copyOf(ops);
+            c.archs = List.copyOf(archs);
+            return c;
         }
 
         /** Absolute POSIX directory image paths are resolved under. Default "/". */
@@ -103,6 +193,51 @@ public final class Restarter {
             return this;
         }
 
+        /**
+         * The policy of a restart into the model and of {@link #inspect}; {@code null}
+         * (the default) means the policy the image was written under. A restart into a
+         * {@link RestartTarget} always uses the target's.
+         *
+         * @since 0.2
+         */
+        public Builder policy(RestorePolicy v) {
+            policy = v;
+            return this;
+        }
+
+        /**
+         * How long the channel may deliver no bytes before the restart fails with an
+         * {@link IOException}. Default 60 seconds.
+         *
+         * @since 0.2
+         */
+        public Builder stallTimeout(Duration v) {
+            if (v.isNegative() || v.isZero()) {
+                throw new IllegalArgumentException("stall timeout must be positive: " + v);
+            }
+            stallTimeout = v;
+            return this;
+        }
+
+        /**
+         * Zero-copy restart from image files, for files the host guarantees are never
+         * modified or truncated while any restored task exists: a restart from a
+         * {@link FileChannel} then maps the file and the restored pages are views of the
+         * mapping instead of copies (page destinations are not used).
+         *
+         * <p><b>Hazard.</b> The bytes a restored page shows are read from the file whenever the
+         * host reads them: if another process truncates or rewrites the file after the restart
+         * verified it, the host sees bytes that were never verified, or the JVM faults
+         * ({@code InternalError}, or a crash in native code) on access. During the restart
+         * itself a fault is turned into an {@link ImageException}. Default {@code false}.
+         *
+         * @since 0.2
+         */
+        public Builder mapImmutableFiles(boolean v) {
+            mapImmutableFiles = v;
+            return this;
+        }
+
         public Builder classLoader(ClassLoader v) {
             classLoader = v;
             return this;
@@ -110,6 +245,18 @@ public final class Restarter {
 
         public Builder moduleLayer(ModuleLayer v) {
             moduleLayer = v;
+            return this;
+        }
+
+        /** As {@link Checkpointer.Builder#register(ObjectOps)}. @since 0.2 */
+        public Builder register(ObjectOps<?> v) {
+            ops.add(Objects.requireNonNull(v));
+            return this;
+        }
+
+        /** As {@link Checkpointer.Builder#register(ArchProvider)}. @since 0.2 */
+        public Builder register(ArchProvider v) {
+            archs.add(Objects.requireNonNull(v));
             return this;
         }
 

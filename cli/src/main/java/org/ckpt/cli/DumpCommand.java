@@ -96,7 +96,7 @@ final class DumpCommand implements Callable<Integer> {
             // kernel threads ignore SIGSTOP
             boolean kernelThread = (ProcFs.stat(ProcFs.dir(pid)).num(9) & PF_KTHREAD) != 0;
             try (Freezer freezer = leaveRunning || kernelThread ? Freezer.none(pid) : Freezer.freeze(pid)) {
-                ProcSnapshot snap = new ProcSnapshot(pid, mem, provider.userAddressLimit(arch), limits,
+                ProcSnapshot snap = new ProcSnapshot(pid, mem, provider.addressLimit(arch, org.ckpt.spi.RestorePolicy.LINUX_USER), limits,
                         freezer.statesBefore()).read();
                 CheckpointResult r;
                 try (FileChannel out = open(output)) {

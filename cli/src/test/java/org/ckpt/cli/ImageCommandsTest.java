@@ -135,7 +135,7 @@ class ImageCommandsTest {
     void helpAndVersionExitZero() {
         assertThat(Cli.run("--help").exit()).isZero();
         assertThat(Cli.run("show", "--help").out()).contains("--json");
-        assertThat(Cli.run("--version").out()).contains("ckpt 0.1.0");
+        assertThat(Cli.run("--version").out()).contains("ckpt " + org.ckpt.Checkpointer.VERSION);
     }
 
     // ---- show -----------------------------------------------------------------

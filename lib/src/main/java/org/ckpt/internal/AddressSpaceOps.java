@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
+import org.ckpt.PageDestination;
 import org.ckpt.model.AddressSpace;
 import org.ckpt.model.OpenFile;
 import org.ckpt.model.PageData;
@@ -104,28 +105,42 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
 
     // ---- checkpoint ------------------------------------------------------------
 
+    /**
+     * Why {@code mm} cannot be written (and so would not restart) under an address limit, or
+     * null: the rules a restart applies to the layout and the areas, checked by a checkpoint
+     * before it writes anything.
+     */
+    static CheckpointException problem(AddressSpace mm, int pageSize, long limit, int maxVmas) {
+        String problem = layoutProblem(layout(mm), limit);
+        if (problem != null) {
+            return new CheckpointException(problem);
+        }
+        if (mm.vmas().size() > maxVmas) {
+            return new CheckpointException(mm.vmas().size() + " areas exceed maxVmas " + maxVmas);
+        }
+        long prevEnd = 0;
+        for (Vma v : mm.vmas()) {
+            problem = vmaProblem(v.start(), v.end(), v.prot(), v.flags(), prevEnd, pageSize, limit);
+            if (problem != null) {
+                return new CheckpointException(problem).addTrace(vmaLabel(v.start()));
+            }
+            prevEnd = v.end();
+        }
+        return null;
+    }
+
     @Override
     public void checkpoint(AddressSpace mm, CkptContext ctx, PayloadWriter body) throws IOException {
         CheckpointSession s = (CheckpointSession) ctx;
-        long limit = s.userAddressLimit();
-        long[] l = layout(mm);
-        String problem = layoutProblem(l, limit);
+        CheckpointException problem = problem(mm, ctx.pageSize(), s.addressLimit(), ctx.limits().maxVmas());
         if (problem != null) {
-            throw new CheckpointException(problem);
+            throw problem;
         }
-        if (mm.vmas().size() > ctx.limits().maxVmas()) {
-            throw new CheckpointException(mm.vmas().size() + " areas exceed maxVmas " + ctx.limits().maxVmas());
-        }
-        for (long v : l) {
+        for (long v : layout(mm)) {
             body.u64(v);
         }
         body.u64(mm.flags()).u32(mm.vmas().size()).u32(0);
-        long prevEnd = 0;
         for (Vma v : mm.vmas()) {
-            problem = vmaProblem(v.start(), v.end(), v.prot(), v.flags(), prevEnd, ctx.pageSize(), limit);
-            if (problem != null) {
-                throw new CheckpointException(problem).addTrace(vmaLabel(v.start()));
-            }
             long fileRef = ctx.checkpointObject(v.file());
             ctx.output().begin(RecordTypes.VMA)
                     .u64(v.start()).u64(v.end()).u32(v.prot()).u32(v.flags()).u64(v.pgoff()).u64(fileRef);
@@ -135,7 +150,6 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             } catch (CheckpointException e) {
                 throw e.addTrace(vmaLabel(v.start()));
             }
-            prevEnd = v.end();
         }
     }
 
@@ -163,7 +177,8 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
     @Override
     public AddressSpace restore(CkptContext ctx, PayloadReader body) throws IOException {
         RestartSession s = (RestartSession) ctx;
-        long limit = s.userAddressLimit();
+        long limit = s.addressLimit();
+        long mmRef = s.currentObjref();
         long layoutAt = body.position();
         long[] l = new long[LAYOUT.length];
         for (int i = 0; i < l.length; i++) {
@@ -179,14 +194,14 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         List<Vma> vmas = new ArrayList<>(Math.min(count, 1024));
         long prevEnd = 0;
         for (int i = 0; i < count; i++) {
-            Vma v = readVma(s, prevEnd, limit);
+            Vma v = readVma(s, mmRef, prevEnd, limit);
             vmas.add(v);
             prevEnd = v.end();
         }
         return new AddressSpace(l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7], l[8], l[9], l[10], flags, vmas);
     }
 
-    private static Vma readVma(RestartSession s, long prevEnd, long limit) throws IOException {
+    private static Vma readVma(RestartSession s, long mmRef, long prevEnd, long limit) throws IOException {
         PayloadReader r = s.input().next(RecordTypes.VMA);
         long at = r.position();
         long start = r.u64("start");
@@ -201,52 +216,94 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                 throw new InvalidImageException("VMA", at, problem);
             }
             OpenFile file = s.restoreObject(fileRef, OpenFile.class, true, "file_objref");
-            PageData pages = readPages(s, start, end);
+            s.charge(RestartSession.COST_VMA, "VMA");
+            PageData pages = readPages(s, mmRef, start, end, (int) prot, (int) flags);
             return new Vma(start, end, (int) prot, (int) flags, pgoff, file, pages);
         } catch (ImageException e) {
             throw e.addTrace(vmaLabel(start));
         }
     }
 
-    private static PageData readPages(RestartSession s, long start, long end) throws IOException {
+    private static PageData readPages(RestartSession s, long mmRef, long start, long end, int prot, int flags)
+            throws IOException {
         int ps = s.pageSize();
+        ImageReader in = s.reader();
         PageData.Builder pages = PageData.builder();
         long next = start;
         boolean any = false;
         while (s.input().peekType() == RecordTypes.PAGES) {
-            PayloadReader r = s.input().next(RecordTypes.PAGES);
-            long at = r.position();
-            long address = r.u64("address");
-            long countAt = r.position();
-            long count = r.u32("page_count");
-            r.reserved32("reserved");
-            if ((address & (ps - 1)) != 0) {
-                throw new InvalidImageException("PAGES", at,
-                        "page run address 0x" + Long.toHexString(address) + " is not page aligned");
+            s.charge(RestartSession.COST_PAGE_RUN, "PAGES");
+            ImageReader.PagePrefix p = in.beginPages();
+            PayloadReader whole = null;
+            long address;
+            long count;
+            long at;
+            if (p == null) {
+                // Too short for a prefix, or an inspection that wants whole payloads: the plain path.
+                whole = s.input().next(RecordTypes.PAGES);
+                at = whole.position();
+                address = whole.u64("address");
+                count = whole.u32("page_count");
+                whole.reserved32("reserved");
+            } else {
+                at = p.at();
+                address = p.address();
+                count = p.count();
             }
-            if (count == 0 || count * ps != r.remaining()) {
-                throw new InvalidImageException("PAGES", countAt, "page_count " + count + " does not match the "
-                        + r.remaining() + " page bytes in the record");
+            long length = p == null ? whole.remaining() : p.pageBytes();
+            ImageException problem = p != null && p.reserved() != 0
+                    ? new InvalidImageException("PAGES", at + 12, "reserved field 'reserved' is "
+                            + Integer.toUnsignedString(p.reserved()) + ", must be 0")
+                    : runProblem(address, count, length, ps, next, start, end, at);
+            if (problem != null) {
+                throw p != null ? in.abandonPages(problem) : problem;
             }
             long runEnd = address + count * ps;
-            if (Long.compareUnsigned(address, next) < 0 || Long.compareUnsigned(runEnd, end) > 0
-                    || Long.compareUnsigned(runEnd, address) <= 0) {
-                throw new InvalidImageException("PAGES", at, "page run [0x" + Long.toHexString(address) + ", 0x"
-                        + Long.toHexString(runEnd) + ") is outside the area [0x" + Long.toHexString(start) + ", 0x"
-                        + Long.toHexString(end) + ") or overlaps the previous run");
-            }
-            ByteBuffer src = r.slice("pages", r.remaining());
-            if (r instanceof PayloadCursor c && c.isStable()) {
-                pages.run(address, src);
+            ByteBuffer bytes;
+            if (p != null && in.isMapped()) {
+                bytes = in.mappedPageBytes();
             } else {
-                ByteBuffer copy = ByteBuffer.allocate(src.remaining());
-                copy.put(src).flip();
-                pages.run(address, copy);
+                PageDestination.Run run = new PageDestination.Run(mmRef, start, end, prot, flags, address,
+                        (int) length);
+                bytes = s.pageDestination().allocate(run);
+                if (bytes == null || bytes.remaining() != length) {
+                    throw new IllegalStateException("the page destination returned "
+                            + (bytes == null ? "null" : bytes.remaining() + " bytes") + " for a run of " + length
+                            + " bytes at 0x" + Long.toHexString(address));
+                }
+                if (p != null) {
+                    in.readPageBytes(bytes);
+                } else {
+                    bytes.duplicate().put(whole.slice("pages", (int) length));
+                }
+                bytes = bytes.slice();
             }
+            pages.run(address, bytes);
             next = runEnd;
             any = true;
             s.pagesRead((int) count);
         }
         return any ? pages.build() : PageData.none();
+    }
+
+    /** Why a run's prefix is unacceptable, or null. */
+    private static ImageException runProblem(long address, long count, long length, int ps, long next, long start,
+                                             long end, long at) {
+        if ((address & (ps - 1)) != 0) {
+            return new InvalidImageException("PAGES", at,
+                    "page run address 0x" + Long.toHexString(address) + " is not page aligned");
+        }
+        if (count == 0 || count * ps != length) {
+            return new InvalidImageException("PAGES", at + 8, "page_count " + count + " does not match the "
+                    + length + " page bytes in the record");
+        }
+        long runEnd = address + count * ps;
+        if (Long.compareUnsigned(address, next) < 0 || Long.compareUnsigned(runEnd, end) > 0
+                || Long.compareUnsigned(runEnd, address) <= 0) {
+            return new InvalidImageException("PAGES", at, "page run [0x" + Long.toHexString(address) + ", 0x"
+                    + Long.toHexString(runEnd) + ") is outside the area [0x" + Long.toHexString(start) + ", 0x"
+                    + Long.toHexString(end) + ") or overlaps the previous run");
+        }
+        return null;
     }
 }

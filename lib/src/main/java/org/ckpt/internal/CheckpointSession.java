@@ -1,6 +1,7 @@
 package org.ckpt.internal;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.ckpt.CheckpointResult;
 import org.ckpt.ImageInfo;
 import org.ckpt.ProgressListener;
@@ -22,6 +24,7 @@ import org.ckpt.spi.ArchHead;
 import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.CheckpointException;
 import org.ckpt.spi.CkptContext;
+import org.ckpt.spi.CpuState;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.Limits;
 import org.ckpt.spi.ObjectOps;
@@ -29,26 +32,34 @@ import org.ckpt.spi.PayloadWriter;
 import org.ckpt.spi.RecordInput;
 import org.ckpt.spi.RecordOutput;
 import org.ckpt.spi.RecordTypes;
+import org.ckpt.spi.RestorePolicy;
 import org.ckpt.spi.TargetCpu;
 
 /** One checkpoint: the writing side of the engine and the {@link CkptContext} its providers see. */
 public final class CheckpointSession implements CkptContext {
-    /** Pages per PAGES record at most (fewer when large pages would exceed maxRecordSize). */
-    private static final int MAX_PAGES_PER_RECORD = 1024;
-    private final int pagesPerRecord;
+    /** A PAGES record holds at most this many bytes of pages (fewer when maxRecordSize says so). */
+    static final int MAX_PAGES_BYTES = 1 << 20;
+    private static final Map<Integer, ByteBuffer> ZERO_PAGES = new ConcurrentHashMap<>();
 
     private final Registry registry;
     private final ArchProvider arch;
     private final ImageInfo head;
+    private final RestorePolicy policy;
     private final Limits limits;
     private final String root;
     private final ProgressListener progress;
-    private final ImageWriter out;
+    private final WritableByteChannel channel;
+    private final boolean writerThread;
+    private final Duration stallTimeout;
     private final ArchHead archHead;
+    private final TargetCpu anyTarget;
+    private final long addressLimit;
+    private final int pagesPerRecord;
+    private final ByteBuffer zeroPage;
     private final Map<Object, Long> objrefs = new IdentityHashMap<>();
     private final Set<Object> inProgress = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Deque<Runnable> releases = new ArrayDeque<>();
-    private final ByteBuffer zeroPage;
+    private ImageWriter out;
     private long nextObjref = 1;
     private int writing;
     private long pagesWritten;
@@ -57,32 +68,43 @@ public final class CheckpointSession implements CkptContext {
     private long lastProgressBytes;
     private int tasksDone;
 
-    public CheckpointSession(Registry registry, ImageInfo head, Limits limits, String root,
-                             ProgressListener progress, WritableByteChannel channel, boolean writerThread)
-            throws CheckpointException {
+    /** Checks the configuration; starts no thread and allocates no buffer (that happens in {@link #run}). */
+    public CheckpointSession(Registry registry, ImageInfo head, RestorePolicy policy, Limits limits, String root,
+                             ProgressListener progress, WritableByteChannel channel, boolean writerThread,
+                             Duration stallTimeout) throws CheckpointException {
+        ChannelIo.requireBlocking(channel, "the image channel");
         this.registry = registry;
         this.head = head;
+        this.policy = policy;
         this.limits = limits;
         this.root = PosixPaths.normalizeRoot(root);
         this.progress = progress;
+        this.channel = channel;
+        this.writerThread = writerThread;
+        this.stallTimeout = stallTimeout;
         this.arch = registry.arch(head.architecture());
         if (arch == null) {
             throw new CheckpointException("no ArchProvider for architecture '" + head.architecture()
-                    + "' on the class path (known: " + registry.architectures() + ")");
+                    + "' available (known: " + registry.architectures() + ")");
         }
-        this.archHead = arch.archHead(head.architecture());
-        this.out = new ImageWriter(channel, limits.maxRecordSize(), writerThread);
-        this.out.archTypes(arch.recordTypes());
-        this.zeroPage = ByteBuffer.allocateDirect(head.pageSize());
-        this.pagesPerRecord = Math.min(MAX_PAGES_PER_RECORD, (limits.maxRecordSize() - 16) / head.pageSize());
-        if (pagesPerRecord < 1) {
+        int ps = head.pageSize();
+        int byRecord = (limits.maxRecordSize() - 16) / ps;
+        if (byRecord < 1) {
             throw new CheckpointException("maxRecordSize " + limits.maxRecordSize()
-                    + " cannot hold one page of " + head.pageSize() + " bytes");
+                    + " cannot hold one page of " + ps + " bytes");
         }
+        this.pagesPerRecord = Math.min(byRecord, Math.max(1, MAX_PAGES_BYTES / ps));
+        this.archHead = arch.archHead(head.architecture());
+        this.anyTarget = TargetCpu.anyFeatures(head.architecture());
+        this.addressLimit = arch.addressLimit(head.architecture(), policy);
+        this.zeroPage = ZERO_PAGES.computeIfAbsent(ps, ByteBuffer::allocateDirect);
     }
 
     /** The minor format version an image of {@code tasks} is written in: the lowest that describes them. */
-    public static int formatMinor(List<Task> tasks) {
+    public static int formatMinor(List<Task> tasks, RestorePolicy policy) {
+        if (policy == RestorePolicy.EXACT) {
+            return Format.MINOR_EXACT;
+        }
         for (Task t : tasks) {
             if (!t.extensions().isEmpty()) {
                 return Format.MINOR_TASK_EXT;
@@ -91,17 +113,25 @@ public final class CheckpointSession implements CkptContext {
         return 0;
     }
 
-    /** Writes the whole image; on a failure after the head, the image ends with an ERROR record. */
+    /** The head flags of an image written under {@code policy}. */
+    public static long headFlags(RestorePolicy policy) {
+        return policy == RestorePolicy.EXACT ? ImageInfo.FLAG_EXACT : 0;
+    }
+
+    /**
+     * Writes the whole image. Every task is first checked against the rules its restart will
+     * apply; only then is the first byte written. On a failure after that, the image ends
+     * with an ERROR record — unless the channel itself failed or the thread was interrupted,
+     * when nothing more is written, so the image reads as truncated.
+     */
     public CheckpointResult run(List<Task> tasks) throws IOException {
         long started = System.nanoTime();
-        boolean begun = false;
+        validate(tasks);
+        Log.SYS.debug("checkpoint {} of {} task(s), arch {}, policy {}", Long.toHexString(head.checkpointId()),
+                tasks.size(), head.architecture(), policy);
+        out = new ImageWriter(channel, limits.maxRecordSize(), writerThread, stallTimeout);
         try {
-            if (tasks.size() > limits.maxTasks()) {
-                throw new CheckpointException(tasks.size() + " tasks exceed maxTasks " + limits.maxTasks());
-            }
-            Log.SYS.debug("checkpoint {} of {} task(s), arch {}", Long.toHexString(head.checkpointId()),
-                    tasks.size(), head.architecture());
-            begun = true;
+            out.archTypes(arch.recordTypes());
             out.writeMagic();
             Records.writeHead(out.begin(RecordTypes.HEAD), head);
             arch.writeArchHead(archHead, out.begin(RecordTypes.ARCH_HEAD));
@@ -122,10 +152,8 @@ public final class CheckpointSession implements CkptContext {
             Records.writeTail(out.begin(RecordTypes.TAIL), recordsBefore, bytesBefore, crcBefore);
             out.end();
             out.flush();
-        } catch (IOException | RuntimeException e) {
-            if (begun) {
-                abort(e);
-            }
+        } catch (IOException | RuntimeException | Error e) {
+            abort(e);
             throw e;
         } finally {
             out.close();
@@ -140,7 +168,63 @@ public final class CheckpointSession implements CkptContext {
                 cleanPagesSkipped, elapsed);
     }
 
-    private void abort(Exception cause) {
+    /**
+     * The rules a restart under this policy applies to what the tasks hold — task fields,
+     * CPU state (the provider's check), address-space layouts and areas — before anything is
+     * written, with the restart's messages.
+     */
+    private void validate(List<Task> tasks) throws CheckpointException {
+        if (tasks.size() > limits.maxTasks()) {
+            throw new CheckpointException(tasks.size() + " tasks exceed maxTasks " + limits.maxTasks());
+        }
+        Set<AddressSpace> checked = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < tasks.size(); i++) {
+            Task t = tasks.get(i);
+            String where = "task " + i + " (pid " + t.pid() + ")";
+            CheckpointException problem = Records.taskProblem(t, limits.maxCommLength());
+            if (problem != null) {
+                throw problem.addTrace(where);
+            }
+            if (t.mm() != null && checked.add(t.mm())) {
+                problem = AddressSpaceOps.problem(t.mm(), head.pageSize(), addressLimit, limits.maxVmas());
+                if (problem != null) {
+                    throw problem.addTrace("mm").addTrace(where);
+                }
+            }
+            if (t.extensions().size() > limits.maxObjects()) {
+                throw new CheckpointException(t.extensions().size() + " extensions exceed maxObjects "
+                        + limits.maxObjects()).addTrace(where);
+            }
+            for (int k = 0; k < t.extensions().size(); k++) {
+                Object o = t.extensions().get(k);
+                if (o instanceof AddressSpace || o instanceof FileTable) {
+                    throw new CheckpointException("an " + o.getClass().getSimpleName()
+                            + " is a task's mm or files, not an extension").addTrace("extension " + k).addTrace(where);
+                }
+            }
+            CpuState cpu = t.cpu();
+            if (cpu != null) {
+                if (!arch.architectures().contains(cpu.architecture())
+                        || !cpu.architecture().equals(head.architecture())) {
+                    throw new CheckpointException("CPU state of architecture '" + cpu.architecture()
+                            + "' in an image of architecture '" + head.architecture() + "'").addTrace(where);
+                }
+                try {
+                    arch.check(cpu, this);
+                } catch (ImageException e) {
+                    // The restart's own message, trail included: what it would refuse, refused here.
+                    throw new CheckpointException(e.getMessage(), e).addTrace("cpu").addTrace(where);
+                }
+            }
+        }
+    }
+
+    private void abort(Throwable cause) {
+        if (out.broken() || cause instanceof InterruptedIOException) {
+            // The channel failed or the checkpoint was interrupted: the image stays a prefix of
+            // whole or cut records, which reads as truncated; nothing may follow it.
+            return;
+        }
         try {
             out.discardOpen();
             String msg = cause.getMessage() == null ? cause.toString() : cause.getMessage();
@@ -149,7 +233,6 @@ public final class CheckpointSession implements CkptContext {
             out.flush();
             Log.SYS.debug("checkpoint aborted, error record written: {}", msg);
         } catch (IOException | RuntimeException e) {
-            // The writer thread reports a failed channel again at every call: the same exception.
             if (e != cause) {
                 cause.addSuppressed(e);
             }
@@ -169,19 +252,10 @@ public final class CheckpointSession implements CkptContext {
         } catch (CheckpointException e) {
             throw e.addTrace("files");
         }
-        if (t.extensions().size() > limits.maxObjects()) {
-            throw new CheckpointException(t.extensions().size() + " extensions exceed maxObjects "
-                    + limits.maxObjects());
-        }
         long[] ext = new long[t.extensions().size()];
         for (int i = 0; i < ext.length; i++) {
-            Object o = t.extensions().get(i);
             try {
-                if (o instanceof AddressSpace || o instanceof FileTable) {
-                    throw new CheckpointException("an " + o.getClass().getSimpleName()
-                            + " is a task's mm or files, not an extension");
-                }
-                ext[i] = checkpointObject(o);
+                ext[i] = checkpointObject(t.extensions().get(i));
             } catch (CheckpointException e) {
                 throw e.addTrace("extension " + i);
             }
@@ -199,11 +273,6 @@ public final class CheckpointSession implements CkptContext {
         Log.SYS.debug("TASK pid {} ({}) mm objref {} files objref {} at offset {}", t.pid(), t.comm(), mm, files,
                 out.lastRecordStart());
         if (t.cpu() != null) {
-            if (!arch.architectures().contains(t.cpu().architecture())
-                    || !t.cpu().architecture().equals(head.architecture())) {
-                throw new CheckpointException("CPU state of architecture '" + t.cpu().architecture()
-                        + "' in an image of architecture '" + head.architecture() + "'");
-            }
             try {
                 arch.checkpointCpu(t.cpu(), this);
                 out.end();
@@ -213,6 +282,25 @@ public final class CheckpointSession implements CkptContext {
         }
     }
 
+    /** One object on the way to being written: its references are written first, depth first. */
+    private static final class Pending {
+        final Object object;
+        final String label;
+        ObjectOps<?> ops;
+        List<String> labels;
+        List<Object> refs;
+        int next;
+
+        Pending(Object object, String label) {
+            this.object = object;
+            this.label = label;
+        }
+    }
+
+    /**
+     * Writes {@code object} (after everything it refers to) unless it has been written, and
+     * returns its objref. Iterative: a chain of objects costs heap, not stack.
+     */
     @Override
     public long checkpointObject(Object object) throws IOException {
         if (object == null) {
@@ -226,39 +314,69 @@ public final class CheckpointSession implements CkptContext {
             throw new IllegalStateException("an ObjectOps referenced " + object.getClass().getName()
                     + " while writing its own records without listing it in forEachReference");
         }
-        ObjectOps<?> ops = registry.opsForClass(object.getClass());
-        if (ops == null) {
-            throw new CheckpointException("no ObjectOps handles " + object.getClass().getName()
-                    + ": add the provider for it (a META-INF/services/org.ckpt.spi.ObjectOps entry"
-                    + " or a module 'provides org.ckpt.spi.ObjectOps')");
-        }
-        if (!inProgress.add(object)) {
-            throw new CheckpointException("reference cycle through a " + ops.typeName() + " object ("
-                    + object.getClass().getName() + ")");
-        }
+        Deque<Pending> stack = new ArrayDeque<>();
+        stack.push(new Pending(object, null));
         try {
-            return write(ops, object);
+            while (!stack.isEmpty()) {
+                Pending p = stack.peek();
+                if (p.refs == null) {
+                    enter(p);
+                }
+                if (p.next < p.refs.size()) {
+                    int i = p.next++;
+                    Object ref = p.refs.get(i);
+                    if (ref != null && !objrefs.containsKey(ref)) {
+                        stack.push(new Pending(ref, p.labels.get(i)));
+                    }
+                    continue;
+                }
+                inProgress.remove(p.object);
+                write(p.ops, p.object);
+                stack.pop();
+            }
+        } catch (CheckpointException e) {
+            for (Pending p : stack) {
+                if (p.label != null) {
+                    e.addTrace(p.label);
+                }
+            }
+            throw e;
         } finally {
-            inProgress.remove(object);
+            for (Pending p : stack) {
+                inProgress.remove(p.object);
+            }
         }
+        return objrefs.get(object);
+    }
+
+    private void enter(Pending p) throws CheckpointException {
+        ObjectOps<?> ops = registry.opsForClass(p.object.getClass());
+        if (ops == null) {
+            throw new CheckpointException("no ObjectOps handles " + p.object.getClass().getName()
+                    + ": add the provider for it (a META-INF/services/org.ckpt.spi.ObjectOps entry,"
+                    + " a module 'provides org.ckpt.spi.ObjectOps', or the builder's register)");
+        }
+        if (!inProgress.add(p.object)) {
+            throw new CheckpointException("reference cycle through a " + ops.typeName() + " object ("
+                    + p.object.getClass().getName() + ")");
+        }
+        p.ops = ops;
+        p.labels = new ArrayList<>();
+        p.refs = new ArrayList<>();
+        collect(ops, p);
     }
 
     @SuppressWarnings("unchecked")
-    private <T> long write(ObjectOps<T> ops, Object object) throws IOException {
-        T obj = (T) object;
-        List<String> labels = new ArrayList<>();
-        List<Object> refs = new ArrayList<>();
-        ops.forEachReference(obj, (what, ref) -> {
-            labels.add(what);
-            refs.add(ref);
+    private static <T> void collect(ObjectOps<T> ops, Pending p) {
+        ops.forEachReference((T) p.object, (what, ref) -> {
+            p.labels.add(what);
+            p.refs.add(ref);
         });
-        for (int i = 0; i < refs.size(); i++) {
-            try {
-                checkpointObject(refs.get(i));
-            } catch (CheckpointException e) {
-                throw e.addTrace(labels.get(i));
-            }
-        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> void write(ObjectOps<T> ops, Object object) throws IOException {
+        T obj = (T) object;
         if (objrefs.size() >= limits.maxObjects()) {
             throw new CheckpointException("more than maxObjects " + limits.maxObjects() + " objects");
         }
@@ -278,69 +396,61 @@ public final class CheckpointSession implements CkptContext {
         } finally {
             writing--;
         }
-        return ref;
     }
 
     /**
-     * Writes the non-zero pages of one host run as PAGES records: scans page by
-     * page (vectorised compare against a zero page, no allocation), and emits
-     * each maximal run of non-zero pages straight from the host's buffer.
-     * In a private file-backed area a missing page means "as in the file", so
-     * there dirty zero pages are written too ({@code keepZero}).
+     * Writes the non-zero pages of one host run as PAGES records in one pass over the host's
+     * memory: each page is compared with a zero page (vectorised, no allocation) and, if it is
+     * not zero, copied at once into the staging buffer, where it is checksummed. In a private
+     * file-backed area a missing page means "as in the file", so there dirty zero pages are
+     * written too ({@code keepZero}). The host's buffer is not referenced after this returns.
      */
     void writePageRun(long address, ByteBuffer bytes, boolean skipAsClean, boolean keepZero) throws IOException {
-        int pages = bytes.remaining() / head.pageSize();
+        int ps = head.pageSize();
+        int pages = bytes.remaining() / ps;
         if (skipAsClean) {
             cleanPagesSkipped += pages;
             return;
         }
+        ByteBuffer page = bytes.duplicate();
+        ByteBuffer zero = zeroPage.duplicate();
+        int base = bytes.position();
+        boolean open = false;
         try {
-            writeNonZeroPages(address, bytes, pages, keepZero);
-        } catch (IOException | RuntimeException e) {
-            // Even when failing: the host's buffer may change once its visitor call has ended.
-            try {
-                out.releaseHostBuffers();
-            } catch (IOException | RuntimeException again) {
-                if (again != e) {
-                    e.addSuppressed(again);
+            for (int i = 0; i < pages; i++) {
+                page.limit(base + (i + 1) * ps).position(base + i * ps);
+                if (!keepZero && page.mismatch(zero) < 0) {
+                    zeroPagesSkipped++;
+                    if (open) {
+                        closeRecord();
+                        open = false;
+                    }
+                    continue;
+                }
+                if (!open) {
+                    out.pagesBegin(address + (long) i * ps, pagesPerRecord, ps);
+                    open = true;
+                }
+                out.pagesAppend(page);
+                if (out.pagesCount() == pagesPerRecord) {
+                    closeRecord();
+                    open = false;
                 }
             }
-            throw e;
-        }
-        // The host's buffer is valid only during its visitor call (PageData.RunVisitor).
-        out.releaseHostBuffers();
-    }
-
-    private void writeNonZeroPages(long address, ByteBuffer bytes, int pages, boolean keepZero) throws IOException {
-        int ps = head.pageSize();
-        ByteBuffer page = bytes.duplicate();
-        int base = bytes.position();
-        int runStart = -1;
-        for (int i = 0; i <= pages; i++) {
-            boolean zero = true;
-            if (i < pages) {
-                page.limit(base + (i + 1) * ps).position(base + i * ps);
-                zero = !keepZero && page.mismatch(zeroPage) < 0;
+            if (open) {
+                closeRecord();
+                open = false;
             }
-            if (!zero && runStart < 0) {
-                runStart = i;
-            }
-            boolean flush = runStart >= 0 && (zero || i - runStart == pagesPerRecord);
-            if (flush) {
-                emitPages(address, bytes, base, runStart, i, ps);
-                runStart = zero ? -1 : i;
-            }
-            if (zero && i < pages) {
-                zeroPagesSkipped++;
+        } finally {
+            if (open) {
+                out.discardOpen();
             }
         }
     }
 
-    private void emitPages(long address, ByteBuffer bytes, int base, int from, int to, int ps) throws IOException {
-        ByteBuffer run = bytes.duplicate();
-        run.limit(base + to * ps).position(base + from * ps);
-        out.writePages(address + (long) from * ps, to - from, run);
-        pagesWritten += to - from;
+    private void closeRecord() {
+        pagesWritten += out.pagesCount();
+        out.pagesEnd();
         progress(false);
     }
 
@@ -351,9 +461,19 @@ public final class CheckpointSession implements CkptContext {
         }
     }
 
+    /** The highest address an area may end at under this checkpoint's policy (unsigned). */
+    long addressLimit() {
+        return addressLimit;
+    }
+
     @Override
     public Direction direction() {
         return Direction.CHECKPOINT;
+    }
+
+    @Override
+    public RestorePolicy policy() {
+        return policy;
     }
 
     @Override
@@ -388,21 +508,17 @@ public final class CheckpointSession implements CkptContext {
 
     @Override
     public long bytes() {
-        return out.bytes();
+        return out == null ? 0 : out.bytes();
     }
 
     @Override
     public long records() {
-        return out.records();
+        return out == null ? 0 : out.records();
     }
 
     @Override
     public RecordOutput output() {
         return out;
-    }
-
-    long userAddressLimit() {
-        return arch.userAddressLimit(head.architecture());
     }
 
     @Override
@@ -417,6 +533,6 @@ public final class CheckpointSession implements CkptContext {
 
     @Override
     public TargetCpu target() {
-        throw new IllegalStateException("target() during a checkpoint");
+        return anyTarget;
     }
 }

@@ -10,9 +10,13 @@ public final class Format {
      * describes its content in the head: 0 unless a task has extensions (TASK_EXT,
      * 1.1), so images without extensions stay readable by 1.0 readers byte for byte.
      */
-    static final int MINOR = 1;
+    static final int MINOR = 2;
     /** First minor with the TASK_EXT record. */
     static final int MINOR_TASK_EXT = 1;
+    /** First minor with head flag EXACT. */
+    static final int MINOR_EXACT = 2;
+    /** Head flags this version knows: bit 0 EXACT. */
+    static final long KNOWN_HEAD_FLAGS = org.ckpt.ImageInfo.FLAG_EXACT;
     static final int HEADER_SIZE = 16;
     static final int ALIGN = 8;
     /** "CKPTTAIL" read as a little-endian u64. */

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
+import java.time.Duration;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
@@ -22,32 +23,44 @@ import org.ckpt.spi.TruncatedImageException;
 import org.ckpt.spi.UnsupportedImageException;
 
 /**
- * Reads framed records from a channel through a bounded buffer, verifying each
- * record's checksum and keeping the running CRC32C that the tail must match.
- * Payload memory grows only as bytes actually arrive, so a hostile length costs
- * at most what the image really contains.
+ * Reads framed records from a channel, verifying each record's checksum and keeping the
+ * running CRC32C that the tail must match.
+ *
+ * <p>Every byte a restart keeps is a copy it owns, checksummed as it is copied: record
+ * payloads land in a reused buffer that grows only as bytes actually arrive (a hostile
+ * length costs what the image really contains), and page bytes land straight in the buffer
+ * the page destination supplies, in chunks small enough that the checksum reads them from
+ * cache. The channel is read strictly sequentially, so files, pipes, FIFOs and sockets all
+ * work alike.
+ *
+ * <p>Only with the mapped opt-in ({@code mapped != null}) are page bytes views of a mapped
+ * file; there every access to the mapping is a bulk copy (the checksum runs on the copy),
+ * because a fault in a copy is an {@link InternalError} the reader turns into an
+ * {@link ImageException}, while a fault inside the checksum intrinsic would kill the JVM.
  */
 final class ImageReader implements RecordInput {
     private static final int BUFFER = 64 << 10;
-    /** Mapping windows of the image file; a window maps at least this much so that slices share it. */
+    /** Page bytes are read and checksummed in chunks of this size, so the checksum reads them from cache. */
+    private static final int CHUNK = 256 << 10;
+    /** Mapping windows of the image file (mapped opt-in); a window maps at least this much so that slices share it. */
     private static final long WINDOW = 64L << 20;
 
     private final ReadableByteChannel channel;
-    /**
-     * The channel when it is a file: the image is then read through mapped windows of
-     * it ({@link #in} is the current window) and never through {@code read}. Null for
-     * any other channel, or once mapping has failed.
-     */
-    private FileChannel file;
-    private final long fileBase;
-    /** Unread bytes: the read-ahead buffer of a channel, or the current mapped window of a file. */
-    private ByteBuffer in = ByteBuffer.allocate(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
+    private final ChannelIo io;
+    /** The image file when the host opted in to mapping it, else null. */
+    private FileChannel mapped;
+    private long mappedBase;
+    /** Unread bytes: the read-ahead buffer of the channel, or the current mapped window. */
+    private ByteBuffer in;
     private final ByteBuffer header = ByteBuffer.allocate(Format.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer prefix = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     private final Crc32c.Running imageCrc = new Crc32c.Running();
     private final CRC32C recordCrc = new CRC32C();
+    private final CRC32C pagesCrc = new CRC32C();
     private final int maxRecordSize;
     private final int maxStringLength;
     private ByteBuffer payload = ByteBuffer.allocate(4096);
+    private byte[] scratch;
     private Set<Integer> archTypes = Set.of();
     private boolean eof;
     private long offset;
@@ -64,13 +77,26 @@ final class ImageReader implements RecordInput {
     private PayloadCursor current;
     private Consumer<ImageRecord> listener;
 
-    ImageReader(ReadableByteChannel channel, int maxRecordSize, int maxStringLength) throws IOException {
+    /**
+     * @param mapFile map the channel if it is a seekable file (the host's immutable-file opt-in)
+     */
+    ImageReader(ReadableByteChannel channel, int maxRecordSize, int maxStringLength, Duration stallTimeout,
+                boolean mapFile) throws IOException {
+        ChannelIo.requireBlocking(channel, "the image channel");
         this.channel = channel;
-        this.file = channel instanceof FileChannel f ? f : null;
-        this.fileBase = file != null ? file.position() : 0;
+        this.io = new ChannelIo(stallTimeout, "the image channel");
         this.maxRecordSize = maxRecordSize;
         this.maxStringLength = maxStringLength;
-        in.flip();
+        if (mapFile && channel instanceof FileChannel f) {
+            try {
+                mappedBase = f.position();
+                mapped = f;
+            } catch (IOException e) {
+                // A FIFO or a pipe opened as a FileChannel cannot seek, so it cannot be mapped: stream it.
+                Log.RW.debug("image channel is not seekable, reading it as a stream: {}", e.toString());
+            }
+        }
+        in = mapped != null ? ByteBuffer.allocate(0) : ByteBuffer.allocate(BUFFER).flip();
     }
 
     void archTypes(Set<Integer> types) {
@@ -86,6 +112,10 @@ final class ImageReader implements RecordInput {
         this.listener = l;
     }
 
+    boolean isMapped() {
+        return mapped != null;
+    }
+
     long records() {
         return records;
     }
@@ -98,6 +128,11 @@ final class ImageReader implements RecordInput {
     /** Offset of the record last returned by {@link #next} or peeked. */
     long recordOffset() {
         return recordOffset;
+    }
+
+    /** Payload length of the record last peeked or returned. */
+    int recordLength() {
+        return length;
     }
 
     /** CRC32C of every byte before the record last peeked, if that record is a TAIL (the only one that needs it). */
@@ -116,21 +151,14 @@ final class ImageReader implements RecordInput {
 
     void readMagic() throws IOException {
         byte[] magic = new byte[Format.MAGIC.length];
-        int got = readFully(ByteBuffer.wrap(magic));
+        int got = fill(ByteBuffer.wrap(magic), true);
         if (got < magic.length) {
             throw new TruncatedImageException(null, 0, "image of " + got + " bytes is shorter than the 8-byte magic");
         }
         if (!java.util.Arrays.equals(magic, Format.MAGIC)) {
-            throw new UnsupportedImageException(null, 0, "not a ckpt image: wrong magic " + hex(magic));
+            throw new UnsupportedImageException(null, 0, "not a ckpt image: wrong magic "
+                    + java.util.HexFormat.of().formatHex(magic));
         }
-    }
-
-    private static String hex(byte[] b) {
-        StringBuilder sb = new StringBuilder();
-        for (byte x : b) {
-            sb.append(String.format("%02x", x));
-        }
-        return sb.toString();
     }
 
     private void readHeader() throws IOException {
@@ -140,7 +168,7 @@ final class ImageReader implements RecordInput {
         recordsBefore = records;
         recordOffset = offset;
         header.clear();
-        int got = readFully(header, false);
+        int got = fill(header, false);
         if (got == 0) {
             throw new TruncatedImageException(null, offset, "image ends at offset " + offset + " before its tail");
         }
@@ -157,13 +185,12 @@ final class ImageReader implements RecordInput {
         flags = header.getInt(4);
         long len = header.getInt(8) & 0xFFFF_FFFFL;
         crc = header.getInt(12);
-        String name = RecordTypes.name(type);
         if ((flags & ~Format.KNOWN_RECORD_FLAGS) != 0) {
-            throw new InvalidImageException(name, recordOffset,
+            throw new InvalidImageException(RecordTypes.name(type), recordOffset,
                     "record flags 0x" + Integer.toHexString(flags) + " have unknown bits set");
         }
         if (len > maxRecordSize) {
-            throw new ImageLimitException(name, recordOffset,
+            throw new ImageLimitException(RecordTypes.name(type), recordOffset,
                     "record length " + len + " exceeds the limit maxRecordSize = " + maxRecordSize);
         }
         length = (int) len;
@@ -210,56 +237,63 @@ final class ImageReader implements RecordInput {
         return readPayload();
     }
 
+    /** Reads the peeked record's payload and padding into the reused buffer and verifies both. */
     private PayloadCursor readPayload() throws IOException {
         String name = RecordTypes.name(type);
         long payloadOffset = offset;
         int padding = Format.padding(length);
         int total = length + padding;
-        ByteBuffer bytes = type == RecordTypes.PAGES ? mapped(total) : null;
-        boolean stable = bytes != null;
-        boolean combine = length >= Crc32c.COMBINE_THRESHOLD;
-        if (bytes == null) {
-            bytes = readIntoPayload(name, total, !combine);
-        }
-        int payloadCrc;
+        ByteBuffer bytes = readIntoPayload(name, total);
         recordCrc.reset();
         recordCrc.update(header.array(), 0, 12);
-        if (combine) {
-            payloadCrc = Crc32c.of(bytes.slice(0, length));
-            imageCrc.append(payloadCrc, length);
+        int payloadCrc;
+        if (length >= Crc32c.COMBINE_THRESHOLD) {
+            int c = Crc32c.of(bytes.slice(0, length));
+            imageCrc.append(c, length);
             imageCrc.update(bytes.slice(length, padding));
-            payloadCrc = Crc32c.combine((int) recordCrc.getValue(), payloadCrc, length);
+            payloadCrc = Crc32c.combine((int) recordCrc.getValue(), c, length);
         } else {
-            if (stable) {
-                imageCrc.update(bytes.slice(0, total));
-            }
+            imageCrc.update(bytes.slice(0, total));
             recordCrc.update(bytes.slice(0, length));
             payloadCrc = (int) recordCrc.getValue();
         }
-        if (payloadCrc != crc) {
-            throw new ChecksumException(name, recordOffset, String.format(
-                    "record checksum mismatch: header says %08x, payload gives %08x", crc, payloadCrc));
-        }
-        for (int i = length; i < total; i++) {
-            if (bytes.get(i) != 0) {
-                throw new InvalidImageException(name, payloadOffset + i, "record padding byte is not zero");
-            }
-        }
-        peeked = false;
-        records++;
+        verify(name, payloadCrc);
+        checkPadding(name, bytes, length, total, payloadOffset);
+        finishRecord();
         if (listener != null) {
             listener.accept(new ImageRecord(type, name, flags, recordOffset, length,
                     bytes.slice(0, length).asReadOnlyBuffer()));
         }
         if (Log.RW.isTraceEnabled()) {
-            Log.RW.trace("read {} len={} at offset {}{}", name, length, recordOffset, stable ? " (mapped)" : "");
+            Log.RW.trace("read {} len={} at offset {}", name, length, recordOffset);
         }
-        current = new PayloadCursor(bytes.slice(0, length), payloadOffset, name, stable);
+        current = new PayloadCursor(bytes.slice(0, length), payloadOffset, name, false);
         return current;
     }
 
-    /** Reads the payload and padding into the reused payload buffer, which grows only as bytes arrive. */
-    private ByteBuffer readIntoPayload(String name, int total, boolean checksum) throws IOException {
+    private void verify(String name, int payloadCrc) throws ChecksumException {
+        if (payloadCrc != crc) {
+            throw new ChecksumException(name, recordOffset, String.format(
+                    "record checksum mismatch: header says %08x, payload gives %08x", crc, payloadCrc));
+        }
+    }
+
+    private static void checkPadding(String name, ByteBuffer bytes, int from, int to, long payloadOffset)
+            throws InvalidImageException {
+        for (int i = from; i < to; i++) {
+            if (bytes.get(i) != 0) {
+                throw new InvalidImageException(name, payloadOffset + i, "record padding byte is not zero");
+            }
+        }
+    }
+
+    private void finishRecord() {
+        peeked = false;
+        records++;
+    }
+
+    /** Reads {@code total} bytes into the reused payload buffer, which grows only as bytes arrive. */
+    private ByteBuffer readIntoPayload(String name, int total) throws IOException {
         payload.clear();
         int got = 0;
         while (got < total) {
@@ -272,7 +306,7 @@ final class ImageReader implements RecordInput {
             }
             int want = Math.min(payload.remaining(), total - got);
             ByteBuffer dst = payload.slice(payload.position(), want);
-            int n = readFully(dst, checksum);
+            int n = fill(dst, false);
             payload.position(payload.position() + n);
             got += n;
             if (n < want) {
@@ -284,50 +318,154 @@ final class ImageReader implements RecordInput {
         return payload;
     }
 
+    // ---- PAGES: the fused copy into the page destination --------------------------------------
+
     /**
-     * From a file, a PAGES payload is not copied at all: it is a read-only slice of a
-     * mapped window of the file, which the restored model keeps as its page contents,
-     * so a restart from a file never holds the image's pages in the heap. Null when
-     * the channel is not a file or the file is shorter than the record (the copying
-     * path then reports the truncation).
+     * The 16-byte prefix of the peeked PAGES record ({@code address}, {@code page_count},
+     * reserved), read but not yet verified; the page bytes follow. Null when the record is
+     * too short to hold a prefix or a listener wants whole payloads: the caller then reads
+     * the record with {@link #next}.
      */
-    private ByteBuffer mapped(int total) throws IOException {
-        if (file == null) {
+    PagePrefix beginPages() throws IOException {
+        if (peekType() != RecordTypes.PAGES) {
+            throw unexpected(type, "PAGES");
+        }
+        if (length < 16 || listener != null) {
             return null;
         }
-        if (in.remaining() < total && !map(total)) {
-            return null;
+        long at = offset;
+        prefix.clear();
+        if (fill(prefix, false) < 16) {
+            throw new TruncatedImageException("PAGES", recordOffset, "image ends inside record PAGES after "
+                    + prefix.position() + " of " + length + " payload bytes");
         }
-        ByteBuffer bytes = in.slice(in.position(), total).asReadOnlyBuffer();
-        in.position(in.position() + total);
-        offset += total;
-        return bytes;
+        prefix.flip();
+        return new PagePrefix(prefix.getLong(0), prefix.getInt(8) & 0xFFFF_FFFFL, prefix.getInt(12), at,
+                length - 16);
+    }
+
+    /** What {@link #beginPages} read. {@code at} is the payload's image offset. */
+    record PagePrefix(long address, long count, int reserved, long at, int pageBytes) {
     }
 
     /**
-     * Maps the next window of the file, starting at the first unread byte and holding
-     * at least {@code atLeast} bytes where the file has them. False at the end of the
-     * file, or when the file cannot be mapped — reading then continues through the channel.
+     * Copies the page bytes of the PAGES record begun with {@link #beginPages} into
+     * {@code dst} (its remaining bytes, exactly {@code pageBytes} of them; position and limit
+     * unchanged), checksumming each chunk as it lands, then verifies the record checksum and
+     * padding. A mismatch is a {@link ChecksumException}: the destination then holds bytes
+     * that must not be used.
      */
-    private boolean map(int atLeast) throws IOException {
-        long at = fileBase + offset;
-        long size = file.size();
-        long len = Math.min(Math.max(0, size - at), Math.max(WINDOW, atLeast));
-        if (len < Math.max(1, atLeast)) {
-            return false;
+    void readPageBytes(ByteBuffer dst) throws IOException {
+        int n = length - 16;
+        if (dst.remaining() != n) {
+            throw new IllegalStateException("page destination returned " + dst.remaining() + " bytes for a run of "
+                    + n);
         }
-        try {
-            in = file.map(FileChannel.MapMode.READ_ONLY, at, len);
-            return true;
-        } catch (IOException | UnsupportedOperationException e) {
-            // Not every file can be mapped (devices, some file systems): read it instead.
-            Log.RW.debug("cannot map the image file, reading it through the channel: {}", e.toString());
-            file.position(at);
-            file = null;
-            in = ByteBuffer.allocate(BUFFER).flip();
-            return false;
+        pagesCrc.reset();
+        ByteBuffer d = dst.duplicate();
+        int base = d.position();
+        for (int done = 0; done < n; ) {
+            int k = Math.min(CHUNK, n - done);
+            ByteBuffer chunk = d.limit(base + done + k).position(base + done).slice();
+            int got = fill(chunk, false);
+            if (got < k) {
+                throw new TruncatedImageException("PAGES", recordOffset, "image ends inside record PAGES after "
+                        + (16 + done + got) + " of " + length + " payload bytes");
+            }
+            pagesCrc.update(chunk.flip());
+            done += k;
+        }
+        endPages((int) pagesCrc.getValue());
+    }
+
+    /**
+     * The mapped opt-in's version of {@link #readPageBytes}: the page bytes as a read-only
+     * view of the mapped file, checksummed through copies so a fault cannot crash the JVM.
+     */
+    ByteBuffer mappedPageBytes() throws IOException {
+        int n = length - 16;
+        int pad = Format.padding(length);
+        if (in.remaining() < n + pad && !map(n + pad)) {
+            // Shorter than the record: read through the copying path, which reports the truncation.
+            ByteBuffer copy = ByteBuffer.allocate(n);
+            readPageBytes(copy);
+            return copy;
+        }
+        ByteBuffer view = in.slice(in.position(), n).asReadOnlyBuffer();
+        pagesCrc.reset();
+        byte[] s = scratch();
+        for (int done = 0; done < n; ) {
+            int k = Math.min(s.length, n - done);
+            guardedGet(in, in.position() + done, s, k);
+            pagesCrc.update(s, 0, k);
+            done += k;
+        }
+        in.position(in.position() + n);
+        offset += n;
+        endPages((int) pagesCrc.getValue());
+        return view;
+    }
+
+    private void endPages(int crcOfPages) throws IOException {
+        int n = length - 16;
+        int pad = Format.padding(length);
+        recordCrc.reset();
+        recordCrc.update(header.array(), 0, 12);
+        recordCrc.update(prefix.array(), 0, 16);
+        CRC32C p = new CRC32C();
+        p.update(prefix.array(), 0, 16);
+        int payloadCrc = Crc32c.combine((int) p.getValue(), crcOfPages, n);
+        imageCrc.append(payloadCrc, length);
+        int recordValue = Crc32c.combine((int) recordCrc.getValue(), crcOfPages, n);
+        ByteBuffer padding = ByteBuffer.allocate(pad);
+        long padAt = offset;
+        if (fill(padding, true) < pad) {
+            throw new TruncatedImageException("PAGES", recordOffset, "image ends inside the padding of record PAGES");
+        }
+        verify("PAGES", recordValue);
+        checkPadding("PAGES", padding, 0, pad, padAt);
+        finishRecord();
+        if (Log.RW.isTraceEnabled()) {
+            Log.RW.trace("read PAGES len={} at offset {}", length, recordOffset);
         }
     }
+
+    /**
+     * The prefix of the PAGES record begun with {@link #beginPages} breaks a rule: reads the
+     * rest of the record through its checksum, so that a damaged record is reported as a
+     * checksum failure (as every other record is) and only an intact one as {@code problem}.
+     */
+    ImageException abandonPages(ImageException problem) throws IOException {
+        int n = length - 16;
+        pagesCrc.reset();
+        byte[] s = scratch();
+        ByteBuffer b = ByteBuffer.wrap(s);
+        for (int done = 0; done < n; ) {
+            int k = Math.min(s.length, n - done);
+            b.clear().limit(k);
+            if (fill(b, false) < k) {
+                return new TruncatedImageException("PAGES", recordOffset, "image ends inside record PAGES after "
+                        + (16 + done + b.position()) + " of " + length + " payload bytes");
+            }
+            pagesCrc.update(s, 0, k);
+            done += k;
+        }
+        try {
+            endPages((int) pagesCrc.getValue());
+        } catch (ImageException e) {
+            return e;
+        }
+        return problem;
+    }
+
+    private byte[] scratch() {
+        if (scratch == null) {
+            scratch = new byte[BUFFER];
+        }
+        return scratch;
+    }
+
+    // ---- the end --------------------------------------------------------------------------------
 
     private void ensureConsumed() throws ImageException {
         if (current != null) {
@@ -344,30 +482,33 @@ final class ImageReader implements RecordInput {
     void expectEnd() throws IOException {
         ensureConsumed();
         ByteBuffer one = ByteBuffer.allocate(1);
-        if (readFully(one) != 0) {
+        if (fill(one, false) != 0) {
             throw new InvalidImageException(null, offset - 1, "bytes after the tail, starting at offset " + (offset - 1));
         }
-        if (file != null) {
+        if (mapped != null) {
             // Read through mappings, the channel has not moved: leave it after the image, as a read would.
-            file.position(fileBase + offset);
+            mapped.position(mappedBase + offset);
         }
     }
 
-    private int readFully(ByteBuffer dst) throws IOException {
-        return readFully(dst, true);
-    }
+    // ---- bytes ------------------------------------------------------------------------------------
 
     /**
-     * Reads until {@code dst} is full or the channel ends; returns bytes read.
+     * Reads until {@code dst} is full or the image ends; returns bytes read.
      *
-     * @param checksum false where the caller folds these bytes into the image CRC itself
+     * @param checksum whether to fold these bytes into the image CRC here (callers that
+     *                 checksum a whole payload at once pass false)
      */
-    private int readFully(ByteBuffer dst, boolean checksum) throws IOException {
+    private int fill(ByteBuffer dst, boolean checksum) throws IOException {
         int start = dst.position();
         while (dst.hasRemaining()) {
             if (in.hasRemaining()) {
                 int n = Math.min(in.remaining(), dst.remaining());
-                dst.put(in.slice(in.position(), n));
+                if (mapped != null) {
+                    guardedPut(dst, n);
+                } else {
+                    dst.put(in.slice(in.position(), n));
+                }
                 in.position(in.position() + n);
                 offset += n;
                 continue;
@@ -375,12 +516,13 @@ final class ImageReader implements RecordInput {
             if (eof) {
                 break;
             }
-            if (file != null) {
-                eof = !map(1) && file != null;
+            if (mapped != null) {
+                eof = !map(1);
                 continue;
             }
             if (dst.remaining() >= BUFFER) {
-                int n = channel.read(dst);
+                // Large reads go straight into their destination: no read-ahead copy.
+                int n = io.read(channel, dst);
                 if (n > 0) {
                     offset += n;
                 }
@@ -388,20 +530,59 @@ final class ImageReader implements RecordInput {
                 continue;
             }
             in.clear();
-            int n = channel.read(in);
+            int n = io.read(channel, in);
             in.flip();
-            if (n < 0) {
-                eof = true;
-            } else if (n == 0) {
-                Thread.onSpinWait();
-            }
+            eof = n < 0;
         }
         int got = dst.position() - start;
         if (checksum) {
-            ByteBuffer done = dst.duplicate();
-            done.position(start).limit(start + got);
-            imageCrc.update(done);
+            imageCrc.update(dst.duplicate().position(start).limit(start + got));
         }
         return got;
+    }
+
+    /**
+     * Maps the next window of the file, starting at the first unread byte and holding at
+     * least {@code atLeast} bytes where the file has them. False at the end of the file.
+     */
+    private boolean map(int atLeast) throws IOException {
+        long at = mappedBase + offset;
+        long size = mapped.size();
+        long len = Math.min(Math.max(0, size - at), Math.max(WINDOW, atLeast));
+        if (len < Math.max(1, atLeast)) {
+            return false;
+        }
+        try {
+            in = mapped.map(FileChannel.MapMode.READ_ONLY, at, len);
+        } catch (UnsupportedOperationException e) {
+            throw new IOException("the image file cannot be mapped (mapImmutableFiles): " + e.getMessage(), e);
+        }
+        return true;
+    }
+
+    /** Copies {@code n} mapped bytes into {@code dst}; a fault (the file shrank) becomes an ImageException. */
+    private void guardedPut(ByteBuffer dst, int n) throws ImageException {
+        try {
+            dst.put(in.slice(in.position(), n));
+        } catch (InternalError e) {
+            throw fileChanged(e);
+        }
+    }
+
+    private void guardedGet(ByteBuffer src, int at, byte[] dst, int n) throws ImageException {
+        try {
+            src.get(at, dst, 0, n);
+        } catch (InternalError e) {
+            throw fileChanged(e);
+        }
+    }
+
+    /** The exception for a fault on the mapped image file. */
+    ImageException fileChanged(Throwable fault) {
+        ImageException e = new TruncatedImageException(RecordTypes.name(type), offset,
+                "the image file was truncated or replaced while it was being read (a fault on its mapping: "
+                        + fault.getMessage() + ")");
+        e.initCause(fault);
+        return e;
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
+import java.time.Duration;
 import java.util.Set;
 import java.util.zip.CRC32C;
 import org.ckpt.spi.CheckpointException;
@@ -12,20 +13,25 @@ import org.ckpt.spi.RecordOutput;
 import org.ckpt.spi.RecordTypes;
 
 /**
- * Writes framed records to a channel in one sequential pass through a bounded,
- * reused buffer. Keeps the running CRC32C over every byte for the tail.
+ * Writes framed records to a channel in one sequential pass through pooled staging buffers
+ * ({@link Staging}), keeping the running CRC32C over every byte for the tail.
+ *
+ * <p>Every byte is copied into a staging buffer before it is checksummed, and the checksum is
+ * taken of the copy: the image's checksums cover exactly the bytes that reach the channel,
+ * whatever the host does to its pages meanwhile. Page runs are copied page by page right
+ * after the zero scan read them, and checksummed from the staging buffer in cache-sized
+ * batches, so the host's memory is read once.
  */
 final class ImageWriter implements RecordOutput {
-    private static final int BUFFER = 256 << 10;
     private static final byte[] ZEROS = new byte[Format.ALIGN];
+    /** Staged page bytes are checksummed in batches of this size, while they are still in cache. */
+    private static final int CRC_BATCH = 64 << 10;
 
-    private final WritableByteChannel channel;
-    /** Null when writing on the calling thread. */
-    private final BackgroundWriter background;
-    private ByteBuffer out = ByteBuffer.allocateDirect(BUFFER);
-    private final ByteBuffer header = ByteBuffer.allocate(Format.HEADER_SIZE + 16).order(ByteOrder.LITTLE_ENDIAN);
+    private final Staging staging;
+    private final ByteBuffer header = ByteBuffer.allocate(Format.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private final Crc32c.Running imageCrc = new Crc32c.Running();
     private final CRC32C recordCrc = new CRC32C();
+    private final CRC32C pagesCrc = new CRC32C();
     private final PayloadBuffer payload;
     private final int maxRecordSize;
     private Set<Integer> archTypes = Set.of();
@@ -35,13 +41,18 @@ final class ImageWriter implements RecordOutput {
     private long records;
     private long recordStart;
 
-    /** @param background write on a thread of its own (see {@link BackgroundWriter}); call {@link #close} at the end */
-    ImageWriter(WritableByteChannel channel, int maxRecordSize, boolean background) {
-        this.channel = channel;
-        this.background = background ? new BackgroundWriter(channel, ByteBuffer.allocateDirect(BUFFER),
-                ByteBuffer.allocateDirect(BUFFER)) : null;
+    // The PAGES record being staged (pagesBegin … pagesEnd).
+    private ByteBuffer pagesBuf;
+    private int pagesHeaderAt = -1;
+    private int pagesCrcDone;
+    private long pagesAddress;
+    private int pagesCount;
+
+    /** @param writerThread write on a thread of its own (see {@link Staging}); call {@link #close} at the end */
+    ImageWriter(WritableByteChannel channel, int maxRecordSize, boolean writerThread, Duration stallTimeout) {
         this.maxRecordSize = maxRecordSize;
         this.payload = new PayloadBuffer(maxRecordSize);
+        this.staging = Staging.open(channel, writerThread, stallTimeout);
     }
 
     void archTypes(Set<Integer> types) {
@@ -60,13 +71,19 @@ final class ImageWriter implements RecordOutput {
         return imageCrc.value();
     }
 
+    /** Whether the channel failed or the writing was interrupted: then nothing more may be written. */
+    boolean broken() {
+        return staging.broken();
+    }
+
     void writeMagic() throws IOException {
-        emit(ByteBuffer.wrap(Format.MAGIC));
+        emit(ByteBuffer.wrap(Format.MAGIC), true);
     }
 
     @Override
     public PayloadWriter begin(int type, int flags) throws IOException {
         end();
+        ChannelIo.checkInterrupt("checkpoint");
         if (!RecordTypes.isCore(type) && !archTypes.contains(type)) {
             throw new IllegalArgumentException("record type " + RecordTypes.name(type)
                     + " is neither a core type nor declared by the active ArchProvider");
@@ -87,45 +104,35 @@ final class ImageWriter implements RecordOutput {
         }
         int type = openType;
         openType = -1;
-        writeRecord(type, openFlags, payload.view(), null);
+        writeRecord(type, openFlags, payload.view());
     }
 
     /** Drops the open record, if any, without writing it (after a failure inside a provider). */
     void discardOpen() {
         openType = -1;
+        if (pagesHeaderAt >= 0) {
+            pagesBuf.position(pagesHeaderAt);
+            pagesHeaderAt = -1;
+        }
     }
 
-    /**
-     * A PAGES record: its 16-byte prefix from the payload buffer, then {@code pages}
-     * straight from the host's buffer, never copied into the payload buffer.
-     */
-    void writePages(long address, int count, ByteBuffer pages) throws IOException {
-        end();
-        payload.reset();
-        payload.u64(address).u32(count).u32(0);
-        writeRecord(RecordTypes.PAGES, 0, payload.view(), pages);
-    }
-
-    private void writeRecord(int type, int flags, ByteBuffer body, ByteBuffer extra) throws IOException {
-        long length = (long) body.remaining() + (extra == null ? 0 : extra.remaining());
+    private void writeRecord(int type, int flags, ByteBuffer body) throws IOException {
+        int length = body.remaining();
         if (length > maxRecordSize) {
             throw new CheckpointException("record " + RecordTypes.name(type) + " of " + length
                     + " bytes exceeds maxRecordSize " + maxRecordSize);
         }
         header.clear();
-        header.putInt(type).putInt(flags).putInt((int) length);
+        header.putInt(type).putInt(flags).putInt(length);
         recordCrc.reset();
         recordCrc.update(header.array(), 0, 12);
-        recordCrc.update(body.duplicate());
-        boolean combine = extra != null && extra.remaining() >= Crc32c.COMBINE_THRESHOLD;
-        int extraCrc = 0;
+        boolean combine = length >= Crc32c.COMBINE_THRESHOLD;
+        int bodyCrc = 0;
         if (combine) {
-            extraCrc = Crc32c.of(extra);
-            header.putInt(Crc32c.combine((int) recordCrc.getValue(), extraCrc, extra.remaining()));
+            bodyCrc = Crc32c.of(body);
+            header.putInt(Crc32c.combine((int) recordCrc.getValue(), bodyCrc, length));
         } else {
-            if (extra != null) {
-                recordCrc.update(extra.duplicate());
-            }
+            recordCrc.update(body.duplicate());
             header.putInt((int) recordCrc.getValue());
         }
         header.flip();
@@ -133,19 +140,91 @@ final class ImageWriter implements RecordOutput {
         if (Log.RW.isTraceEnabled()) {
             Log.RW.trace("write {} len={} at offset {}", RecordTypes.name(type), length, recordStart);
         }
-        emit(header);
-        emit(body);
+        emit(header, true);
         if (combine) {
-            imageCrc.append(extraCrc, extra.remaining());
-            emit(extra.duplicate(), false, true);
-        } else if (extra != null) {
-            emit(extra.duplicate(), true, true);
+            imageCrc.append(bodyCrc, length);
+            emit(body, false);
+        } else {
+            emit(body, true);
         }
         int pad = Format.padding(length);
         if (pad > 0) {
-            emit(ByteBuffer.wrap(ZEROS, 0, pad));
+            emit(ByteBuffer.wrap(ZEROS, 0, pad), true);
         }
         records++;
+    }
+
+    // ---- PAGES, staged page by page ----------------------------------------------------------
+
+    /**
+     * Starts a PAGES record at {@code address}: makes room in the staging buffer for the
+     * largest record ({@code maxPages} pages of {@code pageSize}) and reserves its header and prefix.
+     */
+    void pagesBegin(long address, int maxPages, int pageSize) throws IOException {
+        end();
+        ChannelIo.checkInterrupt("checkpoint");
+        int most = Format.HEADER_SIZE + 16 + maxPages * pageSize + Format.ALIGN;
+        if (staging.current().remaining() < most) {
+            staging.rotate();
+        }
+        pagesBuf = staging.current();
+        pagesHeaderAt = pagesBuf.position();
+        pagesBuf.position(pagesHeaderAt + Format.HEADER_SIZE + 16);
+        pagesCrcDone = pagesBuf.position();
+        pagesCrc.reset();
+        pagesAddress = address;
+        pagesCount = 0;
+    }
+
+    /** Copies one page (the remaining bytes of {@code page}) into the open PAGES record. */
+    void pagesAppend(ByteBuffer page) {
+        pagesBuf.put(page);
+        pagesCount++;
+        if (pagesBuf.position() - pagesCrcDone >= CRC_BATCH) {
+            crcStagedPages();
+        }
+    }
+
+    int pagesCount() {
+        return pagesCount;
+    }
+
+    private void crcStagedPages() {
+        int to = pagesBuf.position();
+        pagesCrc.update(pagesBuf.duplicate().limit(to).position(pagesCrcDone));
+        pagesCrcDone = to;
+    }
+
+    /** Completes the open PAGES record: prefix, header with its checksum, padding. */
+    void pagesEnd() {
+        crcStagedPages();
+        int n = pagesBuf.position() - (pagesHeaderAt + Format.HEADER_SIZE + 16);
+        int length = 16 + n;
+        int at = pagesHeaderAt + Format.HEADER_SIZE;
+        pagesBuf.order(ByteOrder.LITTLE_ENDIAN);
+        pagesBuf.putLong(at, pagesAddress).putInt(at + 8, pagesCount).putInt(at + 12, 0);
+        // CRC of the record: header[0..12] + prefix, then the pages (combined, not re-read).
+        pagesBuf.putInt(pagesHeaderAt, RecordTypes.PAGES).putInt(pagesHeaderAt + 4, 0)
+                .putInt(pagesHeaderAt + 8, length);
+        recordCrc.reset();
+        recordCrc.update(pagesBuf.duplicate().limit(pagesHeaderAt + 12).position(pagesHeaderAt));
+        recordCrc.update(pagesBuf.duplicate().limit(at + 16).position(at));
+        int pagesValue = (int) pagesCrc.getValue();
+        pagesBuf.putInt(pagesHeaderAt + 12, Crc32c.combine((int) recordCrc.getValue(), pagesValue, n));
+        CRC32C prefixCrc = new CRC32C();
+        prefixCrc.update(pagesBuf.duplicate().limit(at + 16).position(at));
+        imageCrc.update(pagesBuf.duplicate().limit(pagesHeaderAt + Format.HEADER_SIZE).position(pagesHeaderAt));
+        imageCrc.append(Crc32c.combine((int) prefixCrc.getValue(), pagesValue, n), length);
+        int pad = Format.padding(length);
+        pagesBuf.put(ZEROS, 0, pad);
+        imageCrc.update(ZEROS, 0, pad);
+        recordStart = bytes;
+        bytes += Format.HEADER_SIZE + length + pad;
+        records++;
+        pagesHeaderAt = -1;
+        if (Log.RW.isTraceEnabled()) {
+            Log.RW.trace("write PAGES len={} at offset {}", length, recordStart);
+        }
     }
 
     /** Offset of the last record written. */
@@ -153,83 +232,32 @@ final class ImageWriter implements RecordOutput {
         return recordStart;
     }
 
-    private void emit(ByteBuffer src) throws IOException {
-        emit(src, true, false);
-    }
-
-    /**
-     * @param checksum false where the caller has already folded these bytes into the image CRC
-     * @param host     the bytes are the host's, unchanged until {@link #releaseHostBuffers}: written without a copy
-     */
-    private void emit(ByteBuffer src, boolean checksum, boolean host) throws IOException {
-        int n = src.remaining();
+    /** Copies {@code src} into staging, rotating buffers as they fill. */
+    private void emit(ByteBuffer src, boolean checksum) throws IOException {
+        ByteBuffer s = src.duplicate();
         if (checksum) {
-            imageCrc.update(src.duplicate());
+            imageCrc.update(s.duplicate());
         }
-        bytes += n;
-        if (n <= out.remaining()) {
-            out.put(src);
-            return;
-        }
-        if (n >= BUFFER / 2 && (background == null || host)) {
-            rotate();
-            if (background == null) {
-                writeFully(src);
-            } else {
-                background.submit(src, false);
-            }
-            return;
-        }
-        while (src.hasRemaining()) {
+        bytes += s.remaining();
+        while (s.hasRemaining()) {
+            ByteBuffer out = staging.current();
             if (!out.hasRemaining()) {
-                rotate();
+                staging.rotate();
+                continue;
             }
-            int k = Math.min(out.remaining(), src.remaining());
-            out.put(src.slice(src.position(), k));
-            src.position(src.position() + k);
+            int k = Math.min(out.remaining(), s.remaining());
+            out.put(s.slice(s.position(), k));
+            s.position(s.position() + k);
         }
     }
 
-    /** Hands the filled copy buffer to the channel and continues in an empty one. */
-    private void rotate() throws IOException {
-        if (out.position() == 0) {
-            return;
-        }
-        out.flip();
-        if (background == null) {
-            writeFully(out);
-            out.clear();
-        } else {
-            background.submit(out, true);
-            out = background.takeFree();
-        }
-    }
-
-    /** Everything emitted so far reaches the channel; the host's buffers are no longer referenced. */
+    /** Everything emitted so far reaches the channel. */
     void flush() throws IOException {
-        rotate();
-        releaseHostBuffers();
+        staging.flush();
     }
 
-    /** Returns once no host buffer passed to {@link #writePages} is still queued for writing. */
-    void releaseHostBuffers() throws IOException {
-        if (background != null) {
-            background.drain();
-        }
-    }
-
-    /** Ends the writer thread, if any; after a failure, drops what was still queued. */
+    /** Ends the writing (and the writer thread, if any); staging buffers return to the pool. */
     void close() {
-        if (background != null) {
-            background.close();
-        }
-    }
-
-    private void writeFully(ByteBuffer src) throws IOException {
-        while (src.hasRemaining()) {
-            if (channel.write(src) == 0) {
-                Thread.onSpinWait();
-            }
-        }
+        staging.close();
     }
 }

@@ -18,10 +18,12 @@ final class PayloadBuffer implements PayloadWriter {
         buf.clear();
     }
 
-    /** The payload written so far, as a read-only view from 0 to size. */
+    /**
+     * The payload written so far, as a view from 0 to size. Not read-only: CRC32C reads a
+     * heap buffer's array directly only when the buffer exposes it.
+     */
     ByteBuffer view() {
-        ByteBuffer v = buf.duplicate().flip().asReadOnlyBuffer();
-        return v.order(ByteOrder.LITTLE_ENDIAN);
+        return buf.duplicate().flip().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private void ensure(int extra) {

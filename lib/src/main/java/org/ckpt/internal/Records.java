@@ -54,8 +54,13 @@ final class Records {
         }
         long flagsAt = r.position();
         long flags = r.u32("flags");
-        if (flags != 0) {
-            throw new InvalidImageException(r.recordName(), flagsAt, "unknown head flags 0x" + Long.toHexString(flags));
+        if ((flags & ~Format.KNOWN_HEAD_FLAGS) != 0) {
+            throw new InvalidImageException(r.recordName(), flagsAt, "unknown head flags 0x"
+                    + Long.toHexString(flags & ~Format.KNOWN_HEAD_FLAGS));
+        }
+        if ((flags & ImageInfo.FLAG_EXACT) != 0 && minor < Format.MINOR_EXACT) {
+            throw new InvalidImageException(r.recordName(), flagsAt, "head flag EXACT in a format " + major + "."
+                    + minor + " image (it exists since 1." + Format.MINOR_EXACT + ")");
         }
         long id = r.u64("checkpoint_id");
         long sec = r.u64("time_sec");
@@ -141,32 +146,46 @@ final class Records {
 
     // ---- TASK ----------------------------------------------------------------
 
-    static void writeTask(PayloadWriter w, Task t, long mmRef, long filesRef, int maxComm) throws CheckpointException {
+    /** Why the TASK record of {@code t} cannot be written (so would not be read), or null. */
+    static CheckpointException taskProblem(Task t, int maxComm) {
         if (t.state() == TaskState.DEAD || t.exitState() == ExitState.DEAD) {
-            throw new CheckpointException("task pid " + t.pid() + " (" + t.comm() + ") is dead (state "
+            return new CheckpointException("task pid " + t.pid() + " (" + t.comm() + ") is dead (state "
                     + t.state() + ", exit state " + t.exitState() + "): a task being torn down cannot be checkpointed");
         }
-        byte[] comm = t.comm().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (comm.length > maxComm) {
-            throw new CheckpointException("comm '" + t.comm() + "' of task pid " + t.pid() + " is " + comm.length
+        int comm = t.comm().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (comm > maxComm) {
+            return new CheckpointException("comm '" + t.comm() + "' of task pid " + t.pid() + " is " + comm
                     + " bytes, more than maxCommLength " + maxComm);
         }
+        if (t.startTime().isNegative()) {
+            return new CheckpointException("startTime of task pid " + t.pid() + " is negative: " + t.startTime());
+        }
+        if (t.realStartTime().isNegative()) {
+            return new CheckpointException("realStartTime of task pid " + t.pid() + " is negative: "
+                    + t.realStartTime());
+        }
+        return null;
+    }
+
+    static void writeTask(PayloadWriter w, Task t, long mmRef, long filesRef, int maxComm) throws CheckpointException {
+        CheckpointException problem = taskProblem(t, maxComm);
+        if (problem != null) {
+            throw problem;
+        }
+        byte[] comm = t.comm().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         w.i32(t.pid()).i32(t.tgid()).u32(t.state().code()).u32(t.exitState().code());
         w.i32(t.exitCode()).i32(t.exitSignal());
         w.u64(t.utime()).u64(t.stime()).u64(t.utimescaled()).u64(t.stimescaled()).u64(t.gtime());
         w.u64(t.nvcsw()).u64(t.nivcsw());
-        writeDuration(w, t.startTime(), "startTime", t);
-        writeDuration(w, t.realStartTime(), "realStartTime", t);
+        writeDuration(w, t.startTime());
+        writeDuration(w, t.realStartTime());
         w.u64(t.minFlt()).u64(t.majFlt());
         w.u64(mmRef).u64(filesRef);
         w.u32(t.cpu() != null ? Format.TASK_HAS_CPU : 0).u32(0);
         w.u16(comm.length).bytes(comm);
     }
 
-    private static void writeDuration(PayloadWriter w, Duration d, String name, Task t) throws CheckpointException {
-        if (d.isNegative()) {
-            throw new CheckpointException(name + " of task pid " + t.pid() + " is negative: " + d);
-        }
+    private static void writeDuration(PayloadWriter w, Duration d) {
         w.u64(d.getSeconds()).u32(d.getNano()).u32(0);
     }
 

@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 import org.ckpt.ImageInfo;
 import org.ckpt.ImageObject;
 import org.ckpt.ImageRecord;
+import org.ckpt.PageDestination;
 import org.ckpt.ProgressListener;
 import org.ckpt.RestartResult;
 import org.ckpt.model.Task;
@@ -28,41 +29,72 @@ import org.ckpt.spi.PayloadReader;
 import org.ckpt.spi.RecordInput;
 import org.ckpt.spi.RecordOutput;
 import org.ckpt.spi.RecordTypes;
+import org.ckpt.spi.RestorePolicy;
 import org.ckpt.spi.TargetCpu;
 import org.ckpt.spi.UnsupportedImageException;
 
 /**
- * One restart: reads and verifies the whole image into the model, runs the
- * architecture check phase, and returns — committing nothing anywhere.
+ * One restart: reads and verifies the whole image into the model ({@link #readImage}), then
+ * runs the architecture check phase ({@link #checkedResult}) — committing nothing anywhere.
  */
 public final class RestartSession implements CkptContext {
+    /** How the channel is read. */
+    public record Options(Duration stallTimeout, boolean mapImmutableFiles) {
+    }
+
+    /*
+     * Heap a restart keeps per thing it restores, charged against Limits.maxRestartHeap: measured
+     * retained sizes (objects, map entries, lists) with a margin, so an image cannot make the
+     * restart hold much more than the budget whatever it declares.
+     */
+    static final int COST_RECORD = 64;
+    static final int COST_OBJECT = 256;
+    static final int COST_TASK = 512;
+    static final int COST_VMA = 192;
+    static final int COST_PAGE_RUN = 128;
+
     private final Registry registry;
     private final Limits limits;
     private final String root;
     private final ProgressListener progress;
     private final ImageReader in;
     private final TargetCpu requestedTarget;
-    private final Map<Long, Object> objects = new HashMap<>();
-    private final Map<Long, String> objectTypes = new HashMap<>();
+    private final RestorePolicy requestedPolicy;
+    private final PageDestination pages;
+    private final Map<Long, ImageObject> objects = new HashMap<>();
     private final List<ImageObject> objectList = new ArrayList<>();
     private List<Task> imageTasks = List.of();
     private ImageInfo head;
     private ArchProvider arch;
     private ArchHead archHead;
     private TargetCpu target;
+    private RestorePolicy policy;
+    private long addressLimit;
     private long pagesRead;
     private long lastProgressBytes;
     private int tasksDone;
+    private long heapCharged;
+    private boolean pagesAllocated;
+    private RestartResult imageResult;
+    private long started;
+    private long currentObjref;
 
-    /** @param target what the restart target runs, or {@code null} for the in-memory model (every feature) */
+    /**
+     * @param target what the restart target runs, or {@code null} for the in-memory model (every feature)
+     * @param policy the target's policy, or {@code null} for the image's own
+     */
     public RestartSession(Registry registry, Limits limits, String root, ProgressListener progress,
-                          ReadableByteChannel channel, TargetCpu target) throws IOException {
+                          ReadableByteChannel channel, TargetCpu target, RestorePolicy policy, PageDestination pages,
+                          Options options) throws IOException {
         this.registry = registry;
         this.limits = limits;
         this.root = PosixPaths.normalizeRoot(root);
         this.progress = progress;
-        this.in = new ImageReader(channel, limits.maxRecordSize(), limits.maxStringLength());
+        this.in = new ImageReader(channel, limits.maxRecordSize(), limits.maxStringLength(), options.stallTimeout(),
+                options.mapImmutableFiles());
         this.requestedTarget = target;
+        this.requestedPolicy = policy;
+        this.pages = pages;
     }
 
     /** For inspection tools: told of every record as it is read (see {@link ImageRecord}). */
@@ -70,25 +102,65 @@ public final class RestartSession implements CkptContext {
         in.recordListener(listener);
     }
 
-    /** After {@link #run}: every object read, in image order. */
+    /** After {@link #readImage}: every object read, in image order. */
     public List<ImageObject> objects() {
         return List.copyOf(objectList);
     }
 
-    /** After {@link #run}: the tasks as read, before the check phase. */
-    public List<Task> imageTasks() {
-        return imageTasks;
+    /** After {@link #readImage}: the image as read, tasks before the check phase; null before. */
+    public RestartResult imageResult() {
+        return imageResult;
     }
 
+    /** Reads, verifies and checks the whole image. */
     public RestartResult run() throws IOException {
-        long started = System.nanoTime();
+        readImage();
+        return checkedResult();
+    }
+
+    /**
+     * Reads and verifies the whole image, tail included, without the check phase. On failure
+     * the page destination is told to release what it handed out.
+     */
+    public void readImage() throws IOException {
+        started = System.nanoTime();
+        try {
+            read();
+        } catch (InternalError e) {
+            // A fault on a mapped image file surfaces asynchronously, possibly outside the guarded copies.
+            if (!in.isMapped()) {
+                throw e;
+            }
+            ImageException ie = in.fileChanged(e);
+            release(ie);
+            throw ie;
+        } catch (IOException | RuntimeException | Error e) {
+            release(e);
+            throw e;
+        }
+    }
+
+    private void release(Throwable failure) {
+        if (pagesAllocated) {
+            pagesAllocated = false;
+            try {
+                pages.release(failure);
+            } catch (RuntimeException e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+
+    private void read() throws IOException {
         in.readMagic();
         head = Records.readHead(in.next(RecordTypes.HEAD), limits);
         arch = registry.arch(head.architecture());
         if (arch == null) {
             throw new UnsupportedImageException("HEAD", in.recordOffset(), "no ArchProvider for architecture '"
-                    + head.architecture() + "' on the class path (known: " + registry.architectures() + ")");
+                    + head.architecture() + "' available (known: " + registry.architectures() + ")");
         }
+        policy = requestedPolicy != null ? requestedPolicy : head.policy();
+        addressLimit = arch.addressLimit(head.architecture(), policy);
         in.archTypes(arch.recordTypes());
         archHead = arch.readArchHead(head.architecture(), in.next(RecordTypes.ARCH_HEAD));
         head = new ImageInfo(head.formatMajor(), head.formatMinor(), head.flags(), head.checkpointId(),
@@ -99,8 +171,8 @@ public final class RestartSession implements CkptContext {
             throw new UnsupportedImageException("HEAD", 0, "an image of architecture '" + head.architecture()
                     + "' cannot restart on a target of architecture '" + target.architecture() + "'");
         }
-        Log.SYS.debug("restart {} of {} task(s), arch {}, page size {}", Long.toHexString(head.checkpointId()),
-                head.taskCount(), head.architecture(), head.pageSize());
+        Log.SYS.debug("restart {} of {} task(s), arch {}, page size {}, policy {}",
+                Long.toHexString(head.checkpointId()), head.taskCount(), head.architecture(), head.pageSize(), policy);
 
         List<Task> tasks = new ArrayList<>();
         loop:
@@ -138,31 +210,43 @@ public final class RestartSession implements CkptContext {
                     "the head announces " + head.taskCount() + " tasks, the image holds " + tasks.size());
         }
         imageTasks = List.copyOf(tasks);
-        List<Task> checked = checkPhase(tasks);
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-        Log.SYS.debug("restart verified: {} bytes, {} records, {} pages in {}", in.offset(), in.records(), pagesRead,
-                elapsed);
-        return new RestartResult(head, checked, in.offset(), in.records(), pagesRead, elapsed);
+        imageResult = new RestartResult(head, imageTasks, in.offset(), in.records(), pagesRead,
+                Duration.ofNanos(System.nanoTime() - started));
     }
 
-    private List<Task> checkPhase(List<Task> tasks) throws ImageException {
-        List<Task> out = new ArrayList<>(tasks.size());
-        for (int i = 0; i < tasks.size(); i++) {
-            Task t = tasks.get(i);
+    /**
+     * The check phase over what {@link #readImage} read: the tasks as the policy's rules
+     * return them. On failure the page destination is released.
+     */
+    public RestartResult checkedResult() throws ImageException {
+        List<Task> out = new ArrayList<>(imageTasks.size());
+        for (int i = 0; i < imageTasks.size(); i++) {
+            Task t = imageTasks.get(i);
             if (t.cpu() != null) {
                 try {
                     CpuState sane = arch.check(t.cpu(), this);
-                    t = t.toBuilder().cpu(sane).build();
+                    if (sane == null) {
+                        throw new IllegalStateException(arch.getClass().getName() + ".check returned null");
+                    }
+                    if (sane != t.cpu()) {
+                        t = t.toBuilder().cpu(sane).build();
+                    }
                 } catch (ImageException e) {
-                    throw e.addTrace("task " + i + " (pid " + t.pid() + ") \u203a cpu");
+                    e.addTrace("task " + i + " (pid " + t.pid() + ") \u203a cpu");
+                    release(e);
+                    throw e;
                 }
             }
             out.add(t);
         }
-        return out;
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+        Log.SYS.debug("restart verified: {} bytes, {} records, {} pages in {}", in.offset(), in.records(), pagesRead,
+                elapsed);
+        return new RestartResult(head, out, in.offset(), in.records(), pagesRead, elapsed);
     }
 
     private Task readTask() throws IOException {
+        charge(COST_TASK + in.recordLength(), "TASK");
         Records.TaskRecord tr = Records.readTask(in.next(RecordTypes.TASK), this);
         Task t = tr.task();
         if (in.peekType() == RecordTypes.TASK_EXT) {
@@ -171,6 +255,7 @@ public final class RestartSession implements CkptContext {
                         + head.formatMajor() + "." + head.formatMinor() + " image (it exists since 1."
                         + Format.MINOR_TASK_EXT + ")");
             }
+            charge(COST_RECORD + 2L * in.recordLength(), "TASK_EXT");
             t = t.toBuilder().extensions(Records.readTaskExt(in.next(RecordTypes.TASK_EXT), this)).build();
         }
         if (tr.hasCpu()) {
@@ -191,6 +276,7 @@ public final class RestartSession implements CkptContext {
 
     private void readObject() throws IOException {
         long at = in.recordOffset();
+        charge(COST_OBJECT + 2L * in.recordLength(), "OBJECT");
         PayloadReader body = in.next(RecordTypes.OBJECT);
         long refAt = body.position();
         long objref = body.u64("objref");
@@ -198,9 +284,10 @@ public final class RestartSession implements CkptContext {
         if (objref == 0) {
             throw new InvalidReferenceException("OBJECT", refAt, "objref 0 is reserved for 'none'");
         }
-        if (objects.containsKey(objref)) {
+        ImageObject known = objects.get(objref);
+        if (known != null) {
             throw new InvalidReferenceException("OBJECT", refAt, "duplicate objref " + Long.toUnsignedString(objref)
-                    + " (already a '" + objectTypes.get(objref) + "' object)");
+                    + " (already a '" + known.typeName() + "' object)");
         }
         if (objects.size() >= limits.maxObjects()) {
             throw new ImageLimitException("OBJECT", at, "more than maxObjects = " + limits.maxObjects() + " objects");
@@ -208,9 +295,10 @@ public final class RestartSession implements CkptContext {
         ObjectOps<?> ops = registry.opsForName(typeName);
         if (ops == null) {
             throw new UnsupportedImageException("OBJECT", at, "no ObjectOps for object type '" + typeName
-                    + "' on the class path: add the provider that handles it");
+                    + "' available: add or register the provider that handles it");
         }
         Object obj;
+        currentObjref = objref;
         try {
             obj = ops.restore(this, body);
         } catch (ImageException e) {
@@ -220,10 +308,38 @@ public final class RestartSession implements CkptContext {
             throw new IllegalStateException(ops.getClass().getName() + ".restore returned "
                     + (obj == null ? "null" : obj.getClass().getName()) + ", not a " + ops.type().getName());
         }
-        objects.put(objref, obj);
-        objectTypes.put(objref, typeName);
-        objectList.add(new ImageObject(objref, typeName, at, obj));
+        // The ops' own name: one String per type, not one per object.
+        ImageObject o = new ImageObject(objref, ops.typeName(), at, obj);
+        objects.put(objref, o);
+        objectList.add(o);
         Log.OBJ.debug("OBJECT objref {} type {} restored from offset {}", objref, typeName, at);
+    }
+
+    /**
+     * Counts {@code bytes} of heap against {@code Limits.maxRestartHeap}, before the thing
+     * they stand for is read; exceeding the budget is an ImageLimitException at the current record.
+     */
+    void charge(long bytes, String what) throws ImageLimitException {
+        heapCharged += bytes;
+        if (heapCharged > limits.maxRestartHeap()) {
+            throw new ImageLimitException(in.recordName(), in.recordOffset(), "the restart would hold more than"
+                    + " maxRestartHeap = " + limits.maxRestartHeap() + " bytes of metadata and objects (at this "
+                    + what + "); raise the limit for images this large");
+        }
+    }
+
+    /** The objref of the object whose ObjectOps is restoring it now. */
+    long currentObjref() {
+        return currentObjref;
+    }
+
+    ImageReader reader() {
+        return in;
+    }
+
+    PageDestination pageDestination() {
+        pagesAllocated = true;
+        return pages;
     }
 
     /** Called by the address-space ops for each PAGES record read. */
@@ -239,8 +355,9 @@ public final class RestartSession implements CkptContext {
         }
     }
 
-    long userAddressLimit() {
-        return arch.userAddressLimit(head.architecture());
+    /** The highest address an area may end at under this restart's policy (unsigned). */
+    long addressLimit() {
+        return addressLimit;
     }
 
     @Override
@@ -252,22 +369,27 @@ public final class RestartSession implements CkptContext {
             throw new InvalidReferenceException(in.recordName(), in.recordOffset(),
                     what + ": objref 0 (none) where a " + type.getSimpleName() + " is required");
         }
-        Object o = objects.get(objref);
+        ImageObject o = objects.get(objref);
         if (o == null) {
             throw new InvalidReferenceException(in.recordName(), in.recordOffset(),
                     what + ": dangling objref " + Long.toUnsignedString(objref) + " (no such object before it)");
         }
-        if (!type.isInstance(o)) {
+        if (!type.isInstance(o.object())) {
             throw new InvalidReferenceException(in.recordName(), in.recordOffset(), what + ": objref "
-                    + Long.toUnsignedString(objref) + " is a '" + objectTypes.get(objref) + "' object, expected a "
+                    + Long.toUnsignedString(objref) + " is a '" + o.typeName() + "' object, expected a "
                     + type.getSimpleName());
         }
-        return type.cast(o);
+        return type.cast(o.object());
     }
 
     @Override
     public Direction direction() {
         return Direction.RESTART;
+    }
+
+    @Override
+    public RestorePolicy policy() {
+        return policy;
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.ckpt.spi.ImageException;
 import org.ckpt.spi.InvalidImageException;
 import org.ckpt.spi.PayloadReader;
 import org.ckpt.spi.PayloadWriter;
+import org.ckpt.spi.RestorePolicy;
 import org.ckpt.spi.UnsupportedImageException;
 
 /**
@@ -40,8 +41,8 @@ public final class TestArch implements ArchProvider {
     }
 
     @Override
-    public long userAddressLimit(String architecture) {
-        return USER_LIMIT;
+    public long addressLimit(String architecture, RestorePolicy policy) {
+        return policy == RestorePolicy.EXACT ? -1L : USER_LIMIT;
     }
 
     @Override
@@ -91,13 +92,16 @@ public final class TestArch implements ArchProvider {
     @Override
     public CpuState check(CpuState state, CkptContext ctx) throws ImageException {
         TestCpu c = (TestCpu) state;
+        if (((Head) ctx.archHead()).features() != 0 && !ctx.target().supports("vec")) {
+            throw new UnsupportedImageException("ARCH_HEAD", -1, "the image uses feature 'vec', the target lacks it");
+        }
+        if (ctx.policy() == RestorePolicy.EXACT) {
+            return c;
+        }
         if (Long.compareUnsigned(c.ip(), USER_LIMIT) >= 0) {
             throw new InvalidImageException("0x01f0", -1,
                     "register ip = 0x" + Long.toHexString(c.ip()) + " is not a user address (limit 0x"
                             + Long.toHexString(USER_LIMIT) + ")");
-        }
-        if (((Head) ctx.archHead()).features() != 0 && !ctx.target().supports("vec")) {
-            throw new UnsupportedImageException("ARCH_HEAD", -1, "the image uses feature 'vec', the target lacks it");
         }
         // Only user-modifiable flag bits come from the image, as ptrace's FLAG_MASK does on x86.
         return new TestCpu(c.ip(), c.sp(), c.r0(), c.r1(), c.r2(), c.r3(), c.flags() & USER_FLAGS);

@@ -18,6 +18,15 @@ public interface CkptContext {
 
     Direction direction();
 
+    /**
+     * The restore policy this operation applies: a checkpoint's is its builder's, a restart's
+     * its target's ({@code RestartTarget.policy()}), or for a restart into the model the
+     * restarter's, by default the one the image was written under.
+     *
+     * @since 0.2
+     */
+    RestorePolicy policy();
+
     Limits limits();
 
     /**
@@ -68,6 +77,10 @@ public interface CkptContext {
     /** Restart: the record stream. */
     RecordInput input();
 
-    /** Restart: what the target declares it can run. */
+    /**
+     * What the restart target declares it can run. During a checkpoint (when
+     * {@link ArchProvider#check} runs before writing): {@link TargetCpu#anyFeatures} of the
+     * image's architecture.
+     */
     TargetCpu target();
 }

@@ -4,7 +4,8 @@ package org.ckpt.spi;
  * Bounds applied to every length and count read from an image before anything is
  * allocated, and to what a checkpoint is willing to write. The defaults are safe
  * for untrusted images on a small heap; a host that restores bigger tasks raises
- * them deliberately.
+ * them deliberately. Start from {@link #DEFAULTS} and change what you need with the
+ * {@code with…} methods.
  *
  * @param maxRecordSize      largest record payload, in bytes
  * @param maxStringLength    longest string field, in UTF-8 bytes
@@ -16,6 +17,11 @@ package org.ckpt.spi;
  * @param maxDescriptor      largest descriptor number, exclusive
  * @param maxObjects         most shared objects in one image
  * @param maxDeletedFileSize largest deleted-but-open file whose contents are saved
+ * @param maxRestartHeap     most heap, in bytes, a restart may hold for the image's metadata and
+ *                           objects (tasks, objects, areas, page-run bookkeeping; not the page
+ *                           contents, which go to the page destination): the restart counts an
+ *                           estimate of each before reading it and stops with an
+ *                           {@link ImageLimitException} beyond this
  * @since 0.1 (stable)
  */
 public record Limits(
@@ -28,11 +34,16 @@ public record Limits(
         int maxDescriptors,
         int maxDescriptor,
         int maxObjects,
-        long maxDeletedFileSize) {
+        long maxDeletedFileSize,
+        long maxRestartHeap) {
 
-    /** The defaults: 16 MiB records, 4 KiB strings and paths, 16-byte comm, 65,530 areas (Linux's max_map_count). */
+    /**
+     * The defaults: 16 MiB records, 4 KiB strings and paths, 16-byte comm, 65,536 tasks,
+     * 65,530 areas (Linux's max_map_count), 65,536 descriptors below 2^20, 2^20 objects,
+     * 64 MiB deleted files, and 64 MiB of restart heap for metadata.
+     */
     public static final Limits DEFAULTS = new Limits(
-            16 << 20, 4096, 4096, 16, 65_536, 65_530, 65_536, 1 << 20, 1 << 20, 64L << 20);
+            16 << 20, 4096, 4096, 16, 65_536, 65_530, 65_536, 1 << 20, 1 << 20, 64L << 20, 64L << 20);
 
     public Limits {
         positive("maxRecordSize", maxRecordSize);
@@ -50,43 +61,72 @@ public record Limits(
         if (maxDeletedFileSize < 0) {
             throw new IllegalArgumentException("maxDeletedFileSize must be >= 0: " + maxDeletedFileSize);
         }
+        if (maxRestartHeap <= 0) {
+            throw new IllegalArgumentException("maxRestartHeap must be > 0: " + maxRestartHeap);
+        }
     }
 
-    private static void positive(String name, long value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException(name + " must be > 0: " + value);
+    private static void positive(String name, int v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0: " + v);
         }
     }
 
     public Limits withMaxRecordSize(int v) {
-        return new Limits(v, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas, maxDescriptors, maxDescriptor, maxObjects, maxDeletedFileSize);
-    }
-
-    public Limits withMaxCommLength(int v) {
-        return new Limits(maxRecordSize, maxStringLength, maxPathLength, v, maxTasks, maxVmas, maxDescriptors, maxDescriptor, maxObjects, maxDeletedFileSize);
-    }
-
-    public Limits withMaxVmas(int v) {
-        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, v, maxDescriptors, maxDescriptor, maxObjects, maxDeletedFileSize);
-    }
-
-    public Limits withMaxDescriptors(int v) {
-        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas, v, maxDescriptor, maxObjects, maxDeletedFileSize);
-    }
-
-    public Limits withMaxObjects(int v) {
-        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas, maxDescriptors, maxDescriptor, v, maxDeletedFileSize);
-    }
-
-    public Limits withMaxTasks(int v) {
-        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, v, maxVmas, maxDescriptors, maxDescriptor, maxObjects, maxDeletedFileSize);
+        return new Limits(v, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas, maxDescriptors,
+                maxDescriptor, maxObjects, maxDeletedFileSize, maxRestartHeap);
     }
 
     public Limits withMaxStringLength(int v) {
-        return new Limits(maxRecordSize, v, maxPathLength, maxCommLength, maxTasks, maxVmas, maxDescriptors, maxDescriptor, maxObjects, maxDeletedFileSize);
+        return new Limits(maxRecordSize, v, maxPathLength, maxCommLength, maxTasks, maxVmas, maxDescriptors,
+                maxDescriptor, maxObjects, maxDeletedFileSize, maxRestartHeap);
+    }
+
+    /** @since 0.2 */
+    public Limits withMaxPathLength(int v) {
+        return new Limits(maxRecordSize, maxStringLength, v, maxCommLength, maxTasks, maxVmas, maxDescriptors,
+                maxDescriptor, maxObjects, maxDeletedFileSize, maxRestartHeap);
+    }
+
+    public Limits withMaxCommLength(int v) {
+        return new Limits(maxRecordSize, maxStringLength, maxPathLength, v, maxTasks, maxVmas, maxDescriptors,
+                maxDescriptor, maxObjects, maxDeletedFileSize, maxRestartHeap);
+    }
+
+    public Limits withMaxTasks(int v) {
+        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, v, maxVmas, maxDescriptors,
+                maxDescriptor, maxObjects, maxDeletedFileSize, maxRestartHeap);
+    }
+
+    public Limits withMaxVmas(int v) {
+        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, v, maxDescriptors,
+                maxDescriptor, maxObjects, maxDeletedFileSize, maxRestartHeap);
+    }
+
+    public Limits withMaxDescriptors(int v) {
+        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas, v,
+                maxDescriptor, maxObjects, maxDeletedFileSize, maxRestartHeap);
+    }
+
+    /** @since 0.2 */
+    public Limits withMaxDescriptor(int v) {
+        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas,
+                maxDescriptors, v, maxObjects, maxDeletedFileSize, maxRestartHeap);
+    }
+
+    public Limits withMaxObjects(int v) {
+        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas,
+                maxDescriptors, maxDescriptor, v, maxDeletedFileSize, maxRestartHeap);
     }
 
     public Limits withMaxDeletedFileSize(long v) {
-        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas, maxDescriptors, maxDescriptor, maxObjects, v);
+        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas,
+                maxDescriptors, maxDescriptor, maxObjects, v, maxRestartHeap);
+    }
+
+    /** @since 0.2 */
+    public Limits withMaxRestartHeap(long v) {
+        return new Limits(maxRecordSize, maxStringLength, maxPathLength, maxCommLength, maxTasks, maxVmas,
+                maxDescriptors, maxDescriptor, maxObjects, maxDeletedFileSize, v);
     }
 }

@@ -32,15 +32,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A restart from a file maps page records instead of copying them, and records of
- * 64 KiB and more have their CRC computed once and combined: both paths must accept
- * exactly what the plain path accepts, and reject exactly what it rejects.
+ * A restart from a file copies page records into memory it owns (checksumming the copy),
+ * or with the immutable-file opt-in maps them; records of 64 KiB and more have their CRC
+ * computed once and combined. Every path must accept exactly what the plain stream path
+ * accepts, and reject exactly what it rejects.
  */
 class FileRestartTest {
     private static final int PAGE = 4096;
     private static Task task;
     private static byte[] image;
     private final Restarter restarter = Restarter.builder().build();
+    private final Restarter mapping = Restarter.builder().mapImmutableFiles(true).build();
+    private final List<Restarter> both = List.of(restarter, mapping);
 
     @BeforeAll
     static void writeImage() throws IOException {
@@ -71,12 +74,25 @@ class FileRestartTest {
     }
 
     @Test
-    void fromAFileAtAnOffsetThePagesAreMappedNotCopied(@TempDir Path dir) throws IOException {
+    void fromAFileAtAnOffsetThePagesAreCopiesTheRestartOwns(@TempDir Path dir) throws IOException {
         Path f = afterPrefix(dir, 1000);
         RestartResult r;
         try (FileChannel in = FileChannel.open(f)) {
             in.position(1000);
             r = restarter.restart(in);
+        }
+        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(task));
+        assertThat(r.bytesRead()).isEqualTo(image.length);
+        assertThat(runs(r)).isNotEmpty().noneMatch(b -> b.isDirect() || b.isReadOnly());
+    }
+
+    @Test
+    void withTheImmutableFileOptInThePagesAreViewsOfTheMapping(@TempDir Path dir) throws IOException {
+        Path f = afterPrefix(dir, 1000);
+        RestartResult r;
+        try (FileChannel in = FileChannel.open(f)) {
+            in.position(1000);
+            r = mapping.restart(in);
         }
         CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(task));
         assertThat(r.bytesRead()).isEqualTo(image.length);
@@ -86,10 +102,12 @@ class FileRestartTest {
     @Test
     void theChannelIsLeftAfterTheImageAsAReadWouldLeaveIt(@TempDir Path dir) throws IOException {
         Path f = afterPrefix(dir, 24);
-        try (FileChannel in = FileChannel.open(f)) {
-            in.position(24);
-            restarter.restart(in);
-            assertThat(in.position()).isEqualTo(24 + image.length);
+        for (Restarter each : both) {
+            try (FileChannel in = FileChannel.open(f)) {
+                in.position(24);
+                each.restart(in);
+                assertThat(in.position()).isEqualTo(24 + image.length);
+            }
         }
     }
 
@@ -117,10 +135,12 @@ class FileRestartTest {
                 java.nio.file.StandardOpenOption.WRITE)) {
             Checkpointer.builder().architecture(TestArch.NAME).build().checkpoint(huge, out);
         }
-        try (FileChannel in = FileChannel.open(f)) {
-            RestartResult r = restarter.restart(in);
-            CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(huge));
-            assertThat(r.bytesRead()).isEqualTo(Files.size(f)).isGreaterThan(64L << 20);
+        for (Restarter each : both) {
+            try (FileChannel in = FileChannel.open(f)) {
+                RestartResult r = each.restart(in);
+                CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(huge));
+                assertThat(r.bytesRead()).isEqualTo(Files.size(f)).isGreaterThan(64L << 20);
+            }
         }
     }
 
@@ -142,18 +162,22 @@ class FileRestartTest {
             byte[] bad = ImageMutator.flipBit(image, bit);
             Path f = dir.resolve("bad-" + bit);
             Files.write(f, bad);
-            try (FileChannel in = FileChannel.open(f)) {
-                assertThatThrownBy(() -> restarter.restart(in)).isInstanceOf(ChecksumException.class)
-                        .hasMessageContaining("PAGES");
+            for (Restarter each : both) {
+                try (FileChannel in = FileChannel.open(f)) {
+                    assertThatThrownBy(() -> each.restart(in)).isInstanceOf(ChecksumException.class)
+                            .hasMessageContaining("PAGES");
+                }
             }
             assertThatThrownBy(() -> restarter.restart(TestChannels.source(bad)))
                     .isInstanceOf(ChecksumException.class);
             // With the record checksum repaired, the whole-image checksum in the tail still catches it.
             byte[] repaired = repairRecordOnly(bad, pages);
             Files.write(f, repaired);
-            try (FileChannel in = FileChannel.open(f)) {
-                assertThatThrownBy(() -> restarter.restart(in)).isInstanceOf(ChecksumException.class)
-                        .hasMessageContaining("TAIL");
+            for (Restarter each : both) {
+                try (FileChannel in = FileChannel.open(f)) {
+                    assertThatThrownBy(() -> each.restart(in)).isInstanceOf(ChecksumException.class)
+                            .hasMessageContaining("TAIL");
+                }
             }
         }
     }
@@ -165,8 +189,10 @@ class FileRestartTest {
         for (int cut : cuts) {
             Path f = dir.resolve("cut-" + cut);
             Files.write(f, ImageMutator.truncate(image, cut));
-            try (FileChannel in = FileChannel.open(f)) {
-                assertThatThrownBy(() -> restarter.restart(in)).isInstanceOf(TruncatedImageException.class);
+            for (Restarter each : both) {
+                try (FileChannel in = FileChannel.open(f)) {
+                    assertThatThrownBy(() -> each.restart(in)).isInstanceOf(TruncatedImageException.class);
+                }
             }
         }
     }
@@ -176,9 +202,11 @@ class FileRestartTest {
         Path f = dir.resolve("long");
         byte[] longer = java.util.Arrays.copyOf(image, image.length + 8);
         Files.write(f, longer);
-        try (FileChannel in = FileChannel.open(f)) {
-            assertThatThrownBy(() -> restarter.restart(in)).isInstanceOf(InvalidImageException.class)
-                    .hasMessageContaining("after the tail");
+        for (Restarter each : both) {
+            try (FileChannel in = FileChannel.open(f)) {
+                assertThatThrownBy(() -> each.restart(in)).isInstanceOf(InvalidImageException.class)
+                        .hasMessageContaining("after the tail");
+            }
         }
     }
 

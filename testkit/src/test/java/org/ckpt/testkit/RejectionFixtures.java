@@ -53,6 +53,11 @@ final class RejectionFixtures {
         }
 
         @Override
+        public org.ckpt.spi.RestorePolicy policy() {
+            return org.ckpt.spi.RestorePolicy.LINUX_USER;
+        }
+
+        @Override
         public void commit(RestartResult image) {
             committed = true;
             result = image;

@@ -83,6 +83,11 @@ final class Images {
         }
 
         @Override
+        public org.ckpt.spi.RestorePolicy policy() {
+            return org.ckpt.spi.RestorePolicy.LINUX_USER;
+        }
+
+        @Override
         public void commit(RestartResult image) {
             commits.add(image);
         }

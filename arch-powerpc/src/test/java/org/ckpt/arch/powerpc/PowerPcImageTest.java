@@ -138,8 +138,8 @@ class PowerPcImageTest {
     @Test
     void userAddressLimits() {
         var p = new org.ckpt.arch.powerpc.internal.PowerPcArchProvider();
-        assertThat(p.userAddressLimit("ppc64")).isEqualTo(1L << 52);
-        assertThat(p.userAddressLimit("ppc32")).isEqualTo(0xFFFF_F000L);
+        assertThat(p.addressLimit("ppc64", org.ckpt.spi.RestorePolicy.LINUX_USER)).isEqualTo(1L << 52);
+        assertThat(p.addressLimit("ppc32", org.ckpt.spi.RestorePolicy.LINUX_USER)).isEqualTo(0xFFFF_F000L);
         assertThat(p.architectures()).containsExactlyInAnyOrder("ppc32", "ppc64");
         assertThat(p.recordTypes()).containsExactlyInAnyOrder(0x120, 0x121, 0x122, 0x123, 0x124, 0x125);
     }

@@ -28,9 +28,14 @@ final class Images {
     }
 
     static byte[] checkpoint(CpuState cpu) throws IOException {
+        return checkpoint(cpu, org.ckpt.spi.RestorePolicy.LINUX_USER);
+    }
+
+    /** An image written under {@code policy}: EXACT keeps a state LINUX_USER would refuse, for a restart to refuse. */
+    static byte[] checkpoint(CpuState cpu, org.ckpt.spi.RestorePolicy policy) throws IOException {
         Task t = Task.builder().pid(7).tgid(7).comm("regs").cpu(cpu).build();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Checkpointer.builder().architecture(cpu.architecture()).checkpointId(1).created(Instant.EPOCH)
+        Checkpointer.builder().architecture(cpu.architecture()).policy(policy).checkpointId(1).created(Instant.EPOCH)
                 .uname(new Uname("Linux", "host", "6.18", "#1", cpu.architecture())).build()
                 .checkpoint(t, Channels.newChannel(out));
         return out.toByteArray();
@@ -67,6 +72,11 @@ final class Images {
         @Override
         public TargetCpu cpu() {
             return cpu;
+        }
+
+        @Override
+        public org.ckpt.spi.RestorePolicy policy() {
+            return org.ckpt.spi.RestorePolicy.LINUX_USER;
         }
 
         @Override

@@ -292,7 +292,11 @@ public interface ArchProviderContract {
                 ArchProvider.class.getName()).isTrue();
         assertThat(clash).as("other providers claiming %s", p.architectures()).isEmpty();
         for (String a : p.architectures()) {
-            assertThat(p.userAddressLimit(a)).as("user address limit of %s", a).isPositive();
+            long user = p.addressLimit(a, org.ckpt.spi.RestorePolicy.LINUX_USER);
+            long exact = p.addressLimit(a, org.ckpt.spi.RestorePolicy.EXACT);
+            assertThat(user).as("LINUX_USER address limit of %s", a).isPositive();
+            assertThat(Long.compareUnsigned(exact, user)).as("EXACT address limit of %s (0x%x) is at least"
+                    + " the LINUX_USER one (0x%x)", a, exact, user).isGreaterThanOrEqualTo(0);
             assertThat(p.archHead(a)).as("arch head of %s", a).isNotNull();
             assertThat(states(a).sample().architecture()).isEqualTo(a);
         }

@@ -3,6 +3,7 @@ package org.ckpt.testkit.image;
 import java.util.Objects;
 import org.ckpt.RestartResult;
 import org.ckpt.RestartTarget;
+import org.ckpt.spi.RestorePolicy;
 import org.ckpt.spi.TargetCpu;
 
 /**
@@ -13,16 +14,29 @@ import org.ckpt.spi.TargetCpu;
  */
 public final class RecordingTarget implements RestartTarget {
     private final TargetCpu cpu;
+    private final RestorePolicy policy;
     private int commits;
     private RestartResult committed;
 
+    /** A target of {@link RestorePolicy#LINUX_USER}. */
     public RecordingTarget(TargetCpu cpu) {
+        this(cpu, RestorePolicy.LINUX_USER);
+    }
+
+    /** @since 0.2 */
+    public RecordingTarget(TargetCpu cpu, RestorePolicy policy) {
         this.cpu = Objects.requireNonNull(cpu, "cpu");
+        this.policy = Objects.requireNonNull(policy, "policy");
     }
 
     @Override
     public TargetCpu cpu() {
         return cpu;
+    }
+
+    @Override
+    public RestorePolicy policy() {
+        return policy;
     }
 
     @Override

@@ -78,6 +78,11 @@ class PowerPcRoundTripProperties {
             }
 
             @Override
+            public org.ckpt.spi.RestorePolicy policy() {
+                return org.ckpt.spi.RestorePolicy.LINUX_USER;
+            }
+
+            @Override
             public void commit(RestartResult image) {
                 commits.add(image);
             }

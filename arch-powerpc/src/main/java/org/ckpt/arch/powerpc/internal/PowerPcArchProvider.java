@@ -25,6 +25,7 @@ import org.ckpt.spi.InvalidImageException;
 import org.ckpt.spi.PayloadReader;
 import org.ckpt.spi.PayloadWriter;
 import org.ckpt.spi.RecordOutput;
+import org.ckpt.spi.RestorePolicy;
 import org.ckpt.spi.TargetCpu;
 import org.ckpt.spi.UnsupportedImageException;
 
@@ -61,7 +62,10 @@ public final class PowerPcArchProvider implements ArchProvider {
     }
 
     @Override
-    public long userAddressLimit(String architecture) {
+    public long addressLimit(String architecture, RestorePolicy policy) {
+        if (policy == RestorePolicy.EXACT) {
+            return PowerPc.PPC64.equals(architecture) ? -1L : 1L << 32;
+        }
         return PowerPc.userAddressLimit(architecture);
     }
 
@@ -170,10 +174,7 @@ public final class PowerPcArchProvider implements ArchProvider {
             throw new CheckpointException("the task uses " + PowerPc.featureNames(outside)
                     + ", which the arch head of this image excludes");
         }
-        Rules.Problem problem = Rules.firstProblem(c);
-        if (problem != null) {
-            throw new CheckpointException(problem.message());
-        }
+        // The policy's rules ran before the image was begun (check, called by the checkpoint).
         RecordOutput out = ctx.output();
         writeRegs(c, out.begin(Layout.PPC_REGS));
         if (c.fp() != null) {
@@ -418,6 +419,9 @@ public final class PowerPcArchProvider implements ArchProvider {
                         + target.architecture() + ", features " + target.features() + ") does not declare '"
                         + needed + "'");
             }
+        }
+        if (ctx.policy() == RestorePolicy.EXACT) {
+            return c;
         }
         Rules.Problem problem = Rules.firstProblem(c);
         if (problem != null) {

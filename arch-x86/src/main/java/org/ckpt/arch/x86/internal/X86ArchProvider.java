@@ -12,6 +12,7 @@ import org.ckpt.spi.ImageException;
 import org.ckpt.spi.InvalidImageException;
 import org.ckpt.spi.PayloadReader;
 import org.ckpt.spi.PayloadWriter;
+import org.ckpt.spi.RestorePolicy;
 import org.ckpt.spi.UnsupportedImageException;
 
 /**
@@ -39,11 +40,12 @@ public final class X86ArchProvider implements ArchProvider {
     }
 
     @Override
-    public long userAddressLimit(String architecture) {
-        return switch (arch(architecture)) {
-            case X86Format.X86_64 -> X86Format.LIMIT_X86_64;
-            default -> X86Format.LIMIT_I386_COMPAT;
-        };
+    public long addressLimit(String architecture, RestorePolicy policy) {
+        boolean is64 = X86Format.X86_64.equals(arch(architecture));
+        if (policy == RestorePolicy.EXACT) {
+            return is64 ? -1L : 1L << 32;
+        }
+        return is64 ? X86Format.LIMIT_X86_64 : X86Format.LIMIT_I386_COMPAT;
     }
 
     @Override
@@ -94,7 +96,7 @@ public final class X86ArchProvider implements ArchProvider {
                     + (state == null ? "null" : state.architecture()) + " does not belong to an image of '"
                     + head.architecture() + "'");
         }
-        return X86Check.check(s, head, ctx.target());
+        return X86Check.check(s, head, ctx.target(), ctx.policy());
     }
 
     private static X86ArchHead head(CkptContext ctx) throws ImageException {

@@ -17,6 +17,7 @@ import org.ckpt.arch.x86.XFeature;
 import org.ckpt.arch.x86.XSave;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.InvalidImageException;
+import org.ckpt.spi.RestorePolicy;
 import org.ckpt.spi.TargetCpu;
 import org.ckpt.spi.UnsupportedImageException;
 
@@ -56,7 +57,8 @@ final class X86Check {
         }
     }
 
-    static X86CpuState check(X86CpuState s, X86ArchHead head, TargetCpu target) throws ImageException {
+    static X86CpuState check(X86CpuState s, X86ArchHead head, TargetCpu target, RestorePolicy policy)
+            throws ImageException {
         String ta = target.architecture();
         if (!ta.equals(I386) && !ta.equals(X86_64)) {
             throw new UnsupportedImageException("ARCH_HEAD", -1,
@@ -68,6 +70,9 @@ final class X86Check {
                     + " on an x86_64 target)");
         }
         checkXState(s.xsave(), head, target);
+        if (policy == RestorePolicy.EXACT) {
+            return s;
+        }
         checkMxcsr(s.fpu(), target);
         if (s instanceof X86_64State x) {
             return check64(x);
