@@ -110,6 +110,19 @@ public interface ArchProviderContract {
         return List.of();
     }
 
+    /**
+     * CPU states of {@code architecture} drawn from the <em>full</em> range of every field —
+     * every bit pattern of every register, every optional part present or absent — valid or
+     * not under any policy; {@code null} (the default) switches the policy-agreement property
+     * off. Generate them so that each field is random over its whole width (not only
+     * plausible values), with the boundaries of the policies' rules among the edge cases.
+     *
+     * @since 0.2
+     */
+    default Arbitrary<? extends CpuState> anyStates(String architecture) {
+        return null;
+    }
+
     /** Most truncations, bit flips and semantic mutations tried per image. */
     default int positionsPerImage() {
         return 1500;
@@ -150,6 +163,66 @@ public interface ArchProviderContract {
         // What a restart commits is a fixed point: it checkpoints and restarts to itself.
         RestartResult again = Images.accept(Images.checkpoint(arch, List.of(task(back))), target);
         assertThat(again.tasks().get(0).cpu()).isEqualTo(back);
+    }
+
+    @Provide
+    default Arbitrary<CpuState> contractAnyStates() {
+        List<Arbitrary<CpuState>> each = new ArrayList<>();
+        for (String a : new java.util.TreeSet<>(provider().architectures())) {
+            Arbitrary<? extends CpuState> any = anyStates(a);
+            if (any != null) {
+                each.add(any.map(s -> (CpuState) s));
+            }
+        }
+        return each.isEmpty() ? Arbitraries.just(null) : Arbitraries.oneOf(each);
+    }
+
+    /**
+     * One rule set per policy, used by both directions: for states from the full range of
+     * every field ({@link #anyStates}), a checkpoint under a policy succeeds exactly when a
+     * restart of that state under the same policy accepts it (a refusing checkpoint and the
+     * restart of the bytes it would have written fail with the same reason); and under
+     * {@link org.ckpt.spi.RestorePolicy#EXACT} every accepted state comes back bit for bit.
+     */
+    @Property(tries = 300)
+    default void aCheckpointSucceedsExactlyWhenItsRestartAccepts(@ForAll("contractAnyStates") CpuState state,
+                                                                 @ForAll org.ckpt.spi.RestorePolicy policy)
+            throws IOException {
+        if (state == null) {
+            return;
+        }
+        String arch = state.architecture();
+        List<Task> tasks = List.of(task(state));
+        org.ckpt.spi.CheckpointException refused = null;
+        byte[] image;
+        try {
+            image = Images.checkpoint(provider(), arch, policy, tasks, false);
+        } catch (org.ckpt.spi.CheckpointException e) {
+            refused = e;
+            try {
+                image = Images.checkpoint(provider(), arch, policy, tasks, true);
+            } catch (org.ckpt.spi.CheckpointException unrepresentable) {
+                // Not even writable (a value the format cannot hold): nothing to restart.
+                return;
+            }
+        }
+        TargetCpu target = TargetCpu.anyFeatures(arch);
+        RecordingTarget r;
+        try {
+            r = Images.restart(provider(), image, target, policy);
+        } catch (org.ckpt.spi.ImageException e) {
+            assertThat(refused).as("%s restart refused a state its checkpoint wrote: %s; state %s", policy,
+                    e.getMessage(), state).isNotNull();
+            assertThat(refused.getMessage()).as("%s: checkpoint and restart refuse with the same reason", policy)
+                    .contains(e.reason());
+            return;
+        }
+        assertThat(refused).as("%s restart accepted a state its checkpoint refused (%s); state %s", policy,
+                refused == null ? "" : refused.getMessage(), state).isNull();
+        assertThat(r.commits()).isEqualTo(1);
+        if (policy == org.ckpt.spi.RestorePolicy.EXACT) {
+            assertThat(r.committed().tasks().get(0).cpu()).as("EXACT restart of %s", state).isEqualTo(state);
+        }
     }
 
     @Property(tries = 30)

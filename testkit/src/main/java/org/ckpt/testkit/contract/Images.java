@@ -53,6 +53,79 @@ final class Images {
                 .checkpointId(0x5EED).created(Instant.EPOCH).uname(new Uname("Linux", "contract", "6.1.0", "#1", "x")).build());
     }
 
+    /**
+     * A checkpoint under {@code policy} with {@code provider} registered by instance;
+     * {@code unchecked} makes the provider's check accept everything, so the image holds
+     * exactly what {@code checkpointCpu} writes for a state the policy refuses (the bytes a
+     * checkpoint would have written had it not refused).
+     */
+    static byte[] checkpoint(org.ckpt.spi.ArchProvider provider, String architecture,
+                             org.ckpt.spi.RestorePolicy policy, List<Task> tasks, boolean unchecked) throws IOException {
+        org.ckpt.spi.ArchProvider p = unchecked ? new Unchecked(provider) : provider;
+        TestChannels.Sink sink = TestChannels.sink();
+        Checkpointer.builder().architecture(architecture).policy(policy).register(p).checkpointId(0x5EED)
+                .created(Instant.EPOCH).uname(new Uname("Linux", "contract", "6.1.0", "#1", "x")).build()
+                .checkpoint(tasks, sink);
+        return sink.toByteArray();
+    }
+
+    /** A provider whose check accepts every state unchanged; everything else is the wrapped one's. */
+    private record Unchecked(org.ckpt.spi.ArchProvider p) implements org.ckpt.spi.ArchProvider {
+        @Override
+        public java.util.Set<String> architectures() {
+            return p.architectures();
+        }
+
+        @Override
+        public java.util.Set<Integer> recordTypes() {
+            return p.recordTypes();
+        }
+
+        @Override
+        public long addressLimit(String architecture, org.ckpt.spi.RestorePolicy policy) {
+            return p.addressLimit(architecture, policy);
+        }
+
+        @Override
+        public org.ckpt.spi.ArchHead archHead(String architecture) {
+            return p.archHead(architecture);
+        }
+
+        @Override
+        public void writeArchHead(org.ckpt.spi.ArchHead head, org.ckpt.spi.PayloadWriter out) throws IOException {
+            p.writeArchHead(head, out);
+        }
+
+        @Override
+        public org.ckpt.spi.ArchHead readArchHead(String architecture, org.ckpt.spi.PayloadReader in)
+                throws IOException {
+            return p.readArchHead(architecture, in);
+        }
+
+        @Override
+        public void checkpointCpu(org.ckpt.spi.CpuState state, org.ckpt.spi.CkptContext ctx) throws IOException {
+            p.checkpointCpu(state, ctx);
+        }
+
+        @Override
+        public org.ckpt.spi.CpuState restoreCpu(org.ckpt.spi.CkptContext ctx) throws IOException {
+            return p.restoreCpu(ctx);
+        }
+
+        @Override
+        public org.ckpt.spi.CpuState check(org.ckpt.spi.CpuState state, org.ckpt.spi.CkptContext ctx) {
+            return state;
+        }
+    }
+
+    /** Restarts with {@code provider} registered by instance into a recording target of {@code policy}. */
+    static RecordingTarget restart(org.ckpt.spi.ArchProvider provider, byte[] image, TargetCpu target,
+                                   org.ckpt.spi.RestorePolicy policy) throws IOException {
+        RecordingTarget r = new RecordingTarget(target, policy);
+        Restarter.builder().register(provider).build().restart(TestChannels.source(image), r);
+        return r;
+    }
+
     static byte[] checkpoint(String architecture, List<Task> tasks) throws IOException {
         TestChannels.Sink sink = TestChannels.sink();
         checkpointer(architecture).checkpoint(tasks, sink);
