@@ -182,6 +182,9 @@ public final class CheckpointSession implements CkptContext {
             Task t = tasks.get(i);
             String where = "task " + i + " (pid " + t.pid() + ")";
             CheckpointException problem = Records.taskProblem(t, limits.maxCommLength());
+            if (problem == null) {
+                problem = Records.infoProblem(t.info(), limits.maxStringLength());
+            }
             if (problem != null) {
                 throw problem.addTrace(where);
             }
@@ -268,6 +271,10 @@ public final class CheckpointSession implements CkptContext {
                         + " image; use formatMinor(tasks) for the head");
             }
             Records.writeTaskExt(out.begin(RecordTypes.TASK_EXT), ext);
+            out.end();
+        }
+        if (!t.info().isEmpty()) {
+            Records.writeTaskInfo(out.begin(RecordTypes.TASK_INFO, RecordOutput.FLAG_OPTIONAL), t.info());
             out.end();
         }
         Log.SYS.debug("TASK pid {} ({}) mm objref {} files objref {} at offset {}", t.pid(), t.comm(), mm, files,

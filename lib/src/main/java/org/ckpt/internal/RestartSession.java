@@ -258,6 +258,10 @@ public final class RestartSession implements CkptContext {
             charge(COST_RECORD + 2L * in.recordLength(), "TASK_EXT");
             t = t.toBuilder().extensions(Records.readTaskExt(in.next(RecordTypes.TASK_EXT), this)).build();
         }
+        if (in.peekType() == RecordTypes.TASK_INFO) {
+            charge(COST_RECORD + 4L * in.recordLength(), "TASK_INFO");
+            t = t.toBuilder().info(Records.readTaskInfo(in.next(RecordTypes.TASK_INFO), limits)).build();
+        }
         if (tr.hasCpu()) {
             CpuState cpu;
             try {
