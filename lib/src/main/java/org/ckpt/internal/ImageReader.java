@@ -579,10 +579,8 @@ final class ImageReader implements RecordInput {
 
     /** The exception for a fault on the mapped image file. */
     ImageException fileChanged(Throwable fault) {
-        ImageException e = new TruncatedImageException(RecordTypes.name(type), offset,
+        return new TruncatedImageException(RecordTypes.name(type), offset,
                 "the image file was truncated or replaced while it was being read (a fault on its mapping: "
-                        + fault.getMessage() + ")");
-        e.initCause(fault);
-        return e;
+                        + fault.getMessage() + ")", fault);
     }
 }
