@@ -27,6 +27,7 @@ import org.ckpt.testkit.image.TestChannels;
  */
 final class Oracle {
     private static final Restarter RESTARTER = Restarter.builder().build();
+    private static final Restarter MAPPING = Restarter.builder().mapImmutableFiles(true).build();
 
     private Oracle() {
     }
@@ -82,14 +83,20 @@ final class Oracle {
     }
 
     /**
-     * From a file the reader maps the image instead of reading it through a buffer: it
-     * must accept and reject exactly what the in-memory restart does, the same way.
+     * From a file the reader copies through the channel, or with the opt-in maps the image:
+     * both must accept and reject exactly what the in-memory restart does, the same way.
      */
     private static void fromFile(byte[] image, RestartResult model, ImageException modelRejection)
             throws IOException {
         Files.write(FILE, image);
+        fromFile(RESTARTER, model, modelRejection);
+        fromFile(MAPPING, model, modelRejection);
+    }
+
+    private static void fromFile(Restarter restarter, RestartResult model, ImageException modelRejection)
+            throws IOException {
         try (FileChannel in = FileChannel.open(FILE)) {
-            RestartResult r = RESTARTER.restart(in);
+            RestartResult r = restarter.restart(in);
             if (model == null) {
                 throw new AssertionError("accepted from a file, rejected from memory: "
                         + modelRejection.getMessage(), modelRejection);

@@ -556,6 +556,12 @@ final class ImageReader implements RecordInput {
             in = mapped.map(FileChannel.MapMode.READ_ONLY, at, len);
         } catch (UnsupportedOperationException e) {
             throw new IOException("the image file cannot be mapped (mapImmutableFiles): " + e.getMessage(), e);
+        } catch (IOException e) {
+            if (mapped.size() < at + len) {
+                // It shrank between size() and map(): another process truncated it under us.
+                throw fileChanged(e);
+            }
+            throw e;
         }
         return true;
     }
