@@ -1,129 +1,244 @@
 package org.ckpt.bench;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.openjdk.jmh.results.RunResult;
-import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
-import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Runs the JMH benchmarks of {@link ImageBench} on the chosen workloads, measures
- * image size and heap footprint, prints one table per workload and, for mem-1g, the
- * RESULT line of issue 3. Ratios are computed from the medians of this run.
+ * Runs {@link Runner} on each chosen workload, each in a JVM of its own, prints one table per
+ * workload and the RESULT line of issue 17 (with the fields of issues 3 and 14). Ratios are
+ * of the medians of this run.
  *
- * <pre>java -jar bench/target/benchmarks.jar [--quick] [--workloads mem-1g,many-small,sparse-8g]</pre>
+ * <pre>java -jar bench/target/benchmarks.jar [--quick] [--workloads mem-1g,many-small,sparse-8g]
+ *     [--ops op,op] [--jvm "extra JVM options"]</pre>
  */
 public final class BenchMain {
-    private static final List<String> OPS = List.of("ckptToFile", "ckptToNull", "rawWrite", "kryoWrite",
-            "restartFromFile", "rawRead", "kryoRead");
+    private static final List<String> OPS = List.of("ckptToFile", "rawWrite", "rawWriteGather", "ckptToNull",
+            "scanCrcFloor", "copyFloor", "kryoWrite", "restartIntoHost", "rawReadIntoHost", "restartFromFile",
+            "rawRead", "restartMapped", "kryoRead");
+    private static final String JVM = "-Xms6g -Xmx6g -XX:+UseParallelGC";
 
     private BenchMain() {
     }
 
+    /** What one runner JVM reported for a workload. */
+    private static final class Report {
+        final Map<String, double[]> times = new LinkedHashMap<>();  // median, min, max
+        final Map<String, long[]> heap = new LinkedHashMap<>();     // allocated, peak extra
+        long imageBytes;
+        long nonZeroBytes;
+        long scannedBytes;
+        String description;
+        String loadBefore;
+        String loadAfter;
+
+        double median(String op) {
+            double[] v = times.get(op);
+            return v == null ? Double.NaN : v[0];
+        }
+
+        double ratio(String a, String b) {
+            return median(a) / median(b);
+        }
+
+        double mib(String op) {
+            long[] v = heap.get(op);
+            return v == null ? Double.NaN : v[0] / 1048576.0;
+        }
+
+        double overheadPct() {
+            return 100.0 * (imageBytes - nonZeroBytes) / nonZeroBytes;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         boolean quick = false;
-        List<String> workloads = Workload.NAMES;
+        List<String> workloads = null;
+        String ops = null;
+        String jvm = "";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--workloads" -> workloads = List.of(args[++i].split(","));
-                default -> throw new IllegalArgumentException("usage: [--quick] [--workloads a,b,c], got " + args[i]);
+                case "--ops" -> ops = args[++i];
+                case "--jvm" -> jvm = args[++i];
+                default -> throw new IllegalArgumentException(
+                        "usage: [--quick] [--workloads a,b] [--ops x,y] [--jvm \"options\"], got " + args[i]);
             }
         }
-        if (quick && args.length == 1) {
-            workloads = List.of("mem-1g");
+        if (workloads == null) {
+            workloads = quick ? List.of("mem-1g", "many-small") : Workload.NAMES;
         }
+        int warmup = quick ? 2 : 3;
+        int rounds = quick ? 5 : 11;
         PrintStream out = System.out;
-        Path dir = ImageBench.dir().toAbsolutePath();
-        ChainedOptionsBuilder opt = new OptionsBuilder()
-                .include(ImageBench.class.getName() + "\\.")
-                .param("workload", workloads.toArray(new String[0]))
-                .forks(1)
-                .warmupIterations(quick ? 1 : 3)
-                .measurementIterations(quick ? 3 : 7)
-                .jvmArgsAppend("-Xms6g", "-Xmx6g", "-XX:+UseParallelGC", "-Dckpt.bench.dir=" + dir)
-                .shouldFailOnError(true);
-        Collection<RunResult> results = new Runner(opt.build()).run();
-
-        Map<String, Map<String, double[]>> medians = new LinkedHashMap<>();
-        for (RunResult r : results) {
-            String method = r.getParams().getBenchmark();
-            method = method.substring(method.lastIndexOf('.') + 1);
-            var stats = r.getPrimaryResult().getStatistics();
-            medians.computeIfAbsent(r.getParams().getParam("workload"), k -> new HashMap<>())
-                    .put(method, new double[] {stats.getPercentile(50), stats.getMin(), stats.getMax()});
+        Path dir = Path.of(System.getProperty("ckpt.bench.dir", "bench/target/io")).toAbsolutePath();
+        Files.createDirectories(dir);
+        String startLoad = loadAverage();
+        Map<String, Report> reports = new LinkedHashMap<>();
+        for (String name : workloads) {
+            reports.put(name, run(name, warmup, rounds, dir, ops, jvm));
         }
 
         out.println();
         out.println("ckpt benchmarks (" + (quick ? "quick" : "full") + "), " + machine());
-        out.println("method: JMH SingleShotTime, 1 fork, " + (quick ? "1 warm-up + 3" : "3 warm-up + 7")
-                + " measured invocations per benchmark, median reported; images on " + dir);
-        Map<String, Footprint.Result> footprints = new HashMap<>();
-        for (String name : workloads) {
-            Workload w = Workload.named(name);
-            Footprint.Result f = Footprint.measure(w, dir);
-            footprints.put(name, f);
-            Map<String, double[]> m = medians.getOrDefault(name, Map.of());
-            out.println();
-            out.printf(Locale.ROOT, "== %s: %s%n", name, w.description);
-            out.printf(Locale.ROOT, "   non-zero page bytes %,d; ckpt image %,d bytes (overhead %.3f %%)%n",
-                    f.nonZeroBytes(), f.imageBytes(), f.sizeOverheadPct());
-            out.printf(Locale.ROOT, "   %-16s %10s %10s %10s %12s%n", "operation", "median ms", "min ms", "max ms",
-                    "MiB/s (nz)");
-            for (String op : OPS) {
-                double[] v = m.get(op);
-                if (v != null) {
-                    out.printf(Locale.ROOT, "   %-16s %10.1f %10.1f %10.1f %12.0f%n", op, v[0], v[1], v[2],
-                            f.nonZeroBytes() / 1048576.0 / (v[0] / 1000));
+        out.println("method: one JVM per workload (" + JVM + (jvm.isEmpty() ? "" : " " + jvm) + "), every operation "
+                + "once per round, interleaved in rotating order; " + warmup + " warm-up + " + rounds
+                + " measured rounds; before each invocation outputs deleted, sync, System.gc() (untimed); "
+                + "median reported; images on " + dir);
+        out.println("load average (1, 5, 15 min) at the start: " + startLoad);
+        for (Map.Entry<String, Report> e : reports.entrySet()) {
+            print(out, e.getKey(), e.getValue());
+        }
+        out.println();
+        out.println("load average at the end: " + loadAverage());
+        Report m = reports.get("mem-1g");
+        Report s = reports.get("many-small");
+        StringBuilder r = new StringBuilder("RESULT");
+        if (m != null) {
+            field(r, "checkpoint_vs_raw", m.ratio("ckptToFile", "rawWrite"), 2);
+            field(r, "checkpoint_vs_gather", m.ratio("ckptToFile", "rawWriteGather"), 2);
+            field(r, "restart_vs_raw", m.ratio("restartIntoHost", "rawReadIntoHost"), 2);
+            field(r, "restart_heap_vs_raw", m.ratio("restartFromFile", "rawRead"), 2);
+            field(r, "restart_mapped_vs_raw", m.ratio("restartMapped", "rawRead"), 2);
+            field(r, "ckpt_vs_floor", m.ratio("ckptToNull", "scanCrcFloor"), 2);
+        }
+        if (s != null) {
+            field(r, "many_small_ckpt_vs_raw", s.ratio("ckptToFile", "rawWrite"), 2);
+            field(r, "many_small_restart_vs_raw", s.ratio("restartIntoHost", "rawReadIntoHost"), 2);
+            field(r, "many_small_restart_heap_vs_raw", s.ratio("restartFromFile", "rawRead"), 2);
+            field(r, "many_small_ckpt_vs_floor", s.ratio("ckptToNull", "scanCrcFloor"), 2);
+            field(r, "many_small_heap_mib", s.mib("checkpoint"), 1);
+        }
+        if (m != null) {
+            field(r, "size_overhead_pct", m.overheadPct(), 3);
+        }
+        if (s != null) {
+            field(r, "many_small_size_overhead_pct", s.overheadPct(), 3);
+        }
+        if (m != null) {
+            field(r, "vs_kryo_ckpt", m.ratio("kryoWrite", "ckptToFile"), 2);
+            field(r, "vs_kryo_restart", m.ratio("kryoRead", "restartFromFile"), 2);
+            field(r, "ckpt_extra_heap_mib", m.mib("checkpoint"), 1);
+        }
+        out.println(r);
+    }
+
+    private static void field(StringBuilder r, String name, double v, int decimals) {
+        r.append(' ').append(name).append('=').append(String.format(Locale.ROOT, "%." + decimals + "f", v));
+    }
+
+    private static Report run(String name, int warmup, int rounds, Path dir, String ops, String jvm)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Arrays.asList(JVM.split(" ")));
+        if (!jvm.isBlank()) {
+            cmd.addAll(Arrays.asList(jvm.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Runner.class.getName(), name,
+                String.valueOf(warmup), String.valueOf(rounds), dir.toString()));
+        if (ops != null) {
+            cmd.add(ops);
+        }
+        Report rep = new Report();
+        rep.loadBefore = loadAverage();
+        System.err.println("== " + name + " (load average " + rep.loadBefore + ")");
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                String[] f = line.split(" ");
+                switch (f[0]) {
+                    case "#TIME" -> {
+                        double[] v = new double[f.length - 2];
+                        for (int i = 2; i < f.length; i++) {
+                            v[i - 2] = Double.parseDouble(f[i]);
+                        }
+                        Arrays.sort(v);
+                        if (v.length > 0) {
+                            double median = v.length % 2 == 1 ? v[v.length / 2]
+                                    : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+                            rep.times.put(f[1], new double[] {median, v[0], v[v.length - 1]});
+                        }
+                    }
+                    case "#SIZE" -> {
+                        rep.imageBytes = Long.parseLong(f[1]);
+                        rep.nonZeroBytes = Long.parseLong(f[2]);
+                        rep.scannedBytes = Long.parseLong(f[3]);
+                    }
+                    case "#DESC" -> rep.description = line.substring(6);
+                    case "#HEAP" -> rep.heap.put(f[1], new long[] {Long.parseLong(f[2]), Long.parseLong(f[3])});
+                    default -> System.err.println(line);
                 }
             }
-            out.printf(Locale.ROOT, "   ratios: checkpoint/raw %.2f, restart/raw %.2f, kryo/ckpt write %.2f, "
-                    + "kryo/ckpt read %.2f%n", ratio(m, "ckptToFile", "rawWrite"),
-                    ratio(m, "restartFromFile", "rawRead"), ratio(m, "kryoWrite", "ckptToFile"),
-                    ratio(m, "kryoRead", "restartFromFile"));
-            out.printf(Locale.ROOT, "   heap: checkpoint allocated %.1f MiB (peak +%.1f MiB); restart from file "
-                    + "allocated %.1f MiB (peak +%.1f MiB); restart from a stream allocated %.1f MiB%n",
-                    mib(f.checkpoint().allocatedBytes()), mib(f.checkpoint().peakExtraBytes()),
-                    mib(f.restartFile().allocatedBytes()), mib(f.restartFile().peakExtraBytes()),
-                    mib(f.restartStream().allocatedBytes()));
         }
-        String key = workloads.contains("mem-1g") ? "mem-1g" : workloads.get(0);
-        Map<String, double[]> m = medians.getOrDefault(key, Map.of());
-        Footprint.Result f = footprints.get(key);
+        if (p.waitFor() != 0) {
+            throw new IOException("the runner of " + name + " failed (exit " + p.exitValue() + ")");
+        }
+        rep.loadAfter = loadAverage();
+        return rep;
+    }
+
+    private static void print(PrintStream out, String name, Report r) {
         out.println();
-        out.printf(Locale.ROOT, "RESULT checkpoint_vs_raw=%.2f restart_vs_raw=%.2f size_overhead_pct=%.3f "
-                + "vs_kryo_ckpt=%.2f vs_kryo_restart=%.2f ckpt_extra_heap_mib=%.1f%n",
-                ratio(m, "ckptToFile", "rawWrite"), ratio(m, "restartFromFile", "rawRead"), f.sizeOverheadPct(),
-                ratio(m, "kryoWrite", "ckptToFile"), ratio(m, "kryoRead", "restartFromFile"),
-                mib(f.checkpoint().allocatedBytes()));
+        out.printf(Locale.ROOT, "== %s: %s%n", name, r.description);
+        out.printf(Locale.ROOT, "   load average before %s, after %s%n", r.loadBefore, r.loadAfter);
+        out.printf(Locale.ROOT, "   non-zero page bytes %,d (of %,d scanned); ckpt image %,d bytes (overhead %.3f %%)%n",
+                r.nonZeroBytes, r.scannedBytes, r.imageBytes, r.overheadPct());
+        out.printf(Locale.ROOT, "   %-16s %10s %10s %10s %12s%n", "operation", "median ms", "min ms", "max ms",
+                "MiB/s (nz)");
+        for (String op : OPS) {
+            double[] v = r.times.get(op);
+            if (v != null) {
+                out.printf(Locale.ROOT, "   %-16s %10.1f %10.1f %10.1f %12.0f%n", op, v[0], v[1], v[2],
+                        r.nonZeroBytes / 1048576.0 / (v[0] / 1000));
+            }
+        }
+        out.printf(Locale.ROOT, "   checkpoint: to file / staged raw write %.2f, / gathering raw write %.2f; "
+                + "to a null channel / scan+CRC32C floor %.2f%n", r.ratio("ckptToFile", "rawWrite"),
+                r.ratio("ckptToFile", "rawWriteGather"), r.ratio("ckptToNull", "scanCrcFloor"));
+        out.printf(Locale.ROOT, "   restart: into host memory / raw read into host memory %.2f; into fresh heap "
+                + "buffers / raw read into fresh heap buffers %.2f; mapped opt-in / raw read into fresh heap %.2f%n",
+                r.ratio("restartIntoHost", "rawReadIntoHost"), r.ratio("restartFromFile", "rawRead"),
+                r.ratio("restartMapped", "rawRead"));
+        out.printf(Locale.ROOT, "   kryo / ckpt: write %.2f, read %.2f (kryoRead / restartFromFile)%n",
+                r.ratio("kryoWrite", "ckptToFile"), r.ratio("kryoRead", "restartFromFile"));
+        StringBuilder h = new StringBuilder("   heap allocated by the calling thread (peak of used heap):");
+        for (Map.Entry<String, long[]> e : r.heap.entrySet()) {
+            h.append(String.format(Locale.ROOT, " %s %.1f MiB (+%.1f);", e.getKey(), e.getValue()[0] / 1048576.0,
+                    e.getValue()[1] / 1048576.0));
+        }
+        out.println(h);
     }
 
-    private static double ratio(Map<String, double[]> m, String a, String b) {
-        double[] x = m.get(a);
-        double[] y = m.get(b);
-        return x == null || y == null ? Double.NaN : x[0] / y[0];
-    }
-
-    private static double mib(long bytes) {
-        return bytes / 1048576.0;
+    /** The 1, 5 and 15 minute load averages, as /proc/loadavg has them. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     private static String machine() {
         Runtime rt = Runtime.getRuntime();
         List<String> parts = new ArrayList<>();
         parts.add(rt.availableProcessors() + " CPUs");
-        try (var lines = java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
+        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             lines.filter(l -> l.startsWith("model name")).findFirst()
                     .ifPresent(l -> parts.add(l.substring(l.indexOf(':') + 1).trim()));
-        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
             // not Linux: the CPU count has to do
         }
         parts.add(System.getProperty("os.name") + " " + System.getProperty("os.version") + " "

@@ -7,25 +7,22 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.ckpt.CheckpointResult;
-import org.ckpt.RestartResult;
 
 /**
- * Image size and heap footprint of one checkpoint and one restart, measured in this
- * JVM. Two measures per operation: bytes the calling thread allocated (HotSpot's
- * per-thread allocation counter — an upper bound on the extra heap the operation
- * can hold), and the peak of used heap sampled every millisecond minus the used
- * heap after a full GC just before (what the heap actually grew by, garbage included).
+ * Image size and heap footprint of one checkpoint and of restarts, measured in the runner's
+ * JVM after the timed rounds. Two measures per operation: bytes the calling thread allocated
+ * (HotSpot's per-thread allocation counter — an upper bound on the extra heap the operation
+ * can hold), and the peak of used heap sampled every millisecond minus the used heap after a
+ * full GC just before (what the heap actually grew by, garbage included).
  */
 final class Footprint {
     record Measure(long allocatedBytes, long peakExtraBytes) {
     }
 
-    record Result(long imageBytes, long nonZeroBytes, Measure checkpoint, Measure restartFile, Measure restartStream) {
-        double sizeOverheadPct() {
-            return 100.0 * (imageBytes - nonZeroBytes) / nonZeroBytes;
-        }
+    record Result(long imageBytes, Map<String, Measure> measures) {
     }
 
     interface Op {
@@ -35,31 +32,43 @@ final class Footprint {
     private Footprint() {
     }
 
-    static Result measure(Workload w, Path dir) throws IOException {
+    static Result measure(Workload w, Path dir, Arena arena) throws IOException {
         Path image = dir.resolve(w.name + ".footprint.ckpt");
         long[] bytes = new long[1];
-        Measure ckpt = measure(() -> {
-            try (FileChannel out = ImageBench.create(image)) {
-                CheckpointResult r = ImageBench.CHECKPOINTER.checkpoint(w.tasks, out);
-                bytes[0] = r.bytesWritten();
+        Map<String, Measure> m = new LinkedHashMap<>();
+        m.put("checkpoint", measure(() -> {
+            try (FileChannel out = Runner.create(image)) {
+                bytes[0] = Runner.CHECKPOINTER.checkpoint(w.tasks, out).bytesWritten();
             }
-        });
+        }));
         Object[] keep = new Object[1];
-        Measure file = measure(() -> {
+        m.put("restartFromFile", measure(() -> {
             try (FileChannel in = FileChannel.open(image)) {
-                keep[0] = ImageBench.RESTARTER.restart(in);
+                keep[0] = Runner.RESTARTER.restart(in);
             }
-        });
+        }));
         keep[0] = null;
-        Measure stream = measure(() -> {
-            try (var in = Channels.newChannel(Files.newInputStream(image))) {
-                RestartResult r = ImageBench.RESTARTER.restart(in);
-                keep[0] = r;
+        m.put("restartIntoHost", measure(() -> {
+            arena.reset();
+            try (FileChannel in = FileChannel.open(image)) {
+                keep[0] = Runner.RESTARTER.restart(in, new Runner.HostTarget(arena));
             }
-        });
+        }));
+        keep[0] = null;
+        m.put("restartMapped", measure(() -> {
+            try (FileChannel in = FileChannel.open(image)) {
+                keep[0] = Runner.MAPPED.restart(in);
+            }
+        }));
+        keep[0] = null;
+        m.put("restartFromStream", measure(() -> {
+            try (var in = Channels.newChannel(Files.newInputStream(image))) {
+                keep[0] = Runner.RESTARTER.restart(in);
+            }
+        }));
         keep[0] = null;
         Files.deleteIfExists(image);
-        return new Result(bytes[0], w.nonZeroBytes, ckpt, file, stream);
+        return new Result(bytes[0], m);
     }
 
     private static Measure measure(Op op) throws IOException {

@@ -3,35 +3,166 @@ package org.ckpt.bench;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.zip.CRC32C;
 
-/** The floor any format can reach: exactly the non-zero page bytes, one call per run of pages. */
+/**
+ * The baselines: what a careful Java program does to write or read exactly the workload's
+ * non-zero page bytes, and the compute a checkpoint cannot avoid. None of them frames,
+ * checks or checksums anything unless it says so.
+ */
 final class Raw {
-    private Raw() {
-    }
+    /** Staging size of the staged raw write. */
+    static final int STAGE = 1 << 20;
+    /** The largest piece a restart reads into one fresh buffer: a PAGES record's pages. */
+    static final int PIECE = 1 << 20;
 
-    static long write(Workload w, FileChannel out) throws IOException {
+    private final ByteBuffer stage = ByteBuffer.allocateDirect(STAGE);
+    private final ByteBuffer zero = ByteBuffer.allocateDirect(Workload.PAGE);
+    private final CRC32C crc = new CRC32C();
+
+    /**
+     * The write floor: every non-zero run copied into one reused 1 MiB direct buffer, which is
+     * written whenever it is full (the channel takes a direct buffer without another copy).
+     */
+    long stagedWrite(Workload w, FileChannel out) throws IOException {
         long n = 0;
+        stage.clear();
         for (Workload.Run r : w.runs) {
             ByteBuffer b = r.bytes().duplicate();
             while (b.hasRemaining()) {
-                n += out.write(b);
+                int k = Math.min(stage.remaining(), b.remaining());
+                stage.put(b.slice(b.position(), k));
+                b.position(b.position() + k);
+                if (!stage.hasRemaining()) {
+                    n += drain(out);
+                }
+            }
+        }
+        return n + drain(out);
+    }
+
+    private long drain(FileChannel out) throws IOException {
+        stage.flip();
+        long n = 0;
+        while (stage.hasRemaining()) {
+            n += out.write(stage);
+        }
+        stage.clear();
+        return n;
+    }
+
+    /**
+     * bench/'s earlier raw write: one gathering write of each area's non-zero runs, as heap
+     * buffers (the JDK copies them into a temporary direct buffer of their whole size).
+     */
+    static long gatherWrite(Workload w, FileChannel out) throws IOException {
+        long n = 0;
+        for (Workload.Area a : w.areas) {
+            if (a.runs().isEmpty()) {
+                continue;
+            }
+            ByteBuffer[] bufs = new ByteBuffer[a.runs().size()];
+            long want = 0;
+            for (int i = 0; i < bufs.length; i++) {
+                bufs[i] = a.runs().get(i).bytes().duplicate();
+                want += bufs[i].remaining();
+            }
+            long done = 0;
+            while (done < want) {
+                done += out.write(bufs);
+            }
+            n += done;
+        }
+        return n;
+    }
+
+    /**
+     * The compute floor of a checkpoint: every page the checkpoint scans compared with a
+     * zero page, and CRC32C over the non-zero ones, straight from the host's memory.
+     */
+    long scanAndCrc(Workload w) {
+        crc.reset();
+        ByteBuffer z = zero.duplicate();
+        for (Workload.Area a : w.areas) {
+            for (ByteBuffer b : a.scanned()) {
+                ByteBuffer page = b.duplicate();
+                int base = b.position();
+                int pages = b.remaining() / Workload.PAGE;
+                for (int i = 0; i < pages; i++) {
+                    page.limit(base + (i + 1) * Workload.PAGE).position(base + i * Workload.PAGE);
+                    if (page.mismatch(z) >= 0) {
+                        crc.update(page);
+                    }
+                }
+            }
+        }
+        return crc.getValue();
+    }
+
+    /** The memory-copy floor: every non-zero byte copied once into a reused 1 MiB direct buffer. */
+    long copy(Workload w) {
+        long n = 0;
+        stage.clear();
+        for (Workload.Run r : w.runs) {
+            ByteBuffer b = r.bytes().duplicate();
+            while (b.hasRemaining()) {
+                int k = Math.min(stage.remaining(), b.remaining());
+                stage.put(b.slice(b.position(), k));
+                b.position(b.position() + k);
+                if (!stage.hasRemaining()) {
+                    n += stage.position();
+                    stage.clear();
+                }
+            }
+        }
+        return n + stage.position();
+    }
+
+    /**
+     * The read floor into fresh heap buffers: each run read back in pieces of at most 1 MiB, each
+     * into a heap buffer allocated for it with one read call — the buffers a restart into the
+     * model allocates (one per PAGES record).
+     */
+    static long readFresh(Workload w, FileChannel in, ByteBuffer[] keep) throws IOException {
+        long n = 0;
+        int k = 0;
+        for (Workload.Run r : w.runs) {
+            for (int off = 0; off < r.bytes().remaining(); off += PIECE) {
+                ByteBuffer b = ByteBuffer.allocate(Math.min(PIECE, r.bytes().remaining() - off));
+                n += readFully(in, b);
+                keep[k++] = b;
             }
         }
         return n;
     }
 
-    /** Reads each run back into one reused buffer (the floor: no allocation, no checks). */
-    static long read(Workload w, FileChannel in, ByteBuffer buffer) throws IOException {
-        long n = 0;
+    /** How many buffers {@link #readFresh} hands out. */
+    static int pieces(Workload w) {
+        int k = 0;
         for (Workload.Run r : w.runs) {
-            buffer.clear().limit(r.bytes().remaining());
-            while (buffer.hasRemaining()) {
-                int got = in.read(buffer);
-                if (got < 0) {
-                    throw new IOException("raw file shorter than the workload's runs");
-                }
-                n += got;
+            k += (r.bytes().remaining() + PIECE - 1) / PIECE;
+        }
+        return k;
+    }
+
+    /** The read floor into host memory: each run read with one call into its slice of a preallocated arena. */
+    static long readInto(Workload w, FileChannel in, Arena arena) throws IOException {
+        long n = 0;
+        arena.reset();
+        for (Workload.Run r : w.runs) {
+            n += readFully(in, arena.slice(r.bytes().remaining()));
+        }
+        return n;
+    }
+
+    private static long readFully(FileChannel in, ByteBuffer b) throws IOException {
+        long n = 0;
+        while (b.hasRemaining()) {
+            int got = in.read(b);
+            if (got < 0) {
+                throw new IOException("raw file shorter than the workload's runs");
             }
+            n += got;
         }
         return n;
     }

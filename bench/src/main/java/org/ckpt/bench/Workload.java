@@ -3,7 +3,10 @@ package org.ckpt.bench;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.ckpt.arch.x86.DebugRegs;
 import org.ckpt.arch.x86.FxSave;
@@ -33,22 +36,70 @@ public final class Workload {
     public record Run(long address, ByteBuffer bytes) {
     }
 
+    /**
+     * One area as a checkpoint sees it: the host buffers it scans (every page the host
+     * reports, zero pages included, clean file pages excluded) and the runs of non-zero
+     * pages among them.
+     */
+    public record Area(List<ByteBuffer> scanned, List<Run> runs) {
+    }
+
     public final String name;
     public final String description;
     public final List<Task> tasks;
+    public final List<Area> areas;
     public final List<Run> runs;
     public final long nonZeroBytes;
+    public final long scannedBytes;
 
-    private Workload(String name, String description, List<Task> tasks, List<Run> runs) {
+    private Workload(String name, String description, List<Task> tasks) {
         this.name = name;
         this.description = description;
         this.tasks = List.copyOf(tasks);
-        this.runs = List.copyOf(runs);
-        long n = 0;
-        for (Run r : runs) {
-            n += r.bytes.remaining();
+        List<Area> areas = new ArrayList<>();
+        Set<AddressSpace> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Task t : tasks) {
+            if (t.mm() == null || !seen.add(t.mm())) {
+                continue;
+            }
+            for (Vma v : t.mm().vmas()) {
+                areas.add(area(v));
+            }
         }
+        this.areas = List.copyOf(areas);
+        List<Run> runs = new ArrayList<>();
+        long n = 0;
+        long scanned = 0;
+        for (Area a : areas) {
+            runs.addAll(a.runs);
+            for (Run r : a.runs) {
+                n += r.bytes.remaining();
+            }
+            for (ByteBuffer b : a.scanned) {
+                scanned += b.remaining();
+            }
+        }
+        this.runs = List.copyOf(runs);
         this.nonZeroBytes = n;
+        this.scannedBytes = scanned;
+    }
+
+    private static Area area(Vma v) {
+        boolean privateFile = v.file() != null && !v.isShared();
+        List<ByteBuffer> scanned = new ArrayList<>();
+        List<Run> runs = new ArrayList<>();
+        try {
+            v.pages().forEachRun((address, bytes, clean) -> {
+                if (clean && privateFile) {
+                    return;  // the checkpoint skips these without reading them
+                }
+                scanned.add(bytes.duplicate());
+                collectRuns(address, bytes, runs);
+            });
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return new Area(List.copyOf(scanned), List.copyOf(runs));
     }
 
     public static final List<String> NAMES = List.of("mem-1g", "many-small", "sparse-8g");
@@ -66,7 +117,6 @@ public final class Workload {
     static Workload mem1g() {
         SplittableRandom rnd = new SplittableRandom(SEED);
         List<Vma> vmas = new ArrayList<>();
-        List<Run> runs = new ArrayList<>();
         long base = 0x10_0000_0000L;
         int areaPages = (32 << 20) / PAGE;
         List<GenericFile> files = openFiles(12);
@@ -82,49 +132,71 @@ public final class Workload {
                 }
                 p += cluster;
             }
-            collectRuns(start, mem, runs);
             vmas.add(Vma.anonymous(start, start + mem.length, PageData.of(start, mem)));
         }
         Task t = task(1000, "mem-1g", AddressSpace.of(vmas), table(files, 0, 12));
         return new Workload("mem-1g", "1 task, 1 GiB in 32 areas of 32 MiB; pages in clusters of 1-64: "
-                + "1/2 zero, 1/4 random, 1/4 repeated text; 12 open files", List.of(t), runs);
+                + "1/2 zero, 1/4 random, 1/4 repeated text; 12 open files", List.of(t));
     }
 
-    /** 2,000 tasks of 64 KiB: 8 clean text pages and 8 heap pages, 3/4 non-zero; file tables shared by 8 tasks. */
+    /**
+     * 500 tasks, each with an address space of its own in 16 small areas (1–48 pages, heap-like:
+     * clusters of 1–8 pages, 3/10 zero, the rest random or text) and a file table of its own
+     * with 64 descriptors: 0–2 shared by every task, 8 shared by the 10 tasks of a group (as a
+     * parent's descriptors are inherited), 53 private — the object hash holds ~27,000 files.
+     */
     static Workload manySmall() {
         SplittableRandom rnd = new SplittableRandom(SEED + 1);
         List<Task> tasks = new ArrayList<>();
-        List<Run> runs = new ArrayList<>();
-        List<GenericFile> files = openFiles(64);
-        FileTable table = null;
-        for (int i = 0; i < 2000; i++) {
-            if (i % 8 == 0) {
-                int group = (i / 32) % 16;
-                table = table(files, group * 4, 4);
+        List<GenericFile> everyone = new ArrayList<>();
+        everyone.add(GenericFile.open(FileKind.REGULAR, "/srv/app/input.fifo", 0, 0100644, 0));
+        everyone.add(GenericFile.open(FileKind.REGULAR, "/var/log/app/out.log", 02001, 0100644, 1 << 20));
+        everyone.add(GenericFile.open(FileKind.REGULAR, "/var/log/app/err.log", 02001, 0100644, 4096));
+        List<GenericFile> group = List.of();
+        for (int i = 0; i < 500; i++) {
+            if (i % 10 == 0) {
+                group = new ArrayList<>();
+                for (int k = 0; k < 8; k++) {
+                    group.add(GenericFile.open(FileKind.REGULAR, "/srv/app/group-" + i / 10 + "/shared-" + k + ".db",
+                            02, 0100600, 8192L * k));
+                }
             }
+            List<FileTable.Entry> fds = new ArrayList<>();
+            for (int fd = 0; fd < 64; fd++) {
+                OpenFile f = fd < 3 ? everyone.get(fd) : fd < 11 ? group.get(fd - 3)
+                        : GenericFile.open(FileKind.REGULAR, "/srv/app/worker-" + i + "/data-" + fd + ".log", 02001,
+                                0100644, 512L * fd);
+                fds.add(new FileTable.Entry(fd, f, fd >= 3 && fd % 2 == 0));
+            }
+            List<Vma> vmas = new ArrayList<>();
             long start = 0x40_0000L;
-            byte[] mem = new byte[16 * PAGE];
-            for (int p = 0; p < 16; p++) {
-                fill(mem, p, p % 4 == 3 ? 0 : 2 + p % 2, rnd);
+            for (int a = 0; a < 16; a++) {
+                int pages = 1 + rnd.nextInt(48);
+                byte[] mem = new byte[pages * PAGE];
+                int p = 0;
+                while (p < pages) {
+                    int cluster = Math.min(pages - p, 1 + rnd.nextInt(8));
+                    int roll = rnd.nextInt(20);
+                    int kind = roll < 6 ? 0 : roll < 13 ? 2 : 3;
+                    for (int k = p; k < p + cluster; k++) {
+                        fill(mem, k, kind, rnd);
+                    }
+                    p += cluster;
+                }
+                vmas.add(Vma.anonymous(start, start + mem.length, PageData.of(start, mem)));
+                start += mem.length + (1 + rnd.nextInt(16)) * (long) PAGE;  // a guard gap between areas
             }
-            // Text pages are the executable's, clean: no format writes them, so the floor omits them too.
-            collectRuns(start + 8 * PAGE, java.util.Arrays.copyOfRange(mem, 8 * PAGE, 16 * PAGE), runs);
-            Vma text = new Vma(start, start + 8 * PAGE, Vma.PROT_READ | Vma.PROT_EXEC, 0, 0, files.get(i % 64),
-                    PageData.builder().cleanRun(start, ByteBuffer.wrap(mem, 0, 8 * PAGE)).build());
-            Vma heap = Vma.anonymous(start + 8 * PAGE, start + 16 * PAGE,
-                    PageData.of(start + 8 * PAGE, ByteBuffer.wrap(mem, 8 * PAGE, 8 * PAGE)));
-            tasks.add(task(2000 + i, "small-" + i, AddressSpace.of(List.of(text, heap)), table));
+            tasks.add(task(2000 + i, "worker-" + i, AddressSpace.of(vmas), new FileTable(fds)));
         }
-        return new Workload("many-small", "2,000 tasks of 64 KiB: 32 KiB clean file-backed text, 32 KiB heap "
-                + "(6 of 8 pages non-zero); file tables shared by 8 tasks, each of 4 files shared by 8 tables",
-                tasks, runs);
+        return new Workload("many-small", "500 tasks, each its own address space of 16 areas of 1-48 pages "
+                + "(clusters of 1-8 pages: 3/10 zero, 7/20 random, 7/20 text) and its own 64-entry file table "
+                + "(3 files shared by all, 8 by groups of 10 tasks, 53 private)", tasks);
     }
 
     /** 8 GiB of address space in 16 areas of 512 MiB, 1 % of pages present in clusters of 1–8, none zero. */
     static Workload sparse8g() {
         SplittableRandom rnd = new SplittableRandom(SEED + 2);
         List<Vma> vmas = new ArrayList<>();
-        List<Run> runs = new ArrayList<>();
         long areaBytes = 512L << 20;
         long areaPages = areaBytes / PAGE;
         for (int a = 0; a < 16; a++) {
@@ -139,14 +211,13 @@ public final class Workload {
                 }
                 long address = start + p * PAGE;
                 pages.run(address, ByteBuffer.wrap(mem));
-                runs.add(new Run(address, ByteBuffer.wrap(mem).asReadOnlyBuffer()));
                 p += cluster + rnd.nextLong(1, 792);  // mean gap ~396 pages after ~4.5 present: ~1 %
             }
             vmas.add(Vma.anonymous(start, start + areaBytes, pages.build()));
         }
         Task t = task(3000, "sparse-8g", AddressSpace.of(vmas), table(openFiles(4), 0, 4));
         return new Workload("sparse-8g", "1 task, 8 GiB in 16 areas of 512 MiB, ~1% of pages present in "
-                + "clusters of 1-8 (random or text)", List.of(t), runs);
+                + "clusters of 1-8 (random or text)", List.of(t));
     }
 
     /** kind 0/1: zero, 2: random, 3: repeated text. */
@@ -167,17 +238,19 @@ public final class Workload {
         }
     }
 
-    private static void collectRuns(long start, byte[] mem, List<Run> runs) {
-        int pages = mem.length / PAGE;
-        byte[] zero = new byte[PAGE];
+    private static void collectRuns(long start, ByteBuffer bytes, List<Run> runs) {
+        int pages = bytes.remaining() / PAGE;
+        int base = bytes.position();
+        ByteBuffer zero = ByteBuffer.allocate(PAGE);
         int runStart = -1;
         for (int p = 0; p <= pages; p++) {
-            boolean z = p == pages || java.util.Arrays.equals(mem, p * PAGE, (p + 1) * PAGE, zero, 0, PAGE);
+            boolean z = p == pages
+                    || bytes.duplicate().position(base + p * PAGE).limit(base + (p + 1) * PAGE).mismatch(zero) < 0;
             if (!z && runStart < 0) {
                 runStart = p;
             } else if (z && runStart >= 0) {
                 runs.add(new Run(start + (long) runStart * PAGE,
-                        ByteBuffer.wrap(mem, runStart * PAGE, (p - runStart) * PAGE).slice().asReadOnlyBuffer()));
+                        bytes.duplicate().position(base + runStart * PAGE).limit(base + p * PAGE).slice()));
                 runStart = -1;
             }
         }

@@ -1,0 +1,268 @@
+package org.ckpt.bench;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.ckpt.Checkpointer;
+import org.ckpt.RestartResult;
+import org.ckpt.RestartTarget;
+import org.ckpt.Restarter;
+import org.ckpt.PageDestination;
+import org.ckpt.spi.RestorePolicy;
+import org.ckpt.spi.TargetCpu;
+
+/**
+ * Runs every operation on one workload in one JVM, interleaved: each round runs each operation
+ * once, the order rotating from round to round, so that contenders measured against each
+ * other run seconds apart under the same machine state. Before every timed invocation the
+ * outputs of earlier ones are deleted, dirty pages are written back ({@code sync}) and the
+ * heap is collected, all outside the timing. Prints {@code #}-lines that {@link BenchMain} reads.
+ *
+ * <pre>java -cp benchmarks.jar org.ckpt.bench.Runner WORKLOAD WARMUP ROUNDS DIR [op,op,...]</pre>
+ */
+public final class Runner {
+    static final Checkpointer CHECKPOINTER = Checkpointer.builder().architecture("x86_64").build();
+    static final Restarter RESTARTER = Restarter.builder().build();
+    static final Restarter MAPPED = Restarter.builder().mapImmutableFiles(true).build();
+
+    interface Op {
+        long run() throws IOException;
+    }
+
+    private final Workload w;
+    private final Path dir;
+    private final Raw raw = new Raw();
+    private final Path image;
+    private final Path rawFile;
+    private final Path kryoFile;
+    private final Arena arena;
+    private final ByteBuffer[] pieces;
+    private KryoModel.KTask[] kryoModel;
+    private final Kryo kryo = KryoModel.kryo();
+    private final Map<String, Op> ops = new LinkedHashMap<>();
+
+    private Runner(Workload w, Path dir) throws IOException {
+        this.w = w;
+        this.dir = dir;
+        this.image = dir.resolve(w.name + ".ckpt");
+        this.rawFile = dir.resolve(w.name + ".raw");
+        this.kryoFile = dir.resolve(w.name + ".kryo");
+        try (FileChannel out = create(image)) {
+            CHECKPOINTER.checkpoint(w.tasks, out);
+        }
+        try (FileChannel out = create(rawFile)) {
+            raw.stagedWrite(w, out);
+        }
+        kryoModel = KryoModel.of(w.tasks);
+        try (FileChannel out = create(kryoFile)) {
+            kryoWrite(out);
+        }
+        arena = new Arena(w.nonZeroBytes);
+        pieces = new ByteBuffer[Raw.pieces(w)];
+        RestartTarget host = new HostTarget(arena);
+
+        // ---- checkpoint side ----
+        ops.put("ckptToFile", () -> {
+            try (FileChannel out = create(out("ckpt"))) {
+                return CHECKPOINTER.checkpoint(w.tasks, out).bytesWritten();
+            }
+        });
+        ops.put("ckptToNull", () -> CHECKPOINTER.checkpoint(w.tasks, new NullChannel()).bytesWritten());
+        ops.put("rawWrite", () -> {
+            try (FileChannel out = create(out("raw"))) {
+                return raw.stagedWrite(w, out);
+            }
+        });
+        ops.put("rawWriteGather", () -> {
+            try (FileChannel out = create(out("gather"))) {
+                return Raw.gatherWrite(w, out);
+            }
+        });
+        ops.put("scanCrcFloor", () -> raw.scanAndCrc(w));
+        ops.put("copyFloor", () -> raw.copy(w));
+        ops.put("kryoWrite", () -> {
+            try (FileChannel out = create(out("kryo"))) {
+                kryoWrite(out);  // closes the channel
+                return 0;
+            }
+        });
+        // ---- restart side ----
+        ops.put("restartFromFile", () -> {
+            try (FileChannel in = FileChannel.open(image)) {
+                return RESTARTER.restart(in).pagesRead();
+            }
+        });
+        ops.put("rawRead", () -> {
+            try (FileChannel in = FileChannel.open(rawFile)) {
+                return Raw.readFresh(w, in, pieces);
+            }
+        });
+        ops.put("restartIntoHost", () -> {
+            arena.reset();
+            try (FileChannel in = FileChannel.open(image)) {
+                return RESTARTER.restart(in, host).pagesRead();
+            }
+        });
+        ops.put("rawReadIntoHost", () -> {
+            try (FileChannel in = FileChannel.open(rawFile)) {
+                return Raw.readInto(w, in, arena);
+            }
+        });
+        ops.put("restartMapped", () -> {
+            try (FileChannel in = FileChannel.open(image)) {
+                return MAPPED.restart(in).pagesRead();
+            }
+        });
+        ops.put("kryoRead", () -> {
+            try (InputStream is = Files.newInputStream(kryoFile); Input i = new Input(is, 1 << 16)) {
+                return kryo.readObject(i, KryoModel.KTask[].class).length;
+            }
+        });
+    }
+
+    /** A host that restarts into preallocated memory (its arena) and keeps nothing else. */
+    static final class HostTarget implements RestartTarget {
+        private final Arena arena;
+
+        HostTarget(Arena arena) {
+            this.arena = arena;
+        }
+
+        @Override
+        public TargetCpu cpu() {
+            return TargetCpu.anyFeatures("x86_64");
+        }
+
+        @Override
+        public RestorePolicy policy() {
+            return RestorePolicy.LINUX_USER;
+        }
+
+        @Override
+        public PageDestination pages() {
+            return arena;
+        }
+
+        @Override
+        public void commit(RestartResult image) {
+            // A real host would now install the tasks; the pages already are where it wants them.
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        String name = args[0];
+        int warmup = Integer.parseInt(args[1]);
+        int rounds = Integer.parseInt(args[2]);
+        Path dir = Path.of(args[3]);
+        List<String> only = args.length > 4 ? List.of(args[4].split(",")) : null;
+        Files.createDirectories(dir);
+        long t0 = System.nanoTime();
+        Workload w = Workload.named(name);
+        System.err.printf(Locale.ROOT, "%s built in %.1f s: %,d non-zero bytes in %,d runs, %,d scanned%n", name,
+                (System.nanoTime() - t0) / 1e9, w.nonZeroBytes, w.runs.size(), w.scannedBytes);
+        System.out.println("#DESC " + w.description);
+        Runner r = new Runner(w, dir);
+        List<String> names = new ArrayList<>(r.ops.keySet());
+        if (only != null) {
+            names.retainAll(only);
+        }
+        Map<String, List<Double>> times = new LinkedHashMap<>();
+        names.forEach(n -> times.put(n, new ArrayList<>()));
+        for (int round = 0; round < warmup + rounds; round++) {
+            StringBuilder line = new StringBuilder(round < warmup ? "warm-up " : "round ").append(round).append(':');
+            for (int k = 0; k < names.size(); k++) {
+                String op = names.get((k + round) % names.size());
+                r.settle();
+                long start = System.nanoTime();
+                r.ops.get(op).run();
+                double ms = (System.nanoTime() - start) / 1e6;
+                if (round >= warmup) {
+                    times.get(op).add(ms);
+                }
+                line.append(String.format(Locale.ROOT, " %s %.1f", op, ms));
+            }
+            System.err.println(line);
+        }
+        for (Map.Entry<String, List<Double>> e : times.entrySet()) {
+            StringBuilder s = new StringBuilder("#TIME ").append(e.getKey());
+            for (double d : e.getValue()) {
+                s.append(' ').append(String.format(Locale.ROOT, "%.2f", d));
+            }
+            System.out.println(s);
+        }
+        r.kryoModel = null;
+        Footprint.Result f = Footprint.measure(w, dir, r.arena);
+        System.out.println("#SIZE " + f.imageBytes() + " " + w.nonZeroBytes + " " + w.scannedBytes);
+        for (Map.Entry<String, Footprint.Measure> e : f.measures().entrySet()) {
+            System.out.println("#HEAP " + e.getKey() + " " + e.getValue().allocatedBytes() + " "
+                    + e.getValue().peakExtraBytes());
+        }
+        Files.deleteIfExists(r.image);
+        Files.deleteIfExists(r.rawFile);
+        Files.deleteIfExists(r.kryoFile);
+    }
+
+    /** Before each timed invocation: outputs deleted, dirty pages written back, the heap collected. */
+    private void settle() throws IOException, InterruptedException {
+        try (var outputs = Files.newDirectoryStream(dir, "*.out.*")) {
+            for (Path p : outputs) {
+                Files.delete(p);
+            }
+        }
+        new ProcessBuilder("sync").inheritIO().start().waitFor();
+        System.gc();
+    }
+
+    private Path out(String kind) {
+        return dir.resolve(w.name + ".out." + kind);
+    }
+
+    static FileChannel create(Path p) throws IOException {
+        return FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING);
+    }
+
+    private void kryoWrite(FileChannel out) {
+        OutputStream os = Channels.newOutputStream(out);
+        try (Output o = new Output(os, 1 << 16)) {
+            kryo.writeObject(o, kryoModel);
+        }
+    }
+
+    /** Accepts and discards every byte: what the format costs without I/O. */
+    static final class NullChannel implements WritableByteChannel {
+        private boolean open = true;
+
+        @Override
+        public int write(ByteBuffer src) {
+            int n = src.remaining();
+            src.position(src.limit());
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return open;
+        }
+
+        @Override
+        public void close() {
+            open = false;
+        }
+    }
+}
