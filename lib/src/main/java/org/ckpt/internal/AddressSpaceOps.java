@@ -48,6 +48,9 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         }
     }
 
+    /** Layout fields that must not decrease, pairwise (start_code ≤ end_code, …). */
+    private static final int[][] ORDERED = {{0, 1}, {2, 3}, {4, 5}, {7, 8}, {9, 10}};
+
     private static String vmaLabel(long start) {
         return "vma 0x" + Long.toHexString(start);
     }
@@ -65,8 +68,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                         + Long.toHexString(limit);
             }
         }
-        int[][] pairs = {{0, 1}, {2, 3}, {4, 5}, {7, 8}, {9, 10}};
-        for (int[] p : pairs) {
+        for (int[] p : ORDERED) {
             if (Long.compareUnsigned(l[p[0]], l[p[1]]) > 0) {
                 return LAYOUT[p[0]] + " 0x" + Long.toHexString(l[p[0]]) + " is above " + LAYOUT[p[1]] + " 0x"
                         + Long.toHexString(l[p[1]]);

@@ -5,15 +5,14 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
-import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import org.ckpt.CheckpointResult;
 import org.ckpt.ImageInfo;
 import org.ckpt.ProgressListener;
@@ -56,11 +55,27 @@ public final class CheckpointSession implements CkptContext {
     private final long addressLimit;
     private final int pagesPerRecord;
     private final ByteBuffer zeroPage;
-    private final Map<Object, Long> objrefs = new IdentityHashMap<>();
-    private final Set<Object> inProgress = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Deque<Runnable> releases = new ArrayDeque<>();
+    /** Objects met → objref; {@link #IN_PROGRESS} while the object's references are being written. */
+    private final IdentityLongMap objrefs;
+    /** Grabbed objects and their ops, in grab order: (ops, object) pairs, released in reverse. */
+    private Object[] grabbed = new Object[32];
+    private int grabbedSize;
     private ImageWriter out;
     private long nextObjref = 1;
+    private int objects;
+    // The depth-first walk of checkpointObject: one frame per object on the way to being written,
+    // its references collected into a shared array (refs of frame f at [refFrom[f], refTo[f])).
+    private Object[] frameObject = new Object[8];
+    private String[] frameLabel = new String[8];
+    private ObjectOps<?>[] frameOps = new ObjectOps<?>[8];
+    private int[] refFrom = new int[8];
+    private int[] refTo = new int[8];
+    private int[] refNext = new int[8];
+    private int depth;
+    private Object[] refObject = new Object[64];
+    private String[] refLabel = new String[64];
+    private int refTop;
+    private final BiConsumer<String, Object> collector = this::addReference;
     private int writing;
     private long pagesWritten;
     private long zeroPagesSkipped;
@@ -98,6 +113,7 @@ public final class CheckpointSession implements CkptContext {
         this.anyTarget = TargetCpu.anyFeatures(head.architecture());
         this.addressLimit = arch.addressLimit(head.architecture(), policy);
         this.zeroPage = ZERO_PAGES.computeIfAbsent(ps, ByteBuffer::allocateDirect);
+        this.objrefs = new IdentityLongMap(256);
     }
 
     /** The minor format version an image of {@code tasks} is written in: the lowest that describes them. */
@@ -157,9 +173,7 @@ public final class CheckpointSession implements CkptContext {
             throw e;
         } finally {
             out.close();
-            while (!releases.isEmpty()) {
-                releases.pop().run();
-            }
+            releaseAll();
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
         Log.SYS.debug("checkpoint done: {} bytes, {} records, {} pages, {} zero pages skipped in {}",
@@ -180,29 +194,29 @@ public final class CheckpointSession implements CkptContext {
         Set<AddressSpace> checked = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < tasks.size(); i++) {
             Task t = tasks.get(i);
-            String where = "task " + i + " (pid " + t.pid() + ")";
             CheckpointException problem = Records.taskProblem(t, limits.maxCommLength());
-            if (problem == null) {
+            if (problem == null && !t.info().isEmpty()) {
                 problem = Records.infoProblem(t.info(), limits.maxStringLength());
             }
             if (problem != null) {
-                throw problem.addTrace(where);
+                throw problem.addTrace(where(i, t));
             }
             if (t.mm() != null && checked.add(t.mm())) {
                 problem = AddressSpaceOps.problem(t.mm(), head.pageSize(), addressLimit, limits.maxVmas());
                 if (problem != null) {
-                    throw problem.addTrace("mm").addTrace(where);
+                    throw problem.addTrace("mm").addTrace(where(i, t));
                 }
             }
             if (t.extensions().size() > limits.maxObjects()) {
                 throw new CheckpointException(t.extensions().size() + " extensions exceed maxObjects "
-                        + limits.maxObjects()).addTrace(where);
+                        + limits.maxObjects()).addTrace(where(i, t));
             }
             for (int k = 0; k < t.extensions().size(); k++) {
                 Object o = t.extensions().get(k);
                 if (o instanceof AddressSpace || o instanceof FileTable) {
                     throw new CheckpointException("an " + o.getClass().getSimpleName()
-                            + " is a task's mm or files, not an extension").addTrace("extension " + k).addTrace(where);
+                            + " is a task's mm or files, not an extension").addTrace("extension " + k)
+                            .addTrace(where(i, t));
                 }
             }
             CpuState cpu = t.cpu();
@@ -210,16 +224,20 @@ public final class CheckpointSession implements CkptContext {
                 if (!arch.architectures().contains(cpu.architecture())
                         || !cpu.architecture().equals(head.architecture())) {
                     throw new CheckpointException("CPU state of architecture '" + cpu.architecture()
-                            + "' in an image of architecture '" + head.architecture() + "'").addTrace(where);
+                            + "' in an image of architecture '" + head.architecture() + "'").addTrace(where(i, t));
                 }
                 try {
                     arch.check(cpu, this);
                 } catch (ImageException e) {
                     // The restart's own message, trail included: what it would refuse, refused here.
-                    throw new CheckpointException(e.getMessage(), e).addTrace("cpu").addTrace(where);
+                    throw new CheckpointException(e.getMessage(), e).addTrace("cpu").addTrace(where(i, t));
                 }
             }
         }
+    }
+
+    private static String where(int i, Task t) {
+        return "task " + i + " (pid " + t.pid() + ")";
     }
 
     private void abort(Throwable cause) {
@@ -255,7 +273,7 @@ public final class CheckpointSession implements CkptContext {
         } catch (CheckpointException e) {
             throw e.addTrace("files");
         }
-        long[] ext = new long[t.extensions().size()];
+        long[] ext = t.extensions().isEmpty() ? NO_OBJREFS : new long[t.extensions().size()];
         for (int i = 0; i < ext.length; i++) {
             try {
                 ext[i] = checkpointObject(t.extensions().get(i));
@@ -277,8 +295,10 @@ public final class CheckpointSession implements CkptContext {
             Records.writeTaskInfo(out.begin(RecordTypes.TASK_INFO, RecordOutput.FLAG_OPTIONAL), t.info());
             out.end();
         }
-        Log.SYS.debug("TASK pid {} ({}) mm objref {} files objref {} at offset {}", t.pid(), t.comm(), mm, files,
-                out.lastRecordStart());
+        if (Log.SYS.isDebugEnabled()) {
+            Log.SYS.debug("TASK pid {} ({}) mm objref {} files objref {} at offset {}", t.pid(), t.comm(), mm, files,
+                    out.lastRecordStart());
+        }
         if (t.cpu() != null) {
             try {
                 arch.checkpointCpu(t.cpu(), this);
@@ -289,111 +309,157 @@ public final class CheckpointSession implements CkptContext {
         }
     }
 
-    /** One object on the way to being written: its references are written first, depth first. */
-    private static final class Pending {
-        final Object object;
-        final String label;
-        ObjectOps<?> ops;
-        List<String> labels;
-        List<Object> refs;
-        int next;
-
-        Pending(Object object, String label) {
-            this.object = object;
-            this.label = label;
-        }
-    }
-
     /**
      * Writes {@code object} (after everything it refers to) unless it has been written, and
-     * returns its objref. Iterative: a chain of objects costs heap, not stack.
+     * returns its objref. Iterative: a chain of objects costs heap, not stack; the walk's
+     * frames and the references it collects live in arrays reused for every object.
      */
     @Override
     public long checkpointObject(Object object) throws IOException {
         if (object == null) {
             return 0;
         }
-        Long known = objrefs.get(object);
-        if (known != null) {
+        long known = objrefs.get(object);
+        if (known > 0) {
             return known;
         }
         if (writing > 0) {
             throw new IllegalStateException("an ObjectOps referenced " + object.getClass().getName()
                     + " while writing its own records without listing it in forEachReference");
         }
-        Deque<Pending> stack = new ArrayDeque<>();
-        stack.push(new Pending(object, null));
+        int bottom = depth;
+        int refBottom = refTop;
+        push(object, null);
+        boolean done = false;
         try {
-            while (!stack.isEmpty()) {
-                Pending p = stack.peek();
-                if (p.refs == null) {
-                    enter(p);
+            while (depth > bottom) {
+                int f = depth - 1;
+                if (frameOps[f] == null) {
+                    enter(f);
                 }
-                if (p.next < p.refs.size()) {
-                    int i = p.next++;
-                    Object ref = p.refs.get(i);
-                    if (ref != null && !objrefs.containsKey(ref)) {
-                        stack.push(new Pending(ref, p.labels.get(i)));
+                if (refNext[f] < refTo[f]) {
+                    int i = refNext[f]++;
+                    Object ref = refObject[i];
+                    if (ref != null && objrefs.get(ref) <= 0) {
+                        push(ref, refLabel[i]);
                     }
                     continue;
                 }
-                inProgress.remove(p.object);
-                write(p.ops, p.object);
-                stack.pop();
+                write(frameOps[f], frameObject[f]);
+                pop();
             }
+            done = true;
         } catch (CheckpointException e) {
-            for (Pending p : stack) {
-                if (p.label != null) {
-                    e.addTrace(p.label);
+            for (int f = depth - 1; f >= bottom; f--) {
+                if (frameLabel[f] != null) {
+                    e.addTrace(frameLabel[f]);
                 }
             }
             throw e;
         } finally {
-            for (Pending p : stack) {
-                inProgress.remove(p.object);
+            if (!done) {
+                // Objects whose references were being written are not written: forget them.
+                while (depth > bottom) {
+                    if (objrefs.get(frameObject[depth - 1]) == IN_PROGRESS) {
+                        objrefs.put(frameObject[depth - 1], 0);
+                    }
+                    pop();
+                }
+                refTop = refBottom;
             }
         }
         return objrefs.get(object);
     }
 
-    private void enter(Pending p) throws CheckpointException {
-        ObjectOps<?> ops = registry.opsForClass(p.object.getClass());
+    /** The objref value of an object whose references are being written. */
+    private static final long IN_PROGRESS = -1;
+    private static final long[] NO_OBJREFS = {};
+
+    private void push(Object object, String label) {
+        if (depth == frameObject.length) {
+            int n = depth * 2;
+            frameObject = Arrays.copyOf(frameObject, n);
+            frameLabel = Arrays.copyOf(frameLabel, n);
+            frameOps = Arrays.copyOf(frameOps, n);
+            refFrom = Arrays.copyOf(refFrom, n);
+            refTo = Arrays.copyOf(refTo, n);
+            refNext = Arrays.copyOf(refNext, n);
+        }
+        frameObject[depth] = object;
+        frameLabel[depth] = label;
+        frameOps[depth] = null;
+        depth++;
+    }
+
+    private void pop() {
+        int f = --depth;
+        if (frameOps[f] != null) {
+            for (int i = refFrom[f]; i < refTo[f]; i++) {
+                refObject[i] = null;
+                refLabel[i] = null;
+            }
+            refTop = refFrom[f];
+        }
+        frameObject[f] = null;
+        frameLabel[f] = null;
+        frameOps[f] = null;
+    }
+
+    private void enter(int f) throws CheckpointException {
+        Object object = frameObject[f];
+        ObjectOps<?> ops = registry.opsForClass(object.getClass());
         if (ops == null) {
-            throw new CheckpointException("no ObjectOps handles " + p.object.getClass().getName()
+            throw new CheckpointException("no ObjectOps handles " + object.getClass().getName()
                     + ": add the provider for it (a META-INF/services/org.ckpt.spi.ObjectOps entry,"
                     + " a module 'provides org.ckpt.spi.ObjectOps', or the builder's register)");
         }
-        if (!inProgress.add(p.object)) {
+        if (objrefs.get(object) == IN_PROGRESS) {
             throw new CheckpointException("reference cycle through a " + ops.typeName() + " object ("
-                    + p.object.getClass().getName() + ")");
+                    + object.getClass().getName() + ")");
         }
-        p.ops = ops;
-        p.labels = new ArrayList<>();
-        p.refs = new ArrayList<>();
-        collect(ops, p);
+        objrefs.put(object, IN_PROGRESS);
+        refFrom[f] = refTop;
+        collect(ops, object);
+        refTo[f] = refTop;
+        refNext[f] = refFrom[f];
+        frameOps[f] = ops;
     }
 
     @SuppressWarnings("unchecked")
-    private static <T> void collect(ObjectOps<T> ops, Pending p) {
-        ops.forEachReference((T) p.object, (what, ref) -> {
-            p.labels.add(what);
-            p.refs.add(ref);
-        });
+    private <T> void collect(ObjectOps<T> ops, Object object) {
+        ops.forEachReference((T) object, collector);
+    }
+
+    private void addReference(String label, Object ref) {
+        if (refTop == refObject.length) {
+            refObject = Arrays.copyOf(refObject, refTop * 2);
+            refLabel = Arrays.copyOf(refLabel, refTop * 2);
+        }
+        refObject[refTop] = ref;
+        refLabel[refTop] = label;
+        refTop++;
     }
 
     @SuppressWarnings("unchecked")
     private <T> void write(ObjectOps<T> ops, Object object) throws IOException {
         T obj = (T) object;
-        if (objrefs.size() >= limits.maxObjects()) {
+        if (objects >= limits.maxObjects()) {
             throw new CheckpointException("more than maxObjects " + limits.maxObjects() + " objects");
         }
         long ref = nextObjref++;
         objrefs.put(obj, ref);
+        objects++;
         ops.grab(obj);
-        releases.push(() -> ops.release(obj));
+        if (grabbedSize == grabbed.length) {
+            grabbed = Arrays.copyOf(grabbed, grabbedSize * 2);
+        }
+        grabbed[grabbedSize++] = ops;
+        grabbed[grabbedSize++] = obj;
         PayloadWriter body = out.begin(RecordTypes.OBJECT);
         body.u64(ref).shortString(ops.typeName());
-        Log.OBJ.debug("OBJECT objref {} type {} at offset {}", ref, ops.typeName(), out.bytes());
+        if (Log.OBJ.isDebugEnabled()) {
+            Log.OBJ.debug("OBJECT objref {} type {} at offset {}", ref, ops.typeName(), out.bytes());
+        }
         writing++;
         try {
             ops.checkpoint(obj, this, body);
@@ -402,6 +468,18 @@ public final class CheckpointSession implements CkptContext {
             throw new CheckpointException(ops.typeName() + " object: " + e.getMessage());
         } finally {
             writing--;
+        }
+    }
+
+    /** Releases every grabbed object, the last grabbed first. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void releaseAll() {
+        while (grabbedSize > 0) {
+            Object obj = grabbed[--grabbedSize];
+            ObjectOps ops = (ObjectOps) grabbed[--grabbedSize];
+            grabbed[grabbedSize] = null;
+            grabbed[grabbedSize + 1] = null;
+            ops.release(obj);
         }
     }
 

@@ -30,23 +30,52 @@ public final class FileTableOps implements ObjectOps<FileTable> {
         return FileTable.class;
     }
 
+    /** Trail labels of the usual descriptors, made once: a walk over a table labels every reference. */
+    private static final String[] FD_LABELS = new String[1024];
+
+    static String fdLabel(int fd) {
+        if (fd < 0 || fd >= FD_LABELS.length) {
+            return "fd " + fd;
+        }
+        String l = FD_LABELS[fd];
+        if (l == null) {
+            l = "fd " + fd;
+            FD_LABELS[fd] = l;  // a racy but safe publication: strings are immutable
+        }
+        return l;
+    }
+
     @Override
     public void forEachReference(FileTable table, BiConsumer<String, Object> refs) {
-        for (FileTable.Entry e : table.entries()) {
-            refs.accept("fd " + e.fd(), e.file());
+        List<FileTable.Entry> entries = table.entries();
+        for (int i = 0; i < entries.size(); i++) {
+            FileTable.Entry e = entries.get(i);
+            refs.accept(fdLabel(e.fd()), e.file());
         }
+    }
+
+    /** The entries in ascending descriptor order: the table's own list when it is sorted already (the usual case). */
+    private static List<FileTable.Entry> sorted(List<FileTable.Entry> entries) {
+        for (int i = 1; i < entries.size(); i++) {
+            if (entries.get(i - 1).fd() > entries.get(i).fd()) {
+                List<FileTable.Entry> copy = new ArrayList<>(entries);
+                copy.sort((a, b) -> Integer.compare(a.fd(), b.fd()));
+                return copy;
+            }
+        }
+        return entries;
     }
 
     @Override
     public void checkpoint(FileTable table, CkptContext ctx, PayloadWriter body) throws IOException {
-        List<FileTable.Entry> entries = new ArrayList<>(table.entries());
-        entries.sort((a, b) -> Integer.compare(a.fd(), b.fd()));
+        List<FileTable.Entry> entries = sorted(table.entries());
         if (entries.size() > ctx.limits().maxDescriptors()) {
             throw new CheckpointException(entries.size() + " descriptors exceed maxDescriptors "
                     + ctx.limits().maxDescriptors());
         }
         int prev = -1;
-        for (FileTable.Entry e : entries) {
+        for (int i = 0; i < entries.size(); i++) {
+            FileTable.Entry e = entries.get(i);
             if (e.fd() < 0 || e.fd() >= ctx.limits().maxDescriptor()) {
                 throw new CheckpointException("descriptor " + e.fd() + " is outside [0, maxDescriptor "
                         + ctx.limits().maxDescriptor() + ")");
@@ -57,10 +86,13 @@ public final class FileTableOps implements ObjectOps<FileTable> {
             prev = e.fd();
         }
         body.u32(entries.size()).u32(0);
-        for (FileTable.Entry e : entries) {
+        for (int i = 0; i < entries.size(); i++) {
+            FileTable.Entry e = entries.get(i);
             body.i32(e.fd()).u32(e.closeOnExec() ? CLOEXEC : 0).u64(ctx.checkpointObject(e.file()));
         }
-        Log.FILE.debug("files: {} descriptors", entries.size());
+        if (Log.FILE.isDebugEnabled()) {
+            Log.FILE.debug("files: {} descriptors", entries.size());
+        }
     }
 
     @Override
@@ -97,7 +129,7 @@ public final class FileTableOps implements ObjectOps<FileTable> {
                 OpenFile file = ctx.restoreObject(ref, OpenFile.class, false, "file_objref");
                 entries.add(new FileTable.Entry(fd, file, flags == CLOEXEC));
             } catch (ImageException e) {
-                throw e.addTrace("fd " + fd);
+                throw e.addTrace(fdLabel(fd));
             }
             prev = fd;
         }

@@ -39,7 +39,7 @@ public final class GenericFileOps implements ObjectOps<GenericFile> {
             throw new CheckpointException("file '" + f.path() + "' is outside the checkpoint root '" + ctx.root()
                     + "' (or not an absolute path without NUL)");
         }
-        if (rel.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > ctx.limits().maxPathLength()) {
+        if (PayloadBuffer.utf8Length(rel) > ctx.limits().maxPathLength()) {
             throw new CheckpointException("path '" + f.path() + "' is longer than maxPathLength "
                     + ctx.limits().maxPathLength());
         }
@@ -73,7 +73,9 @@ public final class GenericFileOps implements ObjectOps<GenericFile> {
             }
             ctx.output().end();
         }
-        Log.FILE.debug("file {} ({}{})", rel, f.kind(), contents != null ? ", deleted" : "");
+        if (Log.FILE.isDebugEnabled()) {
+            Log.FILE.debug("file {} ({}{})", rel, f.kind(), contents != null ? ", deleted" : "");
+        }
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.CharsetDecoder;
 import java.time.Duration;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -57,6 +58,10 @@ final class ImageReader implements RecordInput {
     private final Crc32c.Running imageCrc = new Crc32c.Running();
     private final CRC32C recordCrc = new CRC32C();
     private final CRC32C pagesCrc = new CRC32C();
+    private final ByteBuffer padding = ByteBuffer.allocate(Format.ALIGN);
+    private final CharsetDecoder decoder = PayloadCursor.strictUtf8();
+    /** Names of the architecture's record types, made once each (not once per record). */
+    private final String[] archNames = new String[RecordTypes.ARCH_LAST - RecordTypes.ARCH_FIRST + 1];
     private final int maxRecordSize;
     private final int maxStringLength;
     private ByteBuffer payload = ByteBuffer.allocate(4096);
@@ -122,7 +127,20 @@ final class ImageReader implements RecordInput {
 
     /** Name of the type of the record last returned by {@link #next} or peeked. */
     String recordName() {
-        return RecordTypes.name(type);
+        return name(type);
+    }
+
+    /** {@link RecordTypes#name}, without making a new string for each architecture record. */
+    private String name(int t) {
+        if (t < RecordTypes.ARCH_FIRST || t > RecordTypes.ARCH_LAST) {
+            return RecordTypes.name(t);
+        }
+        String n = archNames[t - RecordTypes.ARCH_FIRST];
+        if (n == null) {
+            n = RecordTypes.name(t);
+            archNames[t - RecordTypes.ARCH_FIRST] = n;
+        }
+        return n;
     }
 
     /** Offset of the record last returned by {@link #next} or peeked. */
@@ -239,22 +257,25 @@ final class ImageReader implements RecordInput {
 
     /** Reads the peeked record's payload and padding into the reused buffer and verifies both. */
     private PayloadCursor readPayload() throws IOException {
-        String name = RecordTypes.name(type);
+        String name = name(type);
         long payloadOffset = offset;
-        int padding = Format.padding(length);
-        int total = length + padding;
+        int pad = Format.padding(length);
+        int total = length + pad;
         ByteBuffer bytes = readIntoPayload(name, total);
+        byte[] a = bytes.array();
         recordCrc.reset();
         recordCrc.update(header.array(), 0, 12);
         int payloadCrc;
         if (length >= Crc32c.COMBINE_THRESHOLD) {
-            int c = Crc32c.of(bytes.slice(0, length));
+            pagesCrc.reset();
+            pagesCrc.update(a, 0, length);
+            int c = (int) pagesCrc.getValue();
             imageCrc.append(c, length);
-            imageCrc.update(bytes.slice(length, padding));
+            imageCrc.update(a, length, pad);
             payloadCrc = Crc32c.combine((int) recordCrc.getValue(), c, length);
         } else {
-            imageCrc.update(bytes.slice(0, total));
-            recordCrc.update(bytes.slice(0, length));
+            imageCrc.update(a, 0, total);
+            recordCrc.update(a, 0, length);
             payloadCrc = (int) recordCrc.getValue();
         }
         verify(name, payloadCrc);
@@ -267,7 +288,8 @@ final class ImageReader implements RecordInput {
         if (Log.RW.isTraceEnabled()) {
             Log.RW.trace("read {} len={} at offset {}", name, length, recordOffset);
         }
-        current = new PayloadCursor(bytes.slice(0, length), payloadOffset, name, false);
+        // The cursor reads the reused buffer itself: it is valid until the next record is read.
+        current = new PayloadCursor(bytes.limit(length).position(0), payloadOffset, name, false, decoder);
         return current;
     }
 
@@ -305,9 +327,9 @@ final class ImageReader implements RecordInput {
                 payload = bigger;
             }
             int want = Math.min(payload.remaining(), total - got);
-            ByteBuffer dst = payload.slice(payload.position(), want);
-            int n = fill(dst, false);
-            payload.position(payload.position() + n);
+            payload.limit(payload.position() + want);
+            int n = fill(payload, false);
+            payload.limit(payload.capacity());
             got += n;
             if (n < want) {
                 throw new TruncatedImageException(name, recordOffset, "image ends inside record " + name + " after "
@@ -362,18 +384,22 @@ final class ImageReader implements RecordInput {
                     + n);
         }
         pagesCrc.reset();
-        ByteBuffer d = dst.duplicate();
-        int base = d.position();
-        for (int done = 0; done < n; ) {
-            int k = Math.min(CHUNK, n - done);
-            ByteBuffer chunk = d.limit(base + done + k).position(base + done).slice();
-            int got = fill(chunk, false);
-            if (got < k) {
-                throw new TruncatedImageException("PAGES", recordOffset, "image ends inside record PAGES after "
-                        + (16 + done + got) + " of " + length + " payload bytes");
+        int base = dst.position();
+        int limit = dst.limit();
+        try {
+            for (int done = 0; done < n; ) {
+                int k = Math.min(CHUNK, n - done);
+                dst.limit(base + done + k).position(base + done);
+                int got = fill(dst, false);
+                if (got < k) {
+                    throw new TruncatedImageException("PAGES", recordOffset, "image ends inside record PAGES after "
+                            + (16 + done + got) + " of " + length + " payload bytes");
+                }
+                pagesCrc.update(dst.position(base + done));
+                done += k;
             }
-            pagesCrc.update(chunk.flip());
-            done += k;
+        } finally {
+            dst.limit(limit).position(base);
         }
         endPages((int) pagesCrc.getValue());
     }
@@ -412,12 +438,10 @@ final class ImageReader implements RecordInput {
         recordCrc.reset();
         recordCrc.update(header.array(), 0, 12);
         recordCrc.update(prefix.array(), 0, 16);
-        CRC32C p = new CRC32C();
-        p.update(prefix.array(), 0, 16);
-        int payloadCrc = Crc32c.combine((int) p.getValue(), crcOfPages, n);
-        imageCrc.append(payloadCrc, length);
+        imageCrc.update(prefix.array(), 0, 16);
+        imageCrc.append(crcOfPages, n);
         int recordValue = Crc32c.combine((int) recordCrc.getValue(), crcOfPages, n);
-        ByteBuffer padding = ByteBuffer.allocate(pad);
+        padding.clear().limit(pad);
         long padAt = offset;
         if (fill(padding, true) < pad) {
             throw new TruncatedImageException("PAGES", recordOffset, "image ends inside the padding of record PAGES");
@@ -507,7 +531,8 @@ final class ImageReader implements RecordInput {
                 if (mapped != null) {
                     guardedPut(dst, n);
                 } else {
-                    dst.put(in.slice(in.position(), n));
+                    dst.put(dst.position(), in, in.position(), n);
+                    dst.position(dst.position() + n);
                 }
                 in.position(in.position() + n);
                 offset += n;
@@ -569,7 +594,8 @@ final class ImageReader implements RecordInput {
     /** Copies {@code n} mapped bytes into {@code dst}; a fault (the file shrank) becomes an ImageException. */
     private void guardedPut(ByteBuffer dst, int n) throws ImageException {
         try {
-            dst.put(in.slice(in.position(), n));
+            dst.put(dst.position(), in, in.position(), n);
+            dst.position(dst.position() + n);
         } catch (InternalError e) {
             throw fileChanged(e);
         }

@@ -26,9 +26,13 @@ final class ImageWriter implements RecordOutput {
     private static final byte[] ZEROS = new byte[Format.ALIGN];
     /** Staged page bytes are checksummed in batches of this size, while they are still in cache. */
     private static final int CRC_BATCH = 64 << 10;
+    /** A PAGES record's header and prefix. */
+    private static final int PAGES_HEAD = Format.HEADER_SIZE + 16;
 
     private final Staging staging;
-    private final ByteBuffer header = ByteBuffer.allocate(Format.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    /** The header of a record (and the prefix of a PAGES record) as it is assembled. */
+    private final byte[] head = new byte[PAGES_HEAD];
+    private final ByteBuffer headBuf = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
     private final Crc32c.Running imageCrc = new Crc32c.Running();
     private final CRC32C recordCrc = new CRC32C();
     private final CRC32C pagesCrc = new CRC32C();
@@ -43,6 +47,9 @@ final class ImageWriter implements RecordOutput {
 
     // The PAGES record being staged (pagesBegin … pagesEnd).
     private ByteBuffer pagesBuf;
+    /** A view of pagesBuf for checksumming staged ranges (made once per staging buffer, not per batch). */
+    private ByteBuffer crcView;
+    private ByteBuffer crcViewOf;
     private int pagesHeaderAt = -1;
     private int pagesCrcDone;
     private long pagesAddress;
@@ -77,7 +84,8 @@ final class ImageWriter implements RecordOutput {
     }
 
     void writeMagic() throws IOException {
-        emit(ByteBuffer.wrap(Format.MAGIC), true);
+        imageCrc.update(Format.MAGIC, 0, Format.MAGIC.length);
+        put(Format.MAGIC, 0, Format.MAGIC.length);
     }
 
     @Override
@@ -104,7 +112,7 @@ final class ImageWriter implements RecordOutput {
         }
         int type = openType;
         openType = -1;
-        writeRecord(type, openFlags, payload.view());
+        writeRecord(type, openFlags);
     }
 
     /** Drops the open record, if any, without writing it (after a failure inside a provider). */
@@ -116,41 +124,46 @@ final class ImageWriter implements RecordOutput {
         }
     }
 
-    private void writeRecord(int type, int flags, ByteBuffer body) throws IOException {
-        int length = body.remaining();
+    /**
+     * Writes the payload as a record of {@code type}. The payload is the engine's own copy of
+     * what the providers wrote, so its checksums are taken from it before it is staged.
+     */
+    private void writeRecord(int type, int flags) throws IOException {
+        int length = payload.size();
+        byte[] body = payload.array();
         if (length > maxRecordSize) {
             throw new CheckpointException("record " + RecordTypes.name(type) + " of " + length
                     + " bytes exceeds maxRecordSize " + maxRecordSize);
         }
-        header.clear();
-        header.putInt(type).putInt(flags).putInt(length);
+        headBuf.putInt(0, type).putInt(4, flags).putInt(8, length);
         recordCrc.reset();
-        recordCrc.update(header.array(), 0, 12);
+        recordCrc.update(head, 0, 12);
         boolean combine = length >= Crc32c.COMBINE_THRESHOLD;
         int bodyCrc = 0;
         if (combine) {
-            bodyCrc = Crc32c.of(body);
-            header.putInt(Crc32c.combine((int) recordCrc.getValue(), bodyCrc, length));
+            pagesCrc.reset();
+            pagesCrc.update(body, 0, length);
+            bodyCrc = (int) pagesCrc.getValue();
+            headBuf.putInt(12, Crc32c.combine((int) recordCrc.getValue(), bodyCrc, length));
         } else {
-            recordCrc.update(body.duplicate());
-            header.putInt((int) recordCrc.getValue());
+            recordCrc.update(body, 0, length);
+            headBuf.putInt(12, (int) recordCrc.getValue());
         }
-        header.flip();
         recordStart = bytes;
         if (Log.RW.isTraceEnabled()) {
             Log.RW.trace("write {} len={} at offset {}", RecordTypes.name(type), length, recordStart);
         }
-        emit(header, true);
+        imageCrc.update(head, 0, Format.HEADER_SIZE);
         if (combine) {
             imageCrc.append(bodyCrc, length);
-            emit(body, false);
         } else {
-            emit(body, true);
+            imageCrc.update(body, 0, length);
         }
         int pad = Format.padding(length);
-        if (pad > 0) {
-            emit(ByteBuffer.wrap(ZEROS, 0, pad), true);
-        }
+        imageCrc.update(ZEROS, 0, pad);
+        put(head, 0, Format.HEADER_SIZE);
+        put(body, 0, length);
+        put(ZEROS, 0, pad);
         records++;
     }
 
@@ -163,13 +176,17 @@ final class ImageWriter implements RecordOutput {
     void pagesBegin(long address, int maxPages, int pageSize) throws IOException {
         end();
         ChannelIo.checkInterrupt("checkpoint");
-        int most = Format.HEADER_SIZE + 16 + maxPages * pageSize + Format.ALIGN;
+        int most = PAGES_HEAD + maxPages * pageSize + Format.ALIGN;
         if (staging.current().remaining() < most) {
             staging.rotate();
         }
         pagesBuf = staging.current();
+        if (crcViewOf != pagesBuf) {
+            crcView = pagesBuf.duplicate();
+            crcViewOf = pagesBuf;
+        }
         pagesHeaderAt = pagesBuf.position();
-        pagesBuf.position(pagesHeaderAt + Format.HEADER_SIZE + 16);
+        pagesBuf.position(pagesHeaderAt + PAGES_HEAD);
         pagesCrcDone = pagesBuf.position();
         pagesCrc.reset();
         pagesAddress = address;
@@ -191,30 +208,27 @@ final class ImageWriter implements RecordOutput {
 
     private void crcStagedPages() {
         int to = pagesBuf.position();
-        pagesCrc.update(pagesBuf.duplicate().limit(to).position(pagesCrcDone));
+        crcView.limit(to).position(pagesCrcDone);
+        pagesCrc.update(crcView);
         pagesCrcDone = to;
     }
 
     /** Completes the open PAGES record: prefix, header with its checksum, padding. */
     void pagesEnd() {
         crcStagedPages();
-        int n = pagesBuf.position() - (pagesHeaderAt + Format.HEADER_SIZE + 16);
+        int n = pagesBuf.position() - (pagesHeaderAt + PAGES_HEAD);
         int length = 16 + n;
-        int at = pagesHeaderAt + Format.HEADER_SIZE;
-        pagesBuf.order(ByteOrder.LITTLE_ENDIAN);
-        pagesBuf.putLong(at, pagesAddress).putInt(at + 8, pagesCount).putInt(at + 12, 0);
+        headBuf.putInt(0, RecordTypes.PAGES).putInt(4, 0).putInt(8, length)
+                .putLong(16, pagesAddress).putInt(24, pagesCount).putInt(28, 0);
         // CRC of the record: header[0..12] + prefix, then the pages (combined, not re-read).
-        pagesBuf.putInt(pagesHeaderAt, RecordTypes.PAGES).putInt(pagesHeaderAt + 4, 0)
-                .putInt(pagesHeaderAt + 8, length);
         recordCrc.reset();
-        recordCrc.update(pagesBuf.duplicate().limit(pagesHeaderAt + 12).position(pagesHeaderAt));
-        recordCrc.update(pagesBuf.duplicate().limit(at + 16).position(at));
+        recordCrc.update(head, 0, 12);
+        recordCrc.update(head, Format.HEADER_SIZE, 16);
         int pagesValue = (int) pagesCrc.getValue();
-        pagesBuf.putInt(pagesHeaderAt + 12, Crc32c.combine((int) recordCrc.getValue(), pagesValue, n));
-        CRC32C prefixCrc = new CRC32C();
-        prefixCrc.update(pagesBuf.duplicate().limit(at + 16).position(at));
-        imageCrc.update(pagesBuf.duplicate().limit(pagesHeaderAt + Format.HEADER_SIZE).position(pagesHeaderAt));
-        imageCrc.append(Crc32c.combine((int) prefixCrc.getValue(), pagesValue, n), length);
+        headBuf.putInt(12, Crc32c.combine((int) recordCrc.getValue(), pagesValue, n));
+        pagesBuf.put(pagesHeaderAt, head, 0, PAGES_HEAD);
+        imageCrc.update(head, 0, PAGES_HEAD);
+        imageCrc.append(pagesValue, n);
         int pad = Format.padding(length);
         pagesBuf.put(ZEROS, 0, pad);
         imageCrc.update(ZEROS, 0, pad);
@@ -232,22 +246,19 @@ final class ImageWriter implements RecordOutput {
         return recordStart;
     }
 
-    /** Copies {@code src} into staging, rotating buffers as they fill. */
-    private void emit(ByteBuffer src, boolean checksum) throws IOException {
-        ByteBuffer s = src.duplicate();
-        if (checksum) {
-            imageCrc.update(s.duplicate());
-        }
-        bytes += s.remaining();
-        while (s.hasRemaining()) {
+    /** Copies {@code len} bytes of {@code src} into staging, rotating buffers as they fill. */
+    private void put(byte[] src, int off, int len) throws IOException {
+        bytes += len;
+        while (len > 0) {
             ByteBuffer out = staging.current();
             if (!out.hasRemaining()) {
                 staging.rotate();
                 continue;
             }
-            int k = Math.min(out.remaining(), s.remaining());
-            out.put(s.slice(s.position(), k));
-            s.position(s.position() + k);
+            int k = Math.min(out.remaining(), len);
+            out.put(src, off, k);
+            off += k;
+            len -= k;
         }
     }
 

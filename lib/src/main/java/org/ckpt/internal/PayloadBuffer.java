@@ -18,12 +18,9 @@ final class PayloadBuffer implements PayloadWriter {
         buf.clear();
     }
 
-    /**
-     * The payload written so far, as a view from 0 to size. Not read-only: CRC32C reads a
-     * heap buffer's array directly only when the buffer exposes it.
-     */
-    ByteBuffer view() {
-        return buf.duplicate().flip().order(ByteOrder.LITTLE_ENDIAN);
+    /** The array holding the payload written so far, from index 0 to {@link #size}; valid until the next write. */
+    byte[] array() {
+        return buf.array();
     }
 
     private void ensure(int extra) {
@@ -92,6 +89,10 @@ final class PayloadBuffer implements PayloadWriter {
 
     @Override
     public PayloadWriter string(String value) {
+        if (isAscii(value)) {
+            u32(value.length());
+            return ascii(value);
+        }
         byte[] b = value.getBytes(StandardCharsets.UTF_8);
         u32(b.length);
         return bytes(b);
@@ -99,12 +100,59 @@ final class PayloadBuffer implements PayloadWriter {
 
     @Override
     public PayloadWriter shortString(String value) {
+        if (isAscii(value) && value.length() <= 0xFFFF) {
+            u16(value.length());
+            return ascii(value);
+        }
         byte[] b = value.getBytes(StandardCharsets.UTF_8);
         if (b.length > 0xFFFF) {
             throw new IllegalArgumentException("short string longer than 65535 bytes: " + b.length);
         }
         u16(b.length);
         return bytes(b);
+    }
+
+    /** Whether every char of {@code s} is ASCII, so that its UTF-8 bytes are its chars. */
+    static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Bytes of {@code s} in UTF-8, counted without encoding it (unpaired surrogates count as '?', as getBytes writes them). */
+    static int utf8Length(String s) {
+        int n = s.length();
+        int bytes = n;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                if (c < 0x800) {
+                    bytes += 1;
+                } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    bytes += 2;  // a pair: 4 bytes for 2 chars
+                    i++;
+                } else if (!Character.isSurrogate(c)) {
+                    bytes += 2;
+                }  // else an unpaired surrogate, which getBytes encodes as '?': one byte
+            }
+        }
+        return bytes;
+    }
+
+    /** The UTF-8 bytes of an ASCII string, written without an intermediate array. */
+    private PayloadWriter ascii(String s) {
+        int n = s.length();
+        ensure(n);
+        int at = buf.position();
+        byte[] a = buf.array();
+        for (int i = 0; i < n; i++) {
+            a[at + i] = (byte) s.charAt(i);
+        }
+        buf.position(at + n);
+        return this;
     }
 
     @Override

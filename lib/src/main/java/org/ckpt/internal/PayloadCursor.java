@@ -3,6 +3,7 @@ package org.ckpt.internal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import org.ckpt.spi.ImageException;
@@ -17,18 +18,30 @@ final class PayloadCursor implements PayloadReader {
     private final long base;
     private final String record;
     private final boolean stable;
+    private final CharsetDecoder decoder;
 
     /** @param payload the payload, position 0; @param base absolute image offset of payload byte 0 */
     PayloadCursor(ByteBuffer payload, long base, String record) {
-        this(payload, base, record, false);
+        this(payload, base, record, false, null);
     }
 
-    /** @param stable the payload's bytes stay valid after the next record is read (a mapped file, not the reused buffer) */
-    PayloadCursor(ByteBuffer payload, long base, String record, boolean stable) {
+    /**
+     * @param stable  the payload's bytes stay valid after the next record is read (a mapped file, not the reused buffer)
+     * @param decoder a strict UTF-8 decoder to reuse (the reader's), or null for a fresh one per non-ASCII string
+     */
+    PayloadCursor(ByteBuffer payload, long base, String record, boolean stable, CharsetDecoder decoder) {
         this.buf = payload.order(ByteOrder.LITTLE_ENDIAN);
         this.base = base;
         this.record = record;
         this.stable = stable;
+        this.decoder = decoder;
+    }
+
+    /** A strict UTF-8 decoder: malformed input and unmappable characters are errors. */
+    static CharsetDecoder strictUtf8() {
+        return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
     }
 
     /** Whether slices of this payload may be kept after the next record is read, without a copy. */
@@ -139,13 +152,25 @@ final class PayloadCursor implements PayloadReader {
 
     private String utf8(String field, int len, long at) throws ImageException {
         need(field, len);
-        ByteBuffer src = buf.slice(buf.position(), len);
-        buf.position(buf.position() + len);
+        int pos = buf.position();
+        if (buf.hasArray()) {
+            // ASCII (paths, names) is its own UTF-8: one copy into a compact string, no decoder.
+            byte[] a = buf.array();
+            int from = buf.arrayOffset() + pos;
+            int i = 0;
+            while (i < len && a[from + i] >= 0) {
+                i++;
+            }
+            if (i == len) {
+                buf.position(pos + len);
+                return new String(a, from, len, StandardCharsets.ISO_8859_1);
+            }
+        }
+        ByteBuffer src = buf.slice(pos, len);
+        buf.position(pos + len);
         try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(src).toString();
+            CharsetDecoder d = decoder != null ? decoder.reset() : strictUtf8();
+            return d.decode(src).toString();
         } catch (CharacterCodingException e) {
             throw new InvalidImageException(record, at, "string '" + field + "' is not valid UTF-8");
         }

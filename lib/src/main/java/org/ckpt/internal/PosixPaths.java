@@ -25,6 +25,9 @@ final class PosixPaths {
 
     /** Normalises an absolute path ("." and empty segments dropped, ".." applied); null if it climbs above "/". */
     static String normalizeAbsolute(String path) {
+        if (isNormalAbsolute(path)) {
+            return path;  // what hosts pass almost always: nothing to do, nothing allocated
+        }
         Deque<String> parts = new ArrayDeque<>();
         for (String seg : path.split("/", -1)) {
             if (seg.isEmpty() || seg.equals(".")) {
@@ -40,6 +43,36 @@ final class PosixPaths {
             }
         }
         return "/" + String.join("/", parts);
+    }
+
+    /**
+     * Whether {@code path} is absolute and already normal: "/" itself, or "/"-separated
+     * segments none of which is empty, "." or ".." (so no trailing or doubled slash).
+     */
+    static boolean isNormalAbsolute(String path) {
+        int n = path.length();
+        if (n == 0 || path.charAt(0) != '/') {
+            return false;
+        }
+        if (n == 1) {
+            return true;
+        }
+        int from = 1;
+        for (int i = 1; i <= n; i++) {
+            if (i == n || path.charAt(i) == '/') {
+                if (isSpecialSegment(path, from, i)) {
+                    return false;
+                }
+                from = i + 1;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@code path[from, to)} is an empty, "." or ".." segment. */
+    private static boolean isSpecialSegment(String path, int from, int to) {
+        int len = to - from;
+        return len == 0 || (path.charAt(from) == '.' && (len == 1 || (len == 2 && path.charAt(from + 1) == '.')));
     }
 
     /**
@@ -78,13 +111,19 @@ final class PosixPaths {
             return "path contains a NUL byte";
         }
         int depth = 0;
-        for (String seg : relative.split("/", -1)) {
-            if (seg.equals("..")) {
-                if (--depth < 0) {
-                    return "path '" + relative + "' climbs out of the root with '..'";
+        int from = 0;
+        int n = relative.length();
+        for (int i = 0; i <= n; i++) {
+            if (i == n || relative.charAt(i) == '/') {
+                int len = i - from;
+                if (len == 2 && relative.charAt(from) == '.' && relative.charAt(from + 1) == '.') {
+                    if (--depth < 0) {
+                        return "path '" + relative + "' climbs out of the root with '..'";
+                    }
+                } else if (len > 0 && !(len == 1 && relative.charAt(from) == '.')) {
+                    depth++;
                 }
-            } else if (!seg.isEmpty() && !seg.equals(".")) {
-                depth++;
+                from = i + 1;
             }
         }
         return null;

@@ -153,7 +153,7 @@ final class Records {
             return new CheckpointException("task pid " + t.pid() + " (" + t.comm() + ") is dead (state "
                     + t.state() + ", exit state " + t.exitState() + "): a task being torn down cannot be checkpointed");
         }
-        int comm = t.comm().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        int comm = PayloadBuffer.utf8Length(t.comm());
         if (comm > maxComm) {
             return new CheckpointException("comm '" + t.comm() + "' of task pid " + t.pid() + " is " + comm
                     + " bytes, more than maxCommLength " + maxComm);
@@ -173,7 +173,6 @@ final class Records {
         if (problem != null) {
             throw problem;
         }
-        byte[] comm = t.comm().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         w.i32(t.pid()).i32(t.tgid()).u32(t.state().code()).u32(t.exitState().code());
         w.i32(t.exitCode()).i32(t.exitSignal());
         w.u64(t.utime()).u64(t.stime()).u64(t.utimescaled()).u64(t.stimescaled()).u64(t.gtime());
@@ -183,15 +182,15 @@ final class Records {
         w.u64(t.minFlt()).u64(t.majFlt());
         w.u64(mmRef).u64(filesRef);
         w.u32(t.cpu() != null ? Format.TASK_HAS_CPU : 0).u32(0);
-        w.u16(comm.length).bytes(comm);
+        w.shortString(t.comm());  // u16 length and the UTF-8 bytes
     }
 
     private static void writeDuration(PayloadWriter w, Duration d) {
         w.u64(d.getSeconds()).u32(d.getNano()).u32(0);
     }
 
-    /** A TASK record as read: the task without CPU state, and whether CPU records follow. */
-    record TaskRecord(Task task, boolean hasCpu) {
+    /** A TASK record as read: the task so far (no CPU state, extensions or info yet), and whether CPU records follow. */
+    record TaskRecord(Task.Builder task, boolean hasCpu) {
     }
 
     static TaskRecord readTask(PayloadReader r, RestartSession s) throws ImageException {
@@ -231,7 +230,7 @@ final class Records {
         r.reserved32("reserved");
         int commLen = s.limits().maxCommLength();
         b.comm(r.shortString("comm", commLen));
-        return new TaskRecord(b.build(), (flags & Format.TASK_HAS_CPU) != 0);
+        return new TaskRecord(b, (flags & Format.TASK_HAS_CPU) != 0);
     }
 
     // ---- TASK_EXT --------------------------------------------------------------

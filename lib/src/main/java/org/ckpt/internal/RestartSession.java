@@ -4,9 +4,8 @@ import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.ckpt.ImageInfo;
 import org.ckpt.ImageObject;
@@ -61,8 +60,7 @@ public final class RestartSession implements CkptContext {
     private final TargetCpu requestedTarget;
     private final RestorePolicy requestedPolicy;
     private final PageDestination pages;
-    private final Map<Long, ImageObject> objects = new HashMap<>();
-    private final List<ImageObject> objectList = new ArrayList<>();
+    private final LongMap<ImageObject> objects = new LongMap<>(1024);
     private List<Task> imageTasks = List.of();
     private ImageInfo head;
     private ArchProvider arch;
@@ -104,7 +102,10 @@ public final class RestartSession implements CkptContext {
 
     /** After {@link #readImage}: every object read, in image order. */
     public List<ImageObject> objects() {
-        return List.copyOf(objectList);
+        List<ImageObject> list = new ArrayList<>(objects.size());
+        objects.forEach(list::add);
+        list.sort(Comparator.comparingLong(ImageObject::offset));
+        return List.copyOf(list);
     }
 
     /** After {@link #readImage}: the image as read, tasks before the check phase; null before. */
@@ -248,7 +249,7 @@ public final class RestartSession implements CkptContext {
     private Task readTask() throws IOException {
         charge(COST_TASK + in.recordLength(), "TASK");
         Records.TaskRecord tr = Records.readTask(in.next(RecordTypes.TASK), this);
-        Task t = tr.task();
+        Task.Builder t = tr.task();
         if (in.peekType() == RecordTypes.TASK_EXT) {
             if (head.formatMinor() < Format.MINOR_TASK_EXT) {
                 throw new InvalidImageException("TASK_EXT", in.recordOffset(), "TASK_EXT in a format "
@@ -256,11 +257,11 @@ public final class RestartSession implements CkptContext {
                         + Format.MINOR_TASK_EXT + ")");
             }
             charge(COST_RECORD + 2L * in.recordLength(), "TASK_EXT");
-            t = t.toBuilder().extensions(Records.readTaskExt(in.next(RecordTypes.TASK_EXT), this)).build();
+            t.extensions(Records.readTaskExt(in.next(RecordTypes.TASK_EXT), this));
         }
         if (in.peekType() == RecordTypes.TASK_INFO) {
             charge(COST_RECORD + 4L * in.recordLength(), "TASK_INFO");
-            t = t.toBuilder().info(Records.readTaskInfo(in.next(RecordTypes.TASK_INFO), limits)).build();
+            t.info(Records.readTaskInfo(in.next(RecordTypes.TASK_INFO), limits));
         }
         if (tr.hasCpu()) {
             CpuState cpu;
@@ -272,10 +273,13 @@ public final class RestartSession implements CkptContext {
             if (cpu == null) {
                 throw new IllegalStateException(arch.getClass().getName() + ".restoreCpu returned null");
             }
-            t = t.toBuilder().cpu(cpu).build();
+            t.cpu(cpu);
         }
-        Log.SYS.debug("TASK pid {} ({}) restored", t.pid(), t.comm());
-        return t;
+        Task task = t.build();
+        if (Log.SYS.isDebugEnabled()) {
+            Log.SYS.debug("TASK pid {} ({}) restored", task.pid(), task.comm());
+        }
+        return task;
     }
 
     private void readObject() throws IOException {
@@ -313,10 +317,10 @@ public final class RestartSession implements CkptContext {
                     + (obj == null ? "null" : obj.getClass().getName()) + ", not a " + ops.type().getName());
         }
         // The ops' own name: one String per type, not one per object.
-        ImageObject o = new ImageObject(objref, ops.typeName(), at, obj);
-        objects.put(objref, o);
-        objectList.add(o);
-        Log.OBJ.debug("OBJECT objref {} type {} restored from offset {}", objref, typeName, at);
+        objects.put(objref, new ImageObject(objref, ops.typeName(), at, obj));
+        if (Log.OBJ.isDebugEnabled()) {
+            Log.OBJ.debug("OBJECT objref {} type {} restored from offset {}", objref, typeName, at);
+        }
     }
 
     /**

@@ -63,4 +63,26 @@ class Crc32cTest {
         }
         assertThat((int) running.value()).isEqualTo(crc(all));
     }
+
+    @Test
+    void cachedShiftsAgreeWithTheComputedOnes() {
+        // Lengths that collide in the cache, repeated, and lengths outside it.
+        long[] lengths = {1, 7, 16, 4096, 4112, 1 << 20, (1 << 20) + 16, 65_536, 3, Integer.MAX_VALUE, 1L << 33};
+        byte[] a = {1, 2, 3};
+        for (int round = 0; round < 3; round++) {
+            for (long n : lengths) {
+                if (n <= 2_000_000) {
+                    byte[] b = new byte[(int) n];
+                    b[0] = (byte) n;
+                    assertThat(Crc32c.combine(crc(a), crc(b), n)).isEqualTo(crc(concat(a, b)));
+                }
+            }
+            for (int n = 1; n < 5000; n += 37) {
+                byte[] b = new byte[n];
+                b[n - 1] = (byte) round;
+                assertThat(Crc32c.combine(crc(a), crc(b), n)).as("length %d, round %d", n, round)
+                        .isEqualTo(crc(concat(a, b)));
+            }
+        }
+    }
 }
