@@ -23,7 +23,7 @@ import java.util.Map;
  *     [--ops op,op] [--jvm "extra JVM options"]</pre>
  */
 public final class BenchMain {
-    private static final List<String> OPS = List.of("ckptToFile", "rawWrite", "rawWriteGather", "ckptToNull",
+    private static final List<String> OPS = List.of("ckptToFile", "ckptInline", "rawWrite", "rawWriteGather", "ckptToNull",
             "scanCrcFloor", "copyFloor", "kryoWrite", "restartIntoHost", "rawReadIntoHost", "restartFromFile",
             "rawRead", "restartMapped", "kryoRead");
     private static final String JVM = "-Xms6g -Xmx6g -XX:+UseParallelGC";
@@ -205,8 +205,9 @@ public final class BenchMain {
             }
         }
         out.printf(Locale.ROOT, "   checkpoint: to file / staged raw write %.2f, / gathering raw write %.2f; "
-                + "to a null channel / scan+CRC32C floor %.2f%n", r.ratio("ckptToFile", "rawWrite"),
-                r.ratio("ckptToFile", "rawWriteGather"), r.ratio("ckptToNull", "scanCrcFloor"));
+                + "writerThread(false) / staged raw write %.2f; to a null channel / scan+CRC32C floor %.2f%n",
+                r.ratio("ckptToFile", "rawWrite"), r.ratio("ckptToFile", "rawWriteGather"),
+                r.ratio("ckptInline", "rawWrite"), r.ratio("ckptToNull", "scanCrcFloor"));
         out.printf(Locale.ROOT, "   restart: into host memory / raw read into host memory %.2f; into fresh heap "
                 + "buffers / raw read into fresh heap buffers %.2f; mapped opt-in / raw read into fresh heap %.2f%n",
                 r.ratio("restartIntoHost", "rawReadIntoHost"), r.ratio("restartFromFile", "rawRead"),

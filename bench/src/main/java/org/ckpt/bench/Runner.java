@@ -37,6 +37,7 @@ import org.ckpt.spi.TargetCpu;
  */
 public final class Runner {
     static final Checkpointer CHECKPOINTER = Checkpointer.builder().architecture("x86_64").build();
+    static final Checkpointer INLINE = Checkpointer.builder().architecture("x86_64").writerThread(false).build();
     static final Restarter RESTARTER = Restarter.builder().build();
     static final Restarter MAPPED = Restarter.builder().mapImmutableFiles(true).build();
 
@@ -80,6 +81,11 @@ public final class Runner {
         ops.put("ckptToFile", () -> {
             try (FileChannel out = create(out("ckpt"))) {
                 return CHECKPOINTER.checkpoint(w.tasks, out).bytesWritten();
+            }
+        });
+        ops.put("ckptInline", () -> {
+            try (FileChannel out = create(out("inline"))) {
+                return INLINE.checkpoint(w.tasks, out).bytesWritten();
             }
         });
         ops.put("ckptToNull", () -> CHECKPOINTER.checkpoint(w.tasks, new NullChannel()).bytesWritten());

@@ -235,12 +235,12 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         boolean any = false;
         while (s.input().peekType() == RecordTypes.PAGES) {
             s.charge(RestartSession.COST_PAGE_RUN, "PAGES");
-            ImageReader.PagePrefix p = in.beginPages();
+            boolean prefixed = in.beginPages();
             PayloadReader whole = null;
             long address;
             long count;
             long at;
-            if (p == null) {
+            if (!prefixed) {
                 // Too short for a prefix, or an inspection that wants whole payloads: the plain path.
                 whole = s.input().next(RecordTypes.PAGES);
                 at = whole.position();
@@ -248,21 +248,21 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                 count = whole.u32("page_count");
                 whole.reserved32("reserved");
             } else {
-                at = p.at();
-                address = p.address();
-                count = p.count();
+                at = in.pagesAt();
+                address = in.pagesAddress();
+                count = in.pagesCount();
             }
-            long length = p == null ? whole.remaining() : p.pageBytes();
-            ImageException problem = p != null && p.reserved() != 0
+            long length = prefixed ? in.pageBytes() : whole.remaining();
+            ImageException problem = prefixed && in.pagesReserved() != 0
                     ? new InvalidImageException("PAGES", at + 12, "reserved field 'reserved' is "
-                            + Integer.toUnsignedString(p.reserved()) + ", must be 0")
+                            + Integer.toUnsignedString(in.pagesReserved()) + ", must be 0")
                     : runProblem(address, count, length, ps, next, start, end, at);
             if (problem != null) {
-                throw p != null ? in.abandonPages(problem) : problem;
+                throw prefixed ? in.abandonPages(problem) : problem;
             }
             long runEnd = address + count * ps;
             ByteBuffer bytes;
-            if (p != null && in.isMapped()) {
+            if (prefixed && in.isMapped()) {
                 bytes = in.mappedPageBytes();
             } else {
                 PageDestination.Run run = new PageDestination.Run(mmRef, start, end, prot, flags, address,
@@ -273,12 +273,11 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                             + (bytes == null ? "null" : bytes.remaining() + " bytes") + " for a run of " + length
                             + " bytes at 0x" + Long.toHexString(address));
                 }
-                if (p != null) {
+                if (prefixed) {
                     in.readPageBytes(bytes);
                 } else {
                     bytes.duplicate().put(whole.slice("pages", (int) length));
                 }
-                bytes = bytes.slice();
             }
             pages.run(address, bytes);
             next = runEnd;

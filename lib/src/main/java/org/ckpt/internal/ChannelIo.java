@@ -23,6 +23,8 @@ final class ChannelIo {
 
     private final long timeoutNanos;
     private final String what;
+    private final String reading;
+    private final String writing;
     private int idle;
     private long idleSince;
     private long park;
@@ -31,6 +33,8 @@ final class ChannelIo {
     ChannelIo(Duration timeout, String what) {
         this.timeoutNanos = timeout.toNanos();
         this.what = what;
+        this.reading = "reading " + what;
+        this.writing = "writing " + what;
     }
 
     /** Refuses a channel in non-blocking mode, which would make every read or write a busy loop. */
@@ -50,12 +54,12 @@ final class ChannelIo {
     /** One read that moves at least one byte: the count read, or -1 at the end of the channel. */
     int read(ReadableByteChannel channel, ByteBuffer dst) throws IOException {
         while (true) {
-            checkInterrupt("reading " + what);
+            checkInterrupt(reading);
             int n;
             try {
                 n = channel.read(dst);
             } catch (ClosedByInterruptException e) {
-                throw interrupted("reading " + what, e);
+                throw interrupted(reading, e);
             }
             if (n != 0 || !dst.hasRemaining()) {
                 idle = 0;
@@ -68,12 +72,12 @@ final class ChannelIo {
     /** Writes all of {@code src}. */
     void writeFully(WritableByteChannel channel, ByteBuffer src) throws IOException {
         while (src.hasRemaining()) {
-            checkInterrupt("writing " + what);
+            checkInterrupt(writing);
             int n;
             try {
                 n = channel.write(src);
             } catch (ClosedByInterruptException e) {
-                throw interrupted("writing " + what, e);
+                throw interrupted(writing, e);
             }
             if (n > 0) {
                 idle = 0;

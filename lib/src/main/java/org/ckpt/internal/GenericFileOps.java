@@ -105,12 +105,24 @@ public final class GenericFileOps implements ObjectOps<GenericFile> {
         long position = body.u64InRange("position", Long.MAX_VALUE);
         long version = body.u64("version");
         at = body.position();
-        String rel = body.string("path", ctx.limits().maxPathLength());
-        String problem = PosixPaths.problem(rel);
-        if (problem != null) {
-            throw new InvalidImageException(body.recordName(), at, problem);
+        String path;
+        if (body instanceof PayloadCursor cursor && ctx instanceof RestartSession s) {
+            // The engine's own reader: the path is read with the root in front, one string per file.
+            String prefix = s.rootPrefix();
+            String joined = cursor.string("path", ctx.limits().maxPathLength(), prefix);
+            String problem = PosixPaths.problem(joined, prefix.length());
+            if (problem != null) {
+                throw new InvalidImageException(body.recordName(), at, problem);
+            }
+            path = PosixPaths.normalizeAbsolute(joined);
+        } else {
+            String rel = body.string("path", ctx.limits().maxPathLength());
+            String problem = PosixPaths.problem(rel);
+            if (problem != null) {
+                throw new InvalidImageException(body.recordName(), at, problem);
+            }
+            path = PosixPaths.resolve(ctx.root(), rel);
         }
-        String path = PosixPaths.resolve(ctx.root(), rel);
         ByteBuffer contents = null;
         if (fileFlags == DELETED) {
             at = body.position();

@@ -45,9 +45,16 @@ final class ImageReader implements RecordInput {
     private static final int CHUNK = 256 << 10;
     /** Mapping windows of the image file (mapped opt-in); a window maps at least this much so that slices share it. */
     private static final long WINDOW = 64L << 20;
+    /** Image files at least this large are read ahead on a thread of their own ({@link ReadAhead}). */
+    static final long READ_AHEAD_MIN = 1L << 20;
 
     private final ReadableByteChannel channel;
     private final ChannelIo io;
+    private final Duration stallTimeout;
+    /** Whether the channel is a large image file, read ahead by {@link #readAhead} (started at the first read). */
+    private final boolean readsAhead;
+    private ReadAhead readAhead;
+    private boolean closed;
     /** The image file when the host opted in to mapping it, else null. */
     private FileChannel mapped;
     private long mappedBase;
@@ -60,6 +67,8 @@ final class ImageReader implements RecordInput {
     private final CRC32C pagesCrc = new CRC32C();
     private final ByteBuffer padding = ByteBuffer.allocate(Format.ALIGN);
     private final CharsetDecoder decoder = PayloadCursor.strictUtf8();
+    /** The cursor of every record's payload, reset per record (a payload is valid until the next record). */
+    private final PayloadCursor cursor = new PayloadCursor(ByteBuffer.allocate(0), 0, null, false, decoder);
     /** Names of the architecture's record types, made once each (not once per record). */
     private final String[] archNames = new String[RecordTypes.ARCH_LAST - RecordTypes.ARCH_FIRST + 1];
     private final int maxRecordSize;
@@ -79,6 +88,7 @@ final class ImageReader implements RecordInput {
     private long recordOffset;
     private long crcBeforeRecord;
     private long recordsBefore;
+    private long pagesAt;
     private PayloadCursor current;
     private Consumer<ImageRecord> listener;
 
@@ -101,7 +111,32 @@ final class ImageReader implements RecordInput {
                 Log.RW.debug("image channel is not seekable, reading it as a stream: {}", e.toString());
             }
         }
-        in = mapped != null ? ByteBuffer.allocate(0) : ByteBuffer.allocate(BUFFER).flip();
+        this.stallTimeout = stallTimeout;
+        readsAhead = mapped == null && channel instanceof FileChannel f && isLargeFile(f);
+        in = mapped != null || readsAhead ? ByteBuffer.allocate(0) : ByteBuffer.allocate(BUFFER).flip();
+    }
+
+    /** Whether {@code f} is a seekable file with at least {@link #READ_AHEAD_MIN} bytes left (not a FIFO). */
+    private static boolean isLargeFile(FileChannel f) {
+        try {
+            return f.size() - f.position() >= READ_AHEAD_MIN;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Ends the reading: stops the read-ahead thread, if any, and returns its buffers. Nothing
+     * is read after this.
+     */
+    void close() {
+        closed = true;
+        if (readAhead != null) {
+            in = ByteBuffer.allocate(0);
+            eof = true;
+            readAhead.close();
+            readAhead = null;
+        }
     }
 
     void archTypes(Set<Integer> types) {
@@ -247,7 +282,7 @@ final class ImageReader implements RecordInput {
     }
 
     @Override
-    public PayloadReader next(int expectedType) throws IOException {
+    public PayloadCursor next(int expectedType) throws IOException {
         int t = peekType();
         if (t != expectedType) {
             throw unexpected(t, RecordTypes.name(expectedType));
@@ -289,7 +324,7 @@ final class ImageReader implements RecordInput {
             Log.RW.trace("read {} len={} at offset {}", name, length, recordOffset);
         }
         // The cursor reads the reused buffer itself: it is valid until the next record is read.
-        current = new PayloadCursor(bytes.limit(length).position(0), payloadOffset, name, false, decoder);
+        current = cursor.reset(bytes.limit(length).position(0), payloadOffset, name);
         return current;
     }
 
@@ -343,31 +378,51 @@ final class ImageReader implements RecordInput {
     // ---- PAGES: the fused copy into the page destination --------------------------------------
 
     /**
-     * The 16-byte prefix of the peeked PAGES record ({@code address}, {@code page_count},
-     * reserved), read but not yet verified; the page bytes follow. Null when the record is
-     * too short to hold a prefix or a listener wants whole payloads: the caller then reads
-     * the record with {@link #next}.
+     * Reads the 16-byte prefix of the peeked PAGES record ({@code address}, {@code page_count},
+     * reserved), not yet verified; the page bytes follow. False when the record is too short
+     * to hold a prefix or a listener wants whole payloads: the caller then reads the record
+     * with {@link #next}. The prefix's fields are {@link #pagesAddress} … {@link #pageBytes}.
      */
-    PagePrefix beginPages() throws IOException {
+    boolean beginPages() throws IOException {
         if (peekType() != RecordTypes.PAGES) {
             throw unexpected(type, "PAGES");
         }
         if (length < 16 || listener != null) {
-            return null;
+            return false;
         }
-        long at = offset;
+        pagesAt = offset;
         prefix.clear();
         if (fill(prefix, false) < 16) {
             throw new TruncatedImageException("PAGES", recordOffset, "image ends inside record PAGES after "
                     + prefix.position() + " of " + length + " payload bytes");
         }
         prefix.flip();
-        return new PagePrefix(prefix.getLong(0), prefix.getInt(8) & 0xFFFF_FFFFL, prefix.getInt(12), at,
-                length - 16);
+        return true;
     }
 
-    /** What {@link #beginPages} read. {@code at} is the payload's image offset. */
-    record PagePrefix(long address, long count, int reserved, long at, int pageBytes) {
+    /** The prefix {@link #beginPages} read: the run's address. */
+    long pagesAddress() {
+        return prefix.getLong(0);
+    }
+
+    /** The prefix's page_count, unsigned. */
+    long pagesCount() {
+        return prefix.getInt(8) & 0xFFFF_FFFFL;
+    }
+
+    /** The prefix's reserved field. */
+    int pagesReserved() {
+        return prefix.getInt(12);
+    }
+
+    /** Image offset of the PAGES payload (its prefix). */
+    long pagesAt() {
+        return pagesAt;
+    }
+
+    /** Bytes of pages after the prefix. */
+    int pageBytes() {
+        return length - 16;
     }
 
     /**
@@ -545,6 +600,22 @@ final class ImageReader implements RecordInput {
                 eof = !map(1);
                 continue;
             }
+            if (readsAhead) {
+                if (closed) {
+                    throw new IllegalStateException("the image reader is closed");
+                }
+                if (readAhead == null) {
+                    readAhead = new ReadAhead(channel, stallTimeout);
+                }
+                ByteBuffer next = readAhead.next();
+                if (next == null) {
+                    eof = true;
+                    in = ByteBuffer.allocate(0);
+                } else {
+                    in = next;
+                }
+                continue;
+            }
             if (dst.remaining() >= BUFFER) {
                 // Large reads go straight into their destination: no read-ahead copy.
                 int n = io.read(channel, dst);
@@ -560,8 +631,12 @@ final class ImageReader implements RecordInput {
             eof = n < 0;
         }
         int got = dst.position() - start;
-        if (checksum) {
-            imageCrc.update(dst.duplicate().position(start).limit(start + got));
+        if (checksum && got > 0) {
+            if (dst.hasArray()) {
+                imageCrc.update(dst.array(), dst.arrayOffset() + start, got);
+            } else {
+                imageCrc.update(dst.duplicate().position(start).limit(start + got));
+            }
         }
         return got;
     }

@@ -14,11 +14,14 @@ import org.ckpt.spi.TruncatedImageException;
 
 /** Bounds-checked reads over one record's payload; every failure carries record name and absolute offset. */
 final class PayloadCursor implements PayloadReader {
-    private final ByteBuffer buf;
-    private final long base;
-    private final String record;
+    private ByteBuffer buf;
+    private long base;
+    private String record;
     private final boolean stable;
     private final CharsetDecoder decoder;
+    /** Strings {@link #knownShortString} returns by identity; null when the cursor keeps none. */
+    private final String[] known;
+    private byte[] scratch;
 
     /** @param payload the payload, position 0; @param base absolute image offset of payload byte 0 */
     PayloadCursor(ByteBuffer payload, long base, String record) {
@@ -35,6 +38,18 @@ final class PayloadCursor implements PayloadReader {
         this.record = record;
         this.stable = stable;
         this.decoder = decoder;
+        this.known = decoder != null ? new String[16] : null;
+    }
+
+    /**
+     * Makes this cursor read another payload: a reader reuses one cursor for every record,
+     * as a payload is valid only until the next record is read.
+     */
+    PayloadCursor reset(ByteBuffer payload, long base, String record) {
+        this.buf = payload.order(ByteOrder.LITTLE_ENDIAN);
+        this.base = base;
+        this.record = record;
+        return this;
     }
 
     /** A strict UTF-8 decoder: malformed input and unmappable characters are errors. */
@@ -131,22 +146,102 @@ final class PayloadCursor implements PayloadReader {
     @Override
     public String string(String field, int maxBytes) throws ImageException {
         long at = position();
-        long len = u32(field + ".length");
+        long len = length(field, 4, maxBytes);
+        return utf8(field, (int) len, at);
+    }
+
+    /**
+     * A {@link #string} returned with {@code prefix} in front ({@code prefix + string}, with
+     * one string made instead of two): how a restart turns an image path into an absolute one.
+     * {@code maxBytes} bounds the string in the image, not the prefix.
+     */
+    String string(String field, int maxBytes, String prefix) throws ImageException {
+        long at = position();
+        int len = (int) length(field, 4, maxBytes);
+        need(field, len);
+        int pos = buf.position();
+        int p = prefix.length();
+        if (buf.hasArray() && PayloadBuffer.isAscii(prefix)) {
+            byte[] a = buf.array();
+            int from = buf.arrayOffset() + pos;
+            int i = 0;
+            while (i < len && a[from + i] >= 0) {
+                i++;
+            }
+            if (i == len) {
+                if (scratch == null || scratch.length < p + len) {
+                    scratch = new byte[Math.max(256, p + len)];
+                }
+                for (int k = 0; k < p; k++) {
+                    scratch[k] = (byte) prefix.charAt(k);
+                }
+                System.arraycopy(a, from, scratch, p, len);
+                buf.position(pos + len);
+                return new String(scratch, 0, p + len, StandardCharsets.ISO_8859_1);
+            }
+        }
+        return prefix + utf8(field, len, at);
+    }
+
+    /**
+     * A {@link #shortString} that returns the very instance of an equal string read before by
+     * this reader (type names, repeated for every object), so that those cost no allocation.
+     */
+    String knownShortString(String field, int maxBytes) throws ImageException {
+        long at = position();
+        int len = (int) length(field, 2, maxBytes);
+        need(field, len);
+        if (buf.hasArray() && known != null) {
+            byte[] a = buf.array();
+            int from = buf.arrayOffset() + buf.position();
+            for (int k = 0; k < known.length && known[k] != null; k++) {
+                String s = known[k];
+                if (s.length() == len && sameAscii(s, a, from)) {
+                    buf.position(buf.position() + len);
+                    return s;
+                }
+            }
+        }
+        String s = utf8(field, len, at);
+        if (known != null) {
+            for (int k = 0; k < known.length; k++) {
+                if (known[k] == null) {
+                    known[k] = s;
+                    break;
+                }
+            }
+        }
+        return s;
+    }
+
+    private static boolean sameAscii(String s, byte[] a, int from) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80 || a[from + i] != (byte) c) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A u32 or u16 string length, bounded; the field is named "<field>.length" in messages. */
+    private long length(String field, int width, int maxBytes) throws ImageException {
+        long at = position();
+        if (buf.remaining() < width) {
+            need(field + ".length", width);
+        }
+        long len = width == 4 ? buf.getInt() & 0xFFFF_FFFFL : buf.getShort() & 0xFFFF;
         if (len > maxBytes) {
             throw new ImageLimitException(record, at,
                     "string '" + field + "' of " + len + " bytes exceeds the limit of " + maxBytes);
         }
-        return utf8(field, (int) len, at);
+        return len;
     }
 
     @Override
     public String shortString(String field, int maxBytes) throws ImageException {
         long at = position();
-        int len = u16(field + ".length");
-        if (len > maxBytes) {
-            throw new ImageLimitException(record, at,
-                    "string '" + field + "' of " + len + " bytes exceeds the limit of " + maxBytes);
-        }
+        int len = (int) length(field, 2, maxBytes);
         return utf8(field, len, at);
     }
 

@@ -104,23 +104,28 @@ final class PosixPaths {
      * contain no NUL, and not climb above the root with "..".
      */
     static String problem(String relative) {
-        if (relative.startsWith("/")) {
-            return "path '" + relative + "' is absolute; image paths are relative to the root";
+        return problem(relative, 0);
+    }
+
+    /** {@link #problem(String)} of {@code path.substring(start)}, without making that string. */
+    static String problem(String path, int start) {
+        if (path.startsWith("/", start)) {
+            return "path '" + path.substring(start) + "' is absolute; image paths are relative to the root";
         }
-        if (relative.indexOf('\0') >= 0) {
+        if (path.indexOf('\0', start) >= 0) {
             return "path contains a NUL byte";
         }
         int depth = 0;
-        int from = 0;
-        int n = relative.length();
-        for (int i = 0; i <= n; i++) {
-            if (i == n || relative.charAt(i) == '/') {
+        int from = start;
+        int n = path.length();
+        for (int i = start; i <= n; i++) {
+            if (i == n || path.charAt(i) == '/') {
                 int len = i - from;
-                if (len == 2 && relative.charAt(from) == '.' && relative.charAt(from + 1) == '.') {
+                if (len == 2 && path.charAt(from) == '.' && path.charAt(from + 1) == '.') {
                     if (--depth < 0) {
-                        return "path '" + relative + "' climbs out of the root with '..'";
+                        return "path '" + path.substring(start) + "' climbs out of the root with '..'";
                     }
-                } else if (len > 0 && !(len == 1 && relative.charAt(from) == '.')) {
+                } else if (len > 0 && !(len == 1 && path.charAt(from) == '.')) {
                     depth++;
                 }
                 from = i + 1;
@@ -129,9 +134,13 @@ final class PosixPaths {
         return null;
     }
 
+    /** What a checked relative path is resolved under: "/" for the root "/", else the root and a slash. */
+    static String prefix(String root) {
+        return root.equals("/") ? "/" : root + "/";
+    }
+
     /** Resolves a checked relative path under {@code root}. */
     static String resolve(String root, String relative) {
-        String joined = root.equals("/") ? "/" + relative : root + "/" + relative;
-        return normalizeAbsolute(joined);
+        return normalizeAbsolute(prefix(root) + relative);
     }
 }

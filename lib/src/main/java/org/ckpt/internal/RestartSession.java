@@ -55,6 +55,7 @@ public final class RestartSession implements CkptContext {
     private final Registry registry;
     private final Limits limits;
     private final String root;
+    private final String rootPrefix;
     private final ProgressListener progress;
     private final ImageReader in;
     private final TargetCpu requestedTarget;
@@ -87,6 +88,7 @@ public final class RestartSession implements CkptContext {
         this.registry = registry;
         this.limits = limits;
         this.root = PosixPaths.normalizeRoot(root);
+        this.rootPrefix = PosixPaths.prefix(this.root);
         this.progress = progress;
         this.in = new ImageReader(channel, limits.maxRecordSize(), limits.maxStringLength(), options.stallTimeout(),
                 options.mapImmutableFiles());
@@ -138,6 +140,8 @@ public final class RestartSession implements CkptContext {
         } catch (IOException | RuntimeException | Error e) {
             release(e);
             throw e;
+        } finally {
+            in.close();
         }
     }
 
@@ -285,10 +289,10 @@ public final class RestartSession implements CkptContext {
     private void readObject() throws IOException {
         long at = in.recordOffset();
         charge(COST_OBJECT + 2L * in.recordLength(), "OBJECT");
-        PayloadReader body = in.next(RecordTypes.OBJECT);
+        PayloadCursor body = in.next(RecordTypes.OBJECT);
         long refAt = body.position();
         long objref = body.u64("objref");
-        String typeName = body.shortString("type_name", 255);
+        String typeName = body.knownShortString("type_name", 255);
         if (objref == 0) {
             throw new InvalidReferenceException("OBJECT", refAt, "objref 0 is reserved for 'none'");
         }
@@ -334,6 +338,11 @@ public final class RestartSession implements CkptContext {
                     + " maxRestartHeap = " + limits.maxRestartHeap() + " bytes of metadata and objects (at this "
                     + what + "); raise the limit for images this large");
         }
+    }
+
+    /** What image paths are resolved under: the root, with a slash unless it is "/". */
+    String rootPrefix() {
+        return rootPrefix;
     }
 
     /** The objref of the object whose ObjectOps is restoring it now. */

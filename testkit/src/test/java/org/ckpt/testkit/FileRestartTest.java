@@ -210,6 +210,43 @@ class FileRestartTest {
         }
     }
 
+    /** Files of 1 MiB and more are read ahead on a thread of the restart's own, which ends with it. */
+    @Test
+    void theReaderThreadEndsWithTheRestartWhateverItsOutcome(@TempDir Path dir) throws Exception {
+        assertThat(image.length).isGreaterThan(1 << 20);
+        Path good = dir.resolve("good");
+        Files.write(good, image);
+        Path bad = dir.resolve("bad");
+        int pages = ImageMutator.indexOf(image, RecordTypes.PAGES);
+        Files.write(bad, ImageMutator.flipBit(image, (ImageRecords.parse(image).get(pages).offset() + 40) * 8L));
+        for (int i = 0; i < 20; i++) {
+            try (FileChannel in = FileChannel.open(good)) {
+                CkptAssertions.assertThat(restarter.restart(in).tasks()).isEquivalentTo(List.of(task));
+            }
+            try (FileChannel in = FileChannel.open(bad)) {
+                assertThatThrownBy(() -> restarter.restart(in)).isInstanceOf(ChecksumException.class);
+                assertThat(in.isOpen()).isTrue();
+            }
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        long readers;
+        do {
+            readers = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("ckpt-reader"))
+                    .count();
+        } while (readers > 0 && System.nanoTime() < deadline && sleep());
+        assertThat(readers).isZero();
+    }
+
+    private static boolean sleep() {
+        try {
+            Thread.sleep(10);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** Recomputes one record's checksum, leaving the tail's whole-image checksum as it was. */
     private static byte[] repairRecordOnly(byte[] bad, int index) {
         byte[] fixed = ImageMutator.fixChecksums(bad);

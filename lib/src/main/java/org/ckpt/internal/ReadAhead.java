@@ -1,0 +1,216 @@
+package org.ckpt.internal;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Reads an image file on a thread of its own, ahead of the restart, into pooled direct
+ * buffers ({@link Staging#take}): the mirror of the checkpoint's writer thread. The kernel's
+ * copy out of the page cache then overlaps the restart's copy into page destinations, its
+ * checksums and its parsing. Bytes arrive in order, and a failure of the channel (or its end)
+ * is reported only after every byte read before it.
+ *
+ * <p>Used for regular files only, whose reads never wait for a peer: a failed or interrupted
+ * restart lets the thread finish the read it is in and stop, without interrupting it (which
+ * would close the host's channel).
+ */
+final class ReadAhead implements AutoCloseable {
+    private static final int BUFFERS = 3;
+
+    private final ReadableByteChannel channel;
+    private final ChannelIo io;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<ByteBuffer> filled = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    private final Thread thread;
+    /** The buffer the restart is reading, held until it asks for the next. */
+    private ByteBuffer current;
+    private boolean ended;
+    private boolean closed;
+    private volatile boolean waiting;
+    private Throwable failure;
+
+    ReadAhead(ReadableByteChannel channel, Duration stallTimeout) {
+        this.channel = channel;
+        this.io = new ChannelIo(stallTimeout, "the image channel");
+        for (int i = 0; i < BUFFERS; i++) {
+            free.add(Staging.take());
+        }
+        thread = new Thread(this::run, "ckpt-reader");
+        thread.setDaemon(true);
+        Staging.LIVE_THREADS.incrementAndGet();
+        thread.start();
+    }
+
+    /**
+     * The next bytes of the channel (position to limit), or null at its end. The buffer
+     * returned before is recycled: it must not be used any more.
+     */
+    ByteBuffer next() throws IOException {
+        ChannelIo.checkInterrupt("reading the image channel");
+        lock.lock();
+        try {
+            if (current != null) {
+                free.add(current);
+                current = null;
+                changed.signalAll();
+            }
+            while (filled.isEmpty() && !ended && failure == null) {
+                waiting = true;
+                try {
+                    changed.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("restart interrupted while waiting for the image reader");
+                } finally {
+                    waiting = false;
+                }
+            }
+            if (!filled.isEmpty()) {
+                current = filled.poll();
+                return current;
+            }
+            if (failure != null) {
+                rethrow();
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void rethrow() throws IOException {
+        if (failure instanceof IOException e) {
+            throw e;
+        }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        throw new IOException(failure);
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                ByteBuffer buf;
+                lock.lock();
+                try {
+                    while (free.isEmpty() && !closed) {
+                        changed.awaitUninterruptibly();
+                    }
+                    if (closed) {
+                        return;
+                    }
+                    buf = free.poll();
+                } finally {
+                    lock.unlock();
+                }
+                buf.clear();
+                boolean end = false;
+                Throwable failed = null;
+                try {
+                    // Fill the buffer, but hand over what there is as soon as the restart waits for it.
+                    while (buf.hasRemaining() && !(waiting && buf.position() > 0)) {
+                        if (io.read(channel, buf) < 0) {
+                            end = true;
+                            break;
+                        }
+                    }
+                } catch (Throwable t) {
+                    failed = t;
+                }
+                lock.lock();
+                try {
+                    if (buf.position() > 0) {
+                        filled.add(buf.flip());
+                    } else {
+                        free.add(buf);
+                    }
+                    if (failed != null) {
+                        failure = failed;
+                    }
+                    ended |= end;
+                    changed.signalAll();
+                    if (end || failed != null) {
+                        return;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        } finally {
+            Staging.LIVE_THREADS.decrementAndGet();
+        }
+    }
+
+    /**
+     * Stops the thread after the read it is in (a file read ends promptly) and returns the
+     * buffers to the pool. A read that does not end within seconds is interrupted, which
+     * closes an interruptible channel; one that still hangs is left behind with its buffers.
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (!join(5_000)) {
+                thread.interrupt();
+                if (!join(10_000)) {
+                    Log.SYS.warn("the image reader thread is stuck in a read of {} and is left behind",
+                            channel.getClass().getName());
+                    return;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        lock.lock();
+        try {
+            if (current != null) {
+                Staging.give(current);
+                current = null;
+            }
+            filled.forEach(Staging::give);
+            filled.clear();
+            free.forEach(Staging::give);
+            free.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean join(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (thread.isAlive()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            } catch (InterruptedException e) {
+                // Keep waiting the bounded time; the interrupt is restored by close.
+            }
+        }
+        return true;
+    }
+}
