@@ -34,12 +34,14 @@ public final class GenericFileOps implements ObjectOps<GenericFile> {
 
     @Override
     public void checkpoint(GenericFile f, CkptContext ctx, PayloadWriter body) throws IOException {
-        String rel = PosixPaths.relativize(ctx.root(), f.path());
-        if (rel == null) {
+        // The path relative to the root is path[from…] of the normalised path: written from there, not copied.
+        String path = PosixPaths.normalizeUnder(ctx.root(), f.path());
+        int from = path == null ? -1 : PosixPaths.relativeStart(ctx.root(), path);
+        if (from < 0) {
             throw new CheckpointException("file '" + f.path() + "' is outside the checkpoint root '" + ctx.root()
                     + "' (or not an absolute path without NUL)");
         }
-        if (PayloadBuffer.utf8Length(rel) > ctx.limits().maxPathLength()) {
+        if (PayloadBuffer.utf8Length(path, from) > ctx.limits().maxPathLength()) {
             throw new CheckpointException("path '" + f.path() + "' is longer than maxPathLength "
                     + ctx.limits().maxPathLength());
         }
@@ -61,7 +63,12 @@ public final class GenericFileOps implements ObjectOps<GenericFile> {
                     + " bytes, more than maxDeletedFileSize " + ctx.limits().maxDeletedFileSize());
         }
         body.u32(f.kind().code()).u32(f.flags()).u32(f.mode()).u32(contents != null ? DELETED : 0);
-        body.u64(f.position()).u64(f.version()).string(rel);
+        body.u64(f.position()).u64(f.version());
+        if (body instanceof PayloadBuffer b) {
+            b.string(path, from);
+        } else {
+            body.string(path.substring(from));
+        }
         if (contents != null) {
             body.u64(contents.remaining());
             ByteBuffer c = contents.duplicate();
@@ -74,7 +81,7 @@ public final class GenericFileOps implements ObjectOps<GenericFile> {
             ctx.output().end();
         }
         if (Log.FILE.isDebugEnabled()) {
-            Log.FILE.debug("file {} ({}{})", rel, f.kind(), contents != null ? ", deleted" : "");
+            Log.FILE.debug("file {} ({}{})", path.substring(from), f.kind(), contents != null ? ", deleted" : "");
         }
     }
 

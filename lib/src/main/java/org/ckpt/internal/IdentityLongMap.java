@@ -57,11 +57,17 @@ final class IdentityLongMap {
         }
     }
 
+    /** Fourfold while the table is small (less copying on the way up), then twofold. */
+    private int growth() {
+        return keys.length < (1 << 18) ? 4 : 2;
+    }
+
     private void grow() {
         Object[] oldKeys = keys;
         long[] oldValues = values;
-        keys = new Object[oldKeys.length * 2];
-        values = new long[oldKeys.length * 2];
+        int cap = oldKeys.length * growth();
+        keys = new Object[cap];
+        values = new long[cap];
         int mask = keys.length - 1;
         for (int j = 0; j < oldKeys.length; j++) {
             Object key = oldKeys[j];

@@ -74,11 +74,17 @@ final class LongMap<V> {
         }
     }
 
+    /** Fourfold while the table is small (less copying on the way up), then twofold. */
+    private int growth() {
+        return keys.length < (1 << 18) ? 4 : 2;
+    }
+
     private void grow() {
         long[] oldKeys = keys;
         Object[] oldValues = values;
-        keys = new long[oldKeys.length * 2];
-        values = new Object[oldKeys.length * 2];
+        int cap = oldKeys.length * growth();
+        keys = new long[cap];
+        values = new Object[cap];
         int mask = keys.length - 1;
         for (int j = 0; j < oldKeys.length; j++) {
             long key = oldKeys[j];

@@ -89,20 +89,25 @@ final class PayloadBuffer implements PayloadWriter {
 
     @Override
     public PayloadWriter string(String value) {
-        if (isAscii(value)) {
-            u32(value.length());
-            return ascii(value);
+        return string(value, 0);
+    }
+
+    /** {@link #string} of {@code value.substring(from)}, without making that string when it is ASCII. */
+    PayloadWriter string(String value, int from) {
+        if (isAscii(value, from)) {
+            u32(value.length() - from);
+            return ascii(value, from);
         }
-        byte[] b = value.getBytes(StandardCharsets.UTF_8);
+        byte[] b = value.substring(from).getBytes(StandardCharsets.UTF_8);
         u32(b.length);
         return bytes(b);
     }
 
     @Override
     public PayloadWriter shortString(String value) {
-        if (isAscii(value) && value.length() <= 0xFFFF) {
+        if (isAscii(value, 0) && value.length() <= 0xFFFF) {
             u16(value.length());
-            return ascii(value);
+            return ascii(value, 0);
         }
         byte[] b = value.getBytes(StandardCharsets.UTF_8);
         if (b.length > 0xFFFF) {
@@ -114,7 +119,11 @@ final class PayloadBuffer implements PayloadWriter {
 
     /** Whether every char of {@code s} is ASCII, so that its UTF-8 bytes are its chars. */
     static boolean isAscii(String s) {
-        for (int i = 0; i < s.length(); i++) {
+        return isAscii(s, 0);
+    }
+
+    private static boolean isAscii(String s, int from) {
+        for (int i = from; i < s.length(); i++) {
             if (s.charAt(i) >= 0x80) {
                 return false;
             }
@@ -124,9 +133,14 @@ final class PayloadBuffer implements PayloadWriter {
 
     /** Bytes of {@code s} in UTF-8, counted without encoding it (unpaired surrogates count as '?', as getBytes writes them). */
     static int utf8Length(String s) {
+        return utf8Length(s, 0);
+    }
+
+    /** {@link #utf8Length(String)} of {@code s.substring(from)}. */
+    static int utf8Length(String s, int from) {
         int n = s.length();
-        int bytes = n;
-        for (int i = 0; i < n; i++) {
+        int bytes = n - from;
+        for (int i = from; i < n; i++) {
             char c = s.charAt(i);
             if (c >= 0x80) {
                 if (c < 0x800) {
@@ -143,13 +157,13 @@ final class PayloadBuffer implements PayloadWriter {
     }
 
     /** The UTF-8 bytes of an ASCII string, written without an intermediate array. */
-    private PayloadWriter ascii(String s) {
-        int n = s.length();
+    private PayloadWriter ascii(String s, int from) {
+        int n = s.length() - from;
         ensure(n);
         int at = buf.position();
         byte[] a = buf.array();
         for (int i = 0; i < n; i++) {
-            a[at + i] = (byte) s.charAt(i);
+            a[at + i] = (byte) s.charAt(from + i);
         }
         buf.position(at + n);
         return this;

@@ -80,23 +80,41 @@ final class PosixPaths {
      * or null when it is not absolute, contains NUL, or lies outside the root.
      */
     static String relativize(String root, String absolute) {
-        if (!absolute.startsWith("/") || absolute.indexOf('\0') >= 0) {
-            return null;
-        }
-        String n = normalizeAbsolute(absolute);
+        String n = normalizeUnder(root, absolute);
         if (n == null) {
             return null;
         }
+        int from = relativeStart(root, n);
+        return from < 0 ? null : n.substring(from);
+    }
+
+    /**
+     * {@code absolute} normalised (the same instance when it is normal already), or null when
+     * it is not absolute, contains NUL or climbs above "/"; {@link #relativeStart} then says
+     * where its path relative to the root begins.
+     */
+    static String normalizeUnder(String root, String absolute) {
+        if (!absolute.startsWith("/") || absolute.indexOf('\0') >= 0) {
+            return null;
+        }
+        return normalizeAbsolute(absolute);
+    }
+
+    /**
+     * Where the path relative to {@code root} begins in the normalised absolute path {@code n}
+     * ({@code n.length()} for the root itself), or -1 when {@code n} lies outside the root.
+     */
+    static int relativeStart(String root, String n) {
         if (root.equals("/")) {
-            return n.substring(1);
+            return 1;
         }
         if (n.equals(root)) {
-            return "";
+            return n.length();
         }
         if (n.startsWith(root) && n.charAt(root.length()) == '/') {
-            return n.substring(root.length() + 1);
+            return root.length() + 1;
         }
-        return null;
+        return -1;
     }
 
     /**
