@@ -14,26 +14,26 @@ import org.ckpt.spi.RecordTypes;
 
 /**
  * Writes framed records to a channel in one sequential pass through pooled staging buffers
- * ({@link Staging}), keeping the running CRC32C over every byte for the tail.
+ * ({@link Staging}), which keep the running CRC32C over every byte for the tail.
  *
  * <p>Every byte is copied into a staging buffer before it is checksummed, and the checksum is
  * taken of the copy: the image's checksums cover exactly the bytes that reach the channel,
  * whatever the host does to its pages meanwhile. Page runs are copied page by page right
  * after the zero scan read them, and checksummed from the staging buffer in cache-sized
- * batches, so the host's memory is read once.
+ * batches (or, when the writer thread has time, by the writer thread before it writes the
+ * buffer), so the host's memory is read once.
  */
 final class ImageWriter implements RecordOutput {
     private static final byte[] ZEROS = new byte[Format.ALIGN];
     /** Staged page bytes are checksummed in batches of this size, while they are still in cache. */
     private static final int CRC_BATCH = 64 << 10;
     /** A PAGES record's header and prefix. */
-    private static final int PAGES_HEAD = Format.HEADER_SIZE + 16;
+    private static final int PAGES_HEAD = Staging.PAGES_HEAD;
 
     private final Staging staging;
     /** The header of a record (and the prefix of a PAGES record) as it is assembled. */
     private final byte[] head = new byte[PAGES_HEAD];
     private final ByteBuffer headBuf = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
-    private final Crc32c.Running imageCrc = new Crc32c.Running();
     private final CRC32C recordCrc = new CRC32C();
     private final CRC32C pagesCrc = new CRC32C();
     private final PayloadBuffer payload;
@@ -51,6 +51,8 @@ final class ImageWriter implements RecordOutput {
     private ByteBuffer crcView;
     private ByteBuffer crcViewOf;
     private int pagesHeaderAt = -1;
+    /** The open PAGES record's pages are checksummed at sealing, not here. */
+    private boolean pagesDeferred;
     private int pagesCrcDone;
     private long pagesAddress;
     private int pagesCount;
@@ -74,8 +76,14 @@ final class ImageWriter implements RecordOutput {
         return records;
     }
 
-    long imageCrc() {
-        return imageCrc.value();
+    /**
+     * The CRC32C of every byte written so far (the open record ended first): everything is
+     * flushed to the channel for it.
+     */
+    long imageCrc() throws IOException {
+        end();
+        staging.flush();
+        return staging.imageCrc();
     }
 
     /** Whether the channel failed or the writing was interrupted: then nothing more may be written. */
@@ -84,7 +92,6 @@ final class ImageWriter implements RecordOutput {
     }
 
     void writeMagic() throws IOException {
-        imageCrc.update(Format.MAGIC, 0, Format.MAGIC.length);
         put(Format.MAGIC, 0, Format.MAGIC.length);
     }
 
@@ -126,7 +133,7 @@ final class ImageWriter implements RecordOutput {
 
     /**
      * Writes the payload as a record of {@code type}. The payload is the engine's own copy of
-     * what the providers wrote, so its checksums are taken from it before it is staged.
+     * what the providers wrote, so its checksum is taken from it before it is staged.
      */
     private void writeRecord(int type, int flags) throws IOException {
         int length = payload.size();
@@ -138,29 +145,13 @@ final class ImageWriter implements RecordOutput {
         headBuf.putInt(0, type).putInt(4, flags).putInt(8, length);
         recordCrc.reset();
         recordCrc.update(head, 0, 12);
-        boolean combine = length >= Crc32c.COMBINE_THRESHOLD;
-        int bodyCrc = 0;
-        if (combine) {
-            pagesCrc.reset();
-            pagesCrc.update(body, 0, length);
-            bodyCrc = (int) pagesCrc.getValue();
-            headBuf.putInt(12, Crc32c.combine((int) recordCrc.getValue(), bodyCrc, length));
-        } else {
-            recordCrc.update(body, 0, length);
-            headBuf.putInt(12, (int) recordCrc.getValue());
-        }
+        recordCrc.update(body, 0, length);
+        headBuf.putInt(12, (int) recordCrc.getValue());
         recordStart = bytes;
         if (Log.RW.isTraceEnabled()) {
             Log.RW.trace("write {} len={} at offset {}", RecordTypes.name(type), length, recordStart);
         }
-        imageCrc.update(head, 0, Format.HEADER_SIZE);
-        if (combine) {
-            imageCrc.append(bodyCrc, length);
-        } else {
-            imageCrc.update(body, 0, length);
-        }
         int pad = Format.padding(length);
-        imageCrc.update(ZEROS, 0, pad);
         put(head, 0, Format.HEADER_SIZE);
         put(body, 0, length);
         put(ZEROS, 0, pad);
@@ -185,6 +176,7 @@ final class ImageWriter implements RecordOutput {
             crcView = pagesBuf.duplicate();
             crcViewOf = pagesBuf;
         }
+        pagesDeferred = staging.deferCrc();
         pagesHeaderAt = pagesBuf.position();
         pagesBuf.position(pagesHeaderAt + PAGES_HEAD);
         pagesCrcDone = pagesBuf.position();
@@ -197,7 +189,7 @@ final class ImageWriter implements RecordOutput {
     void pagesAppend(ByteBuffer page) {
         pagesBuf.put(page);
         pagesCount++;
-        if (pagesBuf.position() - pagesCrcDone >= CRC_BATCH) {
+        if (!pagesDeferred && pagesBuf.position() - pagesCrcDone >= CRC_BATCH) {
             crcStagedPages();
         }
     }
@@ -213,9 +205,11 @@ final class ImageWriter implements RecordOutput {
         pagesCrcDone = to;
     }
 
-    /** Completes the open PAGES record: prefix, header with its checksum, padding. */
+    /**
+     * Completes the open PAGES record: prefix, header with its checksum (or, deferred, a
+     * placeholder the sealing fills in), padding.
+     */
     void pagesEnd() {
-        crcStagedPages();
         int n = pagesBuf.position() - (pagesHeaderAt + PAGES_HEAD);
         int length = 16 + n;
         headBuf.putInt(0, RecordTypes.PAGES).putInt(4, 0).putInt(8, length)
@@ -224,14 +218,18 @@ final class ImageWriter implements RecordOutput {
         recordCrc.reset();
         recordCrc.update(head, 0, 12);
         recordCrc.update(head, Format.HEADER_SIZE, 16);
-        int pagesValue = (int) pagesCrc.getValue();
-        headBuf.putInt(12, Crc32c.combine((int) recordCrc.getValue(), pagesValue, n));
+        if (pagesDeferred) {
+            headBuf.putInt(12, 0);
+            staging.pages(pagesHeaderAt, n, (int) recordCrc.getValue(), false);
+        } else {
+            crcStagedPages();
+            int pagesValue = (int) pagesCrc.getValue();
+            headBuf.putInt(12, Crc32c.combine((int) recordCrc.getValue(), pagesValue, n));
+            staging.pages(pagesHeaderAt, n, pagesValue, true);
+        }
         pagesBuf.put(pagesHeaderAt, head, 0, PAGES_HEAD);
-        imageCrc.update(head, 0, PAGES_HEAD);
-        imageCrc.append(pagesValue, n);
         int pad = Format.padding(length);
         pagesBuf.put(ZEROS, 0, pad);
-        imageCrc.update(ZEROS, 0, pad);
         recordStart = bytes;
         bytes += Format.HEADER_SIZE + length + pad;
         records++;

@@ -6,11 +6,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
 
 /**
  * The staging buffers a checkpoint copies its output into, and the two ways they reach the
@@ -18,6 +20,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * scanning, copying and checksumming overlap the channel's I/O). Staging buffers are direct
  * (the channel takes them without another copy) and pooled across checkpoints, so a
  * checkpoint allocates no direct memory once the pool is warm and a failed one leaks none.
+ *
+ * <p>The image checksum is folded here, buffer by buffer in image order, just before each
+ * buffer is written ({@link Block#seal}): the bytes between page runs are checksummed then
+ * (they are few), the page runs' checksums are combined in. A buffer's page runs are
+ * checksummed by the filling thread as it copies them — or, when the writer thread was idle
+ * at the buffer's start, by the writer thread at sealing time, so that the checksums of a
+ * checkpoint whose channel is fast overlap its zero scan and copying ({@link #deferCrc}).
  */
 abstract class Staging implements AutoCloseable {
     /** A staging buffer holds the largest PAGES record the writer produces, with room to spare. */
@@ -39,12 +48,121 @@ abstract class Staging implements AutoCloseable {
     /** Threads started for checkpoints that are still alive (for leak tests and diagnostics). */
     static final AtomicInteger LIVE_THREADS = new AtomicInteger();
 
+    /**
+     * For tests: whether the writer thread checksums every buffer's page runs ({@code TRUE}),
+     * none ({@code FALSE}), or those of buffers begun while it was idle ({@code null}, the engine's way).
+     */
+    static volatile Boolean deferCrcForTests;
+
+    /** Bytes of a PAGES record before its pages: header and prefix. */
+    static final int PAGES_HEAD = Format.HEADER_SIZE + 16;
+
+    /** The image checksum of every byte sealed so far. */
+    private final Crc32c.Running imageCrc = new Crc32c.Running();
+    private final CRC32C pagesCrc = new CRC32C();
+
+    /** A staging buffer and the PAGES records in it, whose checksums are folded when it is sealed. */
+    static final class Block {
+        final ByteBuffer buf;
+        private final ByteBuffer view;
+        private int count;
+        private int[] headerAt = new int[8];
+        private int[] pageBytes = new int[8];
+        private int[] crc = new int[8];
+        private boolean[] known = new boolean[8];
+        boolean deferCrc;
+
+        Block(ByteBuffer buf) {
+            this.buf = buf;
+            this.view = buf.duplicate();
+        }
+
+        Block reset() {
+            buf.clear();
+            count = 0;
+            deferCrc = false;
+            return this;
+        }
+
+        /**
+         * A PAGES record at {@code at} with {@code n} bytes of pages: with {@code known} its pages'
+         * CRC32C is {@code crc} and its header is complete; without, {@code crc} is the CRC32C of
+         * its header's first 12 bytes and its prefix, and the pages' checksum and the header's are
+         * computed at sealing.
+         */
+        void pages(int at, int n, int crc, boolean known) {
+            if (count == headerAt.length) {
+                headerAt = Arrays.copyOf(headerAt, count * 2);
+                pageBytes = Arrays.copyOf(pageBytes, count * 2);
+                this.crc = Arrays.copyOf(this.crc, count * 2);
+                this.known = Arrays.copyOf(this.known, count * 2);
+            }
+            headerAt[count] = at;
+            pageBytes[count] = n;
+            this.crc[count] = crc;
+            this.known[count] = known;
+            count++;
+        }
+
+        /**
+         * Completes the deferred page checksums (patching their headers) and folds the
+         * block's bytes, 0 to position, into {@code image}.
+         */
+        void seal(Crc32c.Running image, CRC32C scratch) {
+            int end = buf.position();
+            int pos = 0;
+            for (int i = 0; i < count; i++) {
+                int first = headerAt[i] + PAGES_HEAD;
+                int n = pageBytes[i];
+                int value = crc[i];
+                if (!known[i]) {
+                    scratch.reset();
+                    scratch.update(view.limit(first + n).position(first));
+                    int pages = (int) scratch.getValue();
+                    buf.putInt(headerAt[i] + 12, Crc32c.combine(value, pages, n));
+                    value = pages;
+                }
+                image.update(view.limit(first).position(pos));
+                image.append(value, n);
+                pos = first + n;
+            }
+            image.update(view.limit(end).position(pos));
+        }
+    }
+
     static Staging open(WritableByteChannel channel, boolean thread, Duration stallTimeout) {
         return thread ? new Threaded(channel, stallTimeout) : new Direct(channel, stallTimeout);
     }
 
     /** The buffer to copy into; valid until {@link #rotate}. */
-    abstract ByteBuffer current();
+    ByteBuffer current() {
+        return block().buf;
+    }
+
+    abstract Block block();
+
+    /** Whether the page runs of the current buffer are checksummed at sealing (by the writer thread). */
+    boolean deferCrc() {
+        return block().deferCrc;
+    }
+
+    /** Registers a PAGES record of the current buffer (see {@link Block#pages}). */
+    void pages(int at, int n, int crc, boolean known) {
+        block().pages(at, n, crc, known);
+    }
+
+    /** Seals {@code b} into the image checksum; the caller writes it next. */
+    void seal(Block b) {
+        b.seal(imageCrc, pagesCrc);
+    }
+
+    /**
+     * The image checksum of every byte sent so far: call after {@link #flush} (which makes the
+     * writer thread's sealing visible).
+     */
+    long imageCrc() {
+        return imageCrc.value();
+    }
 
     /** Sends the current buffer's bytes (position 0 to position) and makes an empty one current. */
     abstract void rotate() throws IOException;
@@ -63,7 +181,8 @@ abstract class Staging implements AutoCloseable {
     private static final class Direct extends Staging {
         private final WritableByteChannel channel;
         private final ChannelIo io;
-        private ByteBuffer buf = take();
+        private Block block = new Block(take());
+        private ByteBuffer buf = block.buf;
         private boolean broken;
 
         Direct(WritableByteChannel channel, Duration stallTimeout) {
@@ -72,8 +191,8 @@ abstract class Staging implements AutoCloseable {
         }
 
         @Override
-        ByteBuffer current() {
-            return buf;
+        Block block() {
+            return block;
         }
 
         @Override
@@ -81,6 +200,7 @@ abstract class Staging implements AutoCloseable {
             if (broken) {
                 throw new IOException("the image channel failed earlier; nothing more is written");
             }
+            seal(block);
             buf.flip();
             try {
                 io.writeFully(channel, buf);
@@ -89,7 +209,7 @@ abstract class Staging implements AutoCloseable {
                 broken = true;
                 throw e;
             } finally {
-                buf.clear();
+                block.reset();
             }
         }
 
@@ -110,6 +230,7 @@ abstract class Staging implements AutoCloseable {
             if (buf != null) {
                 give(buf);
                 buf = null;
+                block = null;
             }
         }
     }
@@ -126,12 +247,13 @@ abstract class Staging implements AutoCloseable {
         private final ChannelIo io;
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition changed = lock.newCondition();
-        private final ArrayDeque<ByteBuffer> queue = new ArrayDeque<>();
-        private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+        private final ArrayDeque<Block> queue = new ArrayDeque<>();
+        private final ArrayDeque<Block> free = new ArrayDeque<>();
         private final Thread thread;
-        private ByteBuffer buf;
-        private int held = BUFFERS;
+        private Block buf;
         private boolean busy;
+        /** The writer waits for work: it has time for the next buffer's page checksums. */
+        private boolean idle;
         private boolean closed;
         private boolean broken;
         private Throwable failure;
@@ -139,9 +261,9 @@ abstract class Staging implements AutoCloseable {
         Threaded(WritableByteChannel channel, Duration stallTimeout) {
             this.channel = channel;
             this.io = new ChannelIo(stallTimeout, "the image channel");
-            buf = take();
+            buf = new Block(take());
             for (int i = 1; i < BUFFERS; i++) {
-                free.add(take());
+                free.add(new Block(take()));
             }
             thread = new Thread(this::run, "ckpt-writer");
             thread.setDaemon(true);
@@ -150,7 +272,7 @@ abstract class Staging implements AutoCloseable {
         }
 
         @Override
-        ByteBuffer current() {
+        Block block() {
             return buf;
         }
 
@@ -159,7 +281,7 @@ abstract class Staging implements AutoCloseable {
             lock.lock();
             try {
                 rethrow();
-                buf.flip();
+                boolean writerIdle = idle;
                 queue.add(buf);
                 buf = null;
                 changed.signalAll();
@@ -167,7 +289,9 @@ abstract class Staging implements AutoCloseable {
                     await();
                 }
                 rethrow();
-                buf = free.poll();
+                buf = free.poll().reset();
+                Boolean forced = deferCrcForTests;
+                buf.deferCrc = forced != null ? forced : writerIdle;
             } finally {
                 lock.unlock();
             }
@@ -175,7 +299,7 @@ abstract class Staging implements AutoCloseable {
 
         @Override
         void flush() throws IOException {
-            if (buf.position() > 0) {
+            if (buf.buf.position() > 0) {
                 rotate();
             }
             lock.lock();
@@ -258,10 +382,10 @@ abstract class Staging implements AutoCloseable {
             lock.lock();
             try {
                 if (buf != null) {
-                    give(buf);
+                    give(buf.buf);
                     buf = null;
                 }
-                free.forEach(Staging::give);
+                free.forEach(b -> give(b.buf));
                 free.clear();
             } finally {
                 lock.unlock();
@@ -287,12 +411,14 @@ abstract class Staging implements AutoCloseable {
         private void run() {
             try {
                 while (true) {
-                    ByteBuffer job;
+                    Block job;
                     lock.lock();
                     try {
                         while (queue.isEmpty() && !closed) {
+                            idle = true;
                             changed.awaitUninterruptibly();
                         }
+                        idle = false;
                         if (closed) {
                             return;
                         }
@@ -303,14 +429,15 @@ abstract class Staging implements AutoCloseable {
                     }
                     Throwable failed = null;
                     try {
-                        io.writeFully(channel, job);
+                        seal(job);
+                        io.writeFully(channel, job.buf.flip());
                     } catch (Throwable t) {
                         failed = t;
                     }
                     lock.lock();
                     try {
                         busy = false;
-                        free.add(job.clear());
+                        free.add(job.reset());
                         if (failed != null && failure == null) {
                             failure = failed;
                             broken = true;
