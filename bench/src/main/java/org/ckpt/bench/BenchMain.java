@@ -34,6 +34,7 @@ public final class BenchMain {
     /** What one runner JVM reported for a workload. */
     private static final class Report {
         final Map<String, double[]> times = new LinkedHashMap<>();  // median, min, max
+        final Map<String, Double> cpu = new LinkedHashMap<>();       // median process CPU ms
         final Map<String, long[]> heap = new LinkedHashMap<>();     // allocated, peak extra
         long imageBytes;
         long nonZeroBytes;
@@ -159,7 +160,7 @@ public final class BenchMain {
             for (String line; (line = in.readLine()) != null; ) {
                 String[] f = line.split(" ");
                 switch (f[0]) {
-                    case "#TIME" -> {
+                    case "#TIME", "#CPU" -> {
                         double[] v = new double[f.length - 2];
                         for (int i = 2; i < f.length; i++) {
                             v[i - 2] = Double.parseDouble(f[i]);
@@ -168,7 +169,11 @@ public final class BenchMain {
                         if (v.length > 0) {
                             double median = v.length % 2 == 1 ? v[v.length / 2]
                                     : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-                            rep.times.put(f[1], new double[] {median, v[0], v[v.length - 1]});
+                            if (f[0].equals("#TIME")) {
+                                rep.times.put(f[1], new double[] {median, v[0], v[v.length - 1]});
+                            } else {
+                                rep.cpu.put(f[1], median);
+                            }
                         }
                     }
                     case "#SIZE" -> {
@@ -195,13 +200,13 @@ public final class BenchMain {
         out.printf(Locale.ROOT, "   load average before %s, after %s%n", r.loadBefore, r.loadAfter);
         out.printf(Locale.ROOT, "   non-zero page bytes %,d (of %,d scanned); ckpt image %,d bytes (overhead %.3f %%)%n",
                 r.nonZeroBytes, r.scannedBytes, r.imageBytes, r.overheadPct());
-        out.printf(Locale.ROOT, "   %-16s %10s %10s %10s %12s%n", "operation", "median ms", "min ms", "max ms",
-                "MiB/s (nz)");
+        out.printf(Locale.ROOT, "   %-16s %10s %10s %10s %12s %10s%n", "operation", "median ms", "min ms", "max ms",
+                "MiB/s (nz)", "cpu ms");
         for (String op : OPS) {
             double[] v = r.times.get(op);
             if (v != null) {
-                out.printf(Locale.ROOT, "   %-16s %10.1f %10.1f %10.1f %12.0f%n", op, v[0], v[1], v[2],
-                        r.nonZeroBytes / 1048576.0 / (v[0] / 1000));
+                out.printf(Locale.ROOT, "   %-16s %10.1f %10.1f %10.1f %12.0f %10.1f%n", op, v[0], v[1], v[2],
+                        r.nonZeroBytes / 1048576.0 / (v[0] / 1000), r.cpu.getOrDefault(op, Double.NaN));
             }
         }
         out.printf(Locale.ROOT, "   checkpoint: to file / staged raw write %.2f, / gathering raw write %.2f; "

@@ -30,17 +30,26 @@ final class Raw {
         long n = 0;
         stage.clear();
         for (Workload.Run r : w.runs) {
-            ByteBuffer b = r.bytes().duplicate();
-            while (b.hasRemaining()) {
-                int k = Math.min(stage.remaining(), b.remaining());
-                stage.put(b.slice(b.position(), k));
-                b.position(b.position() + k);
-                if (!stage.hasRemaining()) {
-                    n += drain(out);
-                }
-            }
+            n += stage(r.bytes(), out);
         }
         return n + drain(out);
+    }
+
+    /** One run into the staging buffer, written whenever it fills (a method of its own: compiled, not OSR'd). */
+    private long stage(ByteBuffer run, FileChannel out) throws IOException {
+        long n = 0;
+        int at = run.position();
+        int end = run.limit();
+        while (at < end) {
+            int k = Math.min(stage.remaining(), end - at);
+            stage.put(stage.position(), run, at, k);
+            stage.position(stage.position() + k);
+            at += k;
+            if (!stage.hasRemaining()) {
+                n += drain(out);
+            }
+        }
+        return n;
     }
 
     private long drain(FileChannel out) throws IOException {
@@ -87,32 +96,36 @@ final class Raw {
      */
     long scanAndCrc(Workload w) {
         crc.reset();
-        ByteBuffer z = zero.duplicate();
         for (Workload.Area a : w.areas) {
             for (ByteBuffer b : a.scanned()) {
-                ByteBuffer page = b.duplicate();
-                ByteBuffer stretch = b.duplicate();
-                int base = b.position();
-                int end = base + b.remaining() / Workload.PAGE * Workload.PAGE;
-                int from = -1;
-                for (int at = base; at < end; at += Workload.PAGE) {
-                    page.limit(at + Workload.PAGE).position(at);
-                    boolean nonZero = page.mismatch(z) >= 0;
-                    if (nonZero && from < 0) {
-                        from = at;
-                    }
-                    if (from >= 0 && (!nonZero || at + Workload.PAGE - from >= CRC_STRETCH)) {
-                        int to = nonZero ? at + Workload.PAGE : at;
-                        crc.update(stretch.limit(to).position(from));
-                        from = -1;
-                    }
-                }
-                if (from >= 0) {
-                    crc.update(stretch.limit(end).position(from));
-                }
+                scanAndCrc(b);
             }
         }
         return crc.getValue();
+    }
+
+    private void scanAndCrc(ByteBuffer b) {
+        ByteBuffer z = zero.duplicate();
+        ByteBuffer page = b.duplicate();
+        ByteBuffer stretch = b.duplicate();
+        int base = b.position();
+        int end = base + b.remaining() / Workload.PAGE * Workload.PAGE;
+        int from = -1;
+        for (int at = base; at < end; at += Workload.PAGE) {
+            page.limit(at + Workload.PAGE).position(at);
+            boolean nonZero = page.mismatch(z) >= 0;
+            if (nonZero && from < 0) {
+                from = at;
+            }
+            if (from >= 0 && (!nonZero || at + Workload.PAGE - from >= CRC_STRETCH)) {
+                int to = nonZero ? at + Workload.PAGE : at;
+                crc.update(stretch.limit(to).position(from));
+                from = -1;
+            }
+        }
+        if (from >= 0) {
+            crc.update(stretch.limit(end).position(from));
+        }
     }
 
     /** The memory-copy floor: every non-zero byte copied once into a reused 1 MiB direct buffer. */
@@ -120,18 +133,26 @@ final class Raw {
         long n = 0;
         stage.clear();
         for (Workload.Run r : w.runs) {
-            ByteBuffer b = r.bytes().duplicate();
-            while (b.hasRemaining()) {
-                int k = Math.min(stage.remaining(), b.remaining());
-                stage.put(b.slice(b.position(), k));
-                b.position(b.position() + k);
-                if (!stage.hasRemaining()) {
-                    n += stage.position();
-                    stage.clear();
-                }
-            }
+            n += copy(r.bytes());
         }
         return n + stage.position();
+    }
+
+    private long copy(ByteBuffer run) {
+        long n = 0;
+        int at = run.position();
+        int end = run.limit();
+        while (at < end) {
+            int k = Math.min(stage.remaining(), end - at);
+            stage.put(stage.position(), run, at, k);
+            stage.position(stage.position() + k);
+            at += k;
+            if (!stage.hasRemaining()) {
+                n += stage.position();
+                stage.clear();
+            }
+        }
+        return n;
     }
 
     /**
@@ -143,8 +164,9 @@ final class Raw {
         long n = 0;
         int k = 0;
         for (Workload.Run r : w.runs) {
-            for (int off = 0; off < r.bytes().remaining(); off += PIECE) {
-                ByteBuffer b = ByteBuffer.allocate(Math.min(PIECE, r.bytes().remaining() - off));
+            int length = r.bytes().remaining();
+            for (int off = 0; off < length; off += PIECE) {
+                ByteBuffer b = ByteBuffer.allocate(Math.min(PIECE, length - off));
                 n += readFully(in, b);
                 keep[k++] = b;
             }

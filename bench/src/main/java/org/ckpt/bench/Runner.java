@@ -188,17 +188,24 @@ public final class Runner {
             names.retainAll(only);
         }
         Map<String, List<Double>> times = new LinkedHashMap<>();
+        Map<String, List<Double>> cpu = new LinkedHashMap<>();
         names.forEach(n -> times.put(n, new ArrayList<>()));
+        names.forEach(n -> cpu.put(n, new ArrayList<>()));
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int round = 0; round < warmup + rounds; round++) {
             StringBuilder line = new StringBuilder(round < warmup ? "warm-up " : "round ").append(round).append(':');
             for (int k = 0; k < names.size(); k++) {
                 String op = names.get((k + round) % names.size());
                 r.settle();
+                long cpu0 = os.getProcessCpuTime();
                 long start = System.nanoTime();
                 r.ops.get(op).run();
                 double ms = (System.nanoTime() - start) / 1e6;
+                double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6;
                 if (round >= warmup) {
                     times.get(op).add(ms);
+                    cpu.get(op).add(cpuMs);
                 }
                 line.append(String.format(Locale.ROOT, " %s %.1f", op, ms));
             }
@@ -210,6 +217,11 @@ public final class Runner {
                 s.append(' ').append(String.format(Locale.ROOT, "%.2f", d));
             }
             System.out.println(s);
+            StringBuilder c = new StringBuilder("#CPU ").append(e.getKey());
+            for (double d : cpu.get(e.getKey())) {
+                c.append(' ').append(String.format(Locale.ROOT, "%.2f", d));
+            }
+            System.out.println(c);
         }
         r.kryoModel = null;
         Footprint.Result f = Footprint.measure(w, dir, r.arena);
