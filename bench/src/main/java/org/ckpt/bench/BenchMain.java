@@ -24,7 +24,7 @@ import java.util.Map;
  */
 public final class BenchMain {
     private static final List<String> OPS = List.of("ckptToFile", "ckptInline", "rawWrite", "rawWriteGather", "ckptToNull",
-            "scanCrcFloor", "copyFloor", "kryoWrite", "restartIntoHost", "rawReadIntoHost", "restartFromFile",
+            "scanCrcFloor", "scanFloor", "crcFloor", "copyFloor", "kryoWrite", "restartIntoHost", "rawReadIntoHost", "restartFromFile",
             "rawRead", "restartMapped", "kryoRead");
     private static final String JVM = "-Xms6g -Xmx6g -XX:+UseParallelGC";
 
@@ -209,6 +209,11 @@ public final class BenchMain {
                         r.nonZeroBytes / 1048576.0 / (v[0] / 1000), r.cpu.getOrDefault(op, Double.NaN));
             }
         }
+        out.printf(Locale.ROOT, "   floors (GiB/s): zero scan %.1f (of %,d scanned bytes), CRC32C %.1f, memory copy %.1f, "
+                + "page-cache write %.1f (staged), read %.1f (into host memory), %.1f (into fresh heap)%n",
+                gibs(r.scannedBytes, r.median("scanFloor")), r.scannedBytes, gibs(r.nonZeroBytes, r.median("crcFloor")),
+                gibs(r.nonZeroBytes, r.median("copyFloor")), gibs(r.nonZeroBytes, r.median("rawWrite")),
+                gibs(r.nonZeroBytes, r.median("rawReadIntoHost")), gibs(r.nonZeroBytes, r.median("rawRead")));
         out.printf(Locale.ROOT, "   checkpoint: to file / staged raw write %.2f, / gathering raw write %.2f; "
                 + "writerThread(false) / staged raw write %.2f; to a null channel / scan+CRC32C floor %.2f%n",
                 r.ratio("ckptToFile", "rawWrite"), r.ratio("ckptToFile", "rawWriteGather"),
@@ -225,6 +230,10 @@ public final class BenchMain {
                     e.getValue()[1] / 1048576.0));
         }
         out.println(h);
+    }
+
+    private static double gibs(long bytes, double ms) {
+        return bytes / (double) (1L << 30) / (ms / 1000);
     }
 
     /** The 1, 5 and 15 minute load averages, as /proc/loadavg has them. */

@@ -128,6 +128,47 @@ final class Raw {
         }
     }
 
+    /** CRC32C alone: the non-zero page bytes, in one call per run of at most {@link #CRC_STRETCH} bytes. */
+    long crc(Workload w) {
+        crc.reset();
+        for (Workload.Run r : w.runs) {
+            crcRun(r.bytes());
+        }
+        return crc.getValue();
+    }
+
+    private void crcRun(ByteBuffer run) {
+        ByteBuffer b = run.duplicate();
+        int end = b.limit();
+        for (int at = b.position(); at < end; at += CRC_STRETCH) {
+            crc.update(b.limit(Math.min(end, at + CRC_STRETCH)).position(at));
+        }
+    }
+
+    /** The zero scan alone: every page the checkpoint scans compared with a zero page. */
+    long scan(Workload w) {
+        long nonZero = 0;
+        for (Workload.Area a : w.areas) {
+            for (ByteBuffer b : a.scanned()) {
+                nonZero += scan(b);
+            }
+        }
+        return nonZero;
+    }
+
+    private int scan(ByteBuffer b) {
+        ByteBuffer z = zero.duplicate();
+        ByteBuffer page = b.duplicate();
+        int end = b.position() + b.remaining() / Workload.PAGE * Workload.PAGE;
+        int nonZero = 0;
+        for (int at = b.position(); at < end; at += Workload.PAGE) {
+            if (page.limit(at + Workload.PAGE).position(at).mismatch(z) >= 0) {
+                nonZero++;
+            }
+        }
+        return nonZero;
+    }
+
     /** The memory-copy floor: every non-zero byte copied once into a reused 1 MiB direct buffer. */
     long copy(Workload w) {
         long n = 0;

@@ -101,6 +101,8 @@ public final class Runner {
         });
         ops.put("scanCrcFloor", () -> raw.scanAndCrc(w));
         ops.put("copyFloor", () -> raw.copy(w));
+        ops.put("crcFloor", () -> raw.crc(w));
+        ops.put("scanFloor", () -> raw.scan(w));
         ops.put("kryoWrite", () -> {
             try (FileChannel out = create(out("kryo"))) {
                 kryoWrite(out);  // closes the channel
