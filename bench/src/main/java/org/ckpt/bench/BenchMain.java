@@ -23,9 +23,9 @@ import java.util.Map;
  *     [--ops op,op] [--jvm "extra JVM options"]</pre>
  */
 public final class BenchMain {
-    private static final List<String> OPS = List.of("ckptToFile", "ckptInline", "rawWrite", "rawWriteGather", "ckptToNull",
-            "scanCrcFloor", "scanFloor", "crcFloor", "copyFloor", "kryoWrite", "restartIntoHost", "rawReadIntoHost", "restartFromFile",
-            "rawRead", "restartMapped", "kryoRead");
+    private static final List<String> OPS = List.of("ckptToFile", "ckptInline", "rawWrite", "rawWriteHeap",
+            "rawWriteGather", "ckptToNull", "scanCrcFloor", "scanFloor", "crcFloor", "copyFloor", "kryoWrite",
+            "restartIntoHost", "rawReadIntoHost", "restartFromFile", "rawRead", "restartMapped", "kryoRead");
     private static final String JVM = "-Xms6g -Xmx6g -XX:+UseParallelGC";
 
     private BenchMain() {
@@ -108,6 +108,7 @@ public final class BenchMain {
         StringBuilder r = new StringBuilder("RESULT");
         if (m != null) {
             field(r, "checkpoint_vs_raw", m.ratio("ckptToFile", "rawWrite"), 2);
+            field(r, "checkpoint_vs_heap_raw", m.ratio("ckptToFile", "rawWriteHeap"), 2);
             field(r, "checkpoint_vs_gather", m.ratio("ckptToFile", "rawWriteGather"), 2);
             field(r, "restart_vs_raw", m.ratio("restartIntoHost", "rawReadIntoHost"), 2);
             field(r, "restart_heap_vs_raw", m.ratio("restartFromFile", "rawRead"), 2);
@@ -119,6 +120,7 @@ public final class BenchMain {
             field(r, "many_small_restart_vs_raw", s.ratio("restartIntoHost", "rawReadIntoHost"), 2);
             field(r, "many_small_restart_heap_vs_raw", s.ratio("restartFromFile", "rawRead"), 2);
             field(r, "many_small_ckpt_vs_floor", s.ratio("ckptToNull", "scanCrcFloor"), 2);
+            field(r, "many_small_thread_vs_inline", s.ratio("ckptToFile", "ckptInline"), 2);
             field(r, "many_small_heap_mib", s.mib("checkpoint"), 1);
         }
         if (m != null) {
@@ -214,10 +216,12 @@ public final class BenchMain {
                 gibs(r.scannedBytes, r.median("scanFloor")), r.scannedBytes, gibs(r.nonZeroBytes, r.median("crcFloor")),
                 gibs(r.nonZeroBytes, r.median("copyFloor")), gibs(r.nonZeroBytes, r.median("rawWrite")),
                 gibs(r.nonZeroBytes, r.median("rawReadIntoHost")), gibs(r.nonZeroBytes, r.median("rawRead")));
-        out.printf(Locale.ROOT, "   checkpoint: to file / staged raw write %.2f, / gathering raw write %.2f; "
-                + "writerThread(false) / staged raw write %.2f; to a null channel / scan+CRC32C floor %.2f%n",
-                r.ratio("ckptToFile", "rawWrite"), r.ratio("ckptToFile", "rawWriteGather"),
-                r.ratio("ckptInline", "rawWrite"), r.ratio("ckptToNull", "scanCrcFloor"));
+        out.printf(Locale.ROOT, "   checkpoint: to file / staged raw write %.2f (/ bench's earlier raw write, one heap "
+                + "write per run, %.2f; / one gathering heap write per area %.2f); writerThread(false) / staged raw "
+                + "write %.2f; to a null channel / scan+CRC32C floor %.2f%n",
+                r.ratio("ckptToFile", "rawWrite"), r.ratio("ckptToFile", "rawWriteHeap"),
+                r.ratio("ckptToFile", "rawWriteGather"), r.ratio("ckptInline", "rawWrite"),
+                r.ratio("ckptToNull", "scanCrcFloor"));
         out.printf(Locale.ROOT, "   restart: into host memory / raw read into host memory %.2f; into fresh heap "
                 + "buffers / raw read into fresh heap buffers %.2f; mapped opt-in / raw read into fresh heap %.2f%n",
                 r.ratio("restartIntoHost", "rawReadIntoHost"), r.ratio("restartFromFile", "rawRead"),

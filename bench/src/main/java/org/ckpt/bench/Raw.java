@@ -63,8 +63,28 @@ final class Raw {
     }
 
     /**
-     * bench/'s earlier raw write: one gathering write of each area's non-zero runs, as heap
-     * buffers (the JDK copies them into a temporary direct buffer of their whole size).
+     * bench/'s earlier raw write: one {@code FileChannel.write} per run of non-zero pages, from
+     * the host's heap arrays (the JDK copies each into a temporary direct buffer of its size).
+     */
+    static long heapWrite(Workload w, FileChannel out) throws IOException {
+        long n = 0;
+        for (Workload.Run r : w.runs) {
+            n += writeFully(out, r.bytes().duplicate());
+        }
+        return n;
+    }
+
+    private static long writeFully(FileChannel out, ByteBuffer b) throws IOException {
+        long n = 0;
+        while (b.hasRemaining()) {
+            n += out.write(b);
+        }
+        return n;
+    }
+
+    /**
+     * One gathering write of each area's non-zero runs, as heap buffers (the JDK copies each
+     * into a temporary direct buffer of its whole size, from a per-thread cache).
      */
     static long gatherWrite(Workload w, FileChannel out) throws IOException {
         long n = 0;
