@@ -75,7 +75,7 @@ final class ImageReader implements RecordInput {
     private final int maxStringLength;
     private ByteBuffer payload = ByteBuffer.allocate(4096);
     private byte[] scratch;
-    private Set<Integer> archTypes = Set.of();
+    private RecordTypeSet archTypes = RecordTypeSet.NONE;
     private boolean eof;
     private long offset;
     private long records;
@@ -140,7 +140,7 @@ final class ImageReader implements RecordInput {
     }
 
     void archTypes(Set<Integer> types) {
-        this.archTypes = Set.copyOf(types);
+        this.archTypes = new RecordTypeSet(types);
     }
 
     long offset() {

@@ -38,7 +38,7 @@ final class ImageWriter implements RecordOutput {
     private final CRC32C pagesCrc = new CRC32C();
     private final PayloadBuffer payload;
     private final int maxRecordSize;
-    private Set<Integer> archTypes = Set.of();
+    private RecordTypeSet archTypes = RecordTypeSet.NONE;
     private int openType = -1;
     private int openFlags;
     private long bytes;
@@ -65,7 +65,7 @@ final class ImageWriter implements RecordOutput {
     }
 
     void archTypes(Set<Integer> types) {
-        this.archTypes = Set.copyOf(types);
+        this.archTypes = new RecordTypeSet(types);
     }
 
     long bytes() {

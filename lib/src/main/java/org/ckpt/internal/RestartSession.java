@@ -61,7 +61,7 @@ public final class RestartSession implements CkptContext {
     private final TargetCpu requestedTarget;
     private final RestorePolicy requestedPolicy;
     private final PageDestination pages;
-    private final LongMap<ImageObject> objects = new LongMap<>(1024);
+    private LongMap<ImageObject> objects = new LongMap<>(16);
     private List<Task> imageTasks = List.of();
     private ImageInfo head;
     private ArchProvider arch;
@@ -167,6 +167,8 @@ public final class RestartSession implements CkptContext {
         policy = requestedPolicy != null ? requestedPolicy : head.policy();
         addressLimit = arch.addressLimit(head.architecture(), policy);
         in.archTypes(arch.recordTypes());
+        // Sized for the tasks the head announces, within a bound (a head's claim costs little until objects arrive).
+        objects = new LongMap<>((int) Math.min(16_384, 64 + 16L * head.taskCount()));
         archHead = arch.readArchHead(head.architecture(), in.next(RecordTypes.ARCH_HEAD));
         head = new ImageInfo(head.formatMajor(), head.formatMinor(), head.flags(), head.checkpointId(),
                 head.created(), head.pageSize(), head.taskCount(), head.producerName(), head.producerVersion(),
