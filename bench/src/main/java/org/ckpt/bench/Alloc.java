@@ -10,7 +10,7 @@ import java.util.Locale;
  * A quick look at allocation and time, for profiling: checkpoints and restarts a workload
  * {@code N} times and prints what the calling thread allocated and how long each took.
  *
- * <pre>java -cp benchmarks.jar org.ckpt.bench.Alloc WORKLOAD N DIR [ckpt|null|restart|host]...</pre>
+ * <pre>java -cp benchmarks.jar org.ckpt.bench.Alloc WORKLOAD N DIR [ckpt|null|restart|host|raw|rawwrite]...</pre>
  */
 public final class Alloc {
     private Alloc() {
@@ -22,7 +22,12 @@ public final class Alloc {
         Path dir = Path.of(args[2]);
         Files.createDirectories(dir);
         Path image = dir.resolve(w.name + ".alloc.ckpt");
-        Arena arena = null;
+        Arena arena = new Arena(w.nonZeroBytes);
+        Raw raw = new Raw();
+        Path rawFile = dir.resolve(w.name + ".alloc.raw");
+        try (FileChannel out = Runner.create(rawFile)) {
+            raw.stagedWrite(w, out);
+        }
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         for (int a = 3; a < args.length; a++) {
@@ -32,12 +37,10 @@ public final class Alloc {
                     Runner.CHECKPOINTER.checkpoint(w.tasks, out);
                 }
             }
-            if (op.equals("host") && arena == null) {
-                arena = new Arena(w.nonZeroBytes);
-            }
             for (int i = 0; i < n; i++) {
                 System.gc();
                 long before = threads.getCurrentThreadAllocatedBytes();
+                long cpu = threads.getCurrentThreadCpuTime();
                 long t = System.nanoTime();
                 switch (op) {
                     case "ckpt" -> {
@@ -57,13 +60,27 @@ public final class Alloc {
                             Runner.RESTARTER.restart(in, new Runner.HostTarget(arena));
                         }
                     }
+                    case "raw" -> {
+                        try (FileChannel in = FileChannel.open(rawFile)) {
+                            arena.reset();
+                            Raw.readInto(w, in, arena);
+                        }
+                    }
+                    case "rawwrite" -> {
+                        try (FileChannel out = Runner.create(rawFile)) {
+                            raw.stagedWrite(w, out);
+                        }
+                    }
                     default -> throw new IllegalArgumentException(op);
                 }
                 double ms = (System.nanoTime() - t) / 1e6;
+                double cpuMs = (threads.getCurrentThreadCpuTime() - cpu) / 1e6;
                 long bytes = threads.getCurrentThreadAllocatedBytes() - before;
-                System.out.printf(Locale.ROOT, "%s %d: %.1f ms, %.2f MiB allocated%n", op, i, ms, bytes / 1048576.0);
+                System.out.printf(Locale.ROOT, "%s %d: %.1f ms (calling thread's CPU %.1f ms), %.2f MiB allocated%n", op,
+                        i, ms, cpuMs, bytes / 1048576.0);
             }
         }
         Files.deleteIfExists(image);
+        Files.deleteIfExists(rawFile);
     }
 }
