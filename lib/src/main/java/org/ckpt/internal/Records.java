@@ -59,9 +59,10 @@ final class Records {
             throw new InvalidImageException(r.recordName(), flagsAt, "unknown head flags 0x"
                     + Long.toHexString(flags & ~Format.KNOWN_HEAD_FLAGS));
         }
-        if ((flags & ImageInfo.FLAG_EXACT) != 0 && minor < Format.MINOR_EXACT) {
-            throw new InvalidImageException(r.recordName(), flagsAt, "head flag EXACT in a format " + major + "."
-                    + minor + " image (it exists since 1." + Format.MINOR_EXACT + ")");
+        if ((flags & (ImageInfo.FLAG_EXACT | ImageInfo.FLAG_NO_ARCH)) != 0 && minor < Format.MINOR_EXACT) {
+            throw new InvalidImageException(r.recordName(), flagsAt, "head flags 0x" + Long.toHexString(flags)
+                    + " in a format " + major + "." + minor + " image (EXACT and NO_ARCH exist since 1."
+                    + Format.MINOR_EXACT + ")");
         }
         long id = r.u64("checkpoint_id");
         long sec = r.u64("time_sec");
