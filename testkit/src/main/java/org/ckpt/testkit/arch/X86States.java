@@ -5,7 +5,7 @@ import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
-import org.ckpt.arch.x86.DebugRegs;
+import org.ckpt.arch.x86.X86DebugRegs;
 import org.ckpt.arch.x86.FxSave;
 import org.ckpt.arch.x86.I386Regs;
 import org.ckpt.arch.x86.I386State;
@@ -157,13 +157,13 @@ public final class X86States {
 
     // ---- debug registers ----
 
-    private static Arbitrary<DebugRegs> debug(long limit, boolean len8, boolean is32) {
+    private static Arbitrary<X86DebugRegs> debug(long limit, boolean len8, boolean is32) {
         Arbitrary<List<Long>> addresses = Arbitraries.longs().between(0, (limit - 8) / 8).map(v -> v * 8).list()
                 .ofSize(4);
         Arbitrary<List<Integer>> slots = Arbitraries.integers().between(0, 63).list().ofSize(4);
         Arbitrary<Long> dr6 = is32 ? Arbitraries.longs().between(0, 0xFFFF_FFFFL)
                 : Arbitraries.longs().between(0, 0xFFFF_FFFFL);
-        Arbitrary<DebugRegs> some = Combinators.combine(addresses, slots, dr6).as((a, s, d6) -> {
+        Arbitrary<X86DebugRegs> some = Combinators.combine(addresses, slots, dr6).as((a, s, d6) -> {
             long dr7 = 0;
             for (int i = 0; i < 4; i++) {
                 int v = s.get(i);
@@ -176,9 +176,9 @@ public final class X86States {
                 dr7 |= (long) enable << (2 * i);
                 dr7 |= (long) (rw | (len << 2)) << (16 + 4 * i);
             }
-            return new DebugRegs(a.get(0), a.get(1), a.get(2), a.get(3), d6, dr7);
+            return new X86DebugRegs(a.get(0), a.get(1), a.get(2), a.get(3), d6, dr7);
         });
-        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(1, Arbitraries.just(DebugRegs.NONE)),
+        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(1, Arbitraries.just(X86DebugRegs.NONE)),
                 net.jqwik.api.Tuple.of(3, some));
     }
 }

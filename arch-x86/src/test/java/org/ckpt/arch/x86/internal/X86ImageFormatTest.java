@@ -59,8 +59,17 @@ class X86ImageFormatTest {
 
     @Test
     void regsAndFxsaveReservedFieldsAreChecked() {
-        assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(0, 3))).isInstanceOf(UnsupportedImageException.class)
-                .hasMessageContaining("flags 0x3");
+        assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(0, 0x11))).isInstanceOf(UnsupportedImageException.class)
+                .hasMessageContaining("flags 0x11").hasMessageContaining("unknown bits 0x10");
+        assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(0, 1 << 31)))
+                .isInstanceOf(UnsupportedImageException.class).hasMessageContaining("0x80000000");
+        // bit 2 (no X86_TLS32) has no meaning for an x86_64 image
+        assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(0, 5))).isInstanceOf(InvalidImageException.class)
+                .hasMessageContaining("flags 0x5").hasMessageContaining("i386");
+        // bit 1 says "no X86_DEBUGREGS", but the record is there: it is met where none may be
+        assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(0, 3))).isInstanceOf(ImageException.class);
+        // bit 3 says "X86_FPU_EXT follows", but X86_XSTATE does
+        assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(0, 9))).isInstanceOf(ImageException.class);
         assertThat(fails(X86Format.REGS_X86_64, b -> b.putInt(4, 1))).hasMessageContaining("reserved");
         assertThat(fails(X86Format.FXSAVE, b -> b.put(5, (byte) 1))).hasMessageContaining("reserved byte");
     }
