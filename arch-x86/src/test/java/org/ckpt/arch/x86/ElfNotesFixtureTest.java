@@ -171,6 +171,132 @@ class ElfNotesFixtureTest {
                 .hasMessageContaining("2696");
     }
 
+    // ---- whole states ----
+
+    private static final int[] X64_NOTES = {X86ElfNotes.NT_PRSTATUS, X86ElfNotes.NT_FPREGSET,
+        X86ElfNotes.NT_X86_XSTATE, X86ElfNotes.NT_X86_XSAVE_LAYOUT};
+    private static final int[] I386_NOTES = {X86ElfNotes.NT_PRSTATUS, X86ElfNotes.NT_FPREGSET,
+        X86ElfNotes.NT_PRXFPREG, X86ElfNotes.NT_X86_XSTATE, X86ElfNotes.NT_386_TLS, X86ElfNotes.NT_X86_XSAVE_LAYOUT};
+    private static final java.util.Map<Integer, String> NAMES = java.util.Map.of(X86ElfNotes.NT_PRSTATUS,
+            "NT_PRSTATUS", X86ElfNotes.NT_FPREGSET, "NT_FPREGSET", X86ElfNotes.NT_PRXFPREG, "NT_PRXFPREG",
+            X86ElfNotes.NT_X86_XSTATE, "NT_X86_XSTATE", X86ElfNotes.NT_386_TLS, "NT_386_TLS",
+            X86ElfNotes.NT_X86_XSAVE_LAYOUT, "NT_X86_XSAVE_LAYOUT");
+
+    /** The register notes the fixture core of arch/route has, keyed by type, plus the other notes (ignored). */
+    private static java.util.Map<Integer, byte[]> notes(String arch, String route) {
+        java.util.Map<Integer, byte[]> m = new java.util.LinkedHashMap<>();
+        for (int type : arch.equals("x86_64") ? X64_NOTES : I386_NOTES) {
+            try {
+                m.put(type, note(arch, route, NAMES.get(type)));
+            } catch (IllegalArgumentException absent) {
+                // gdb writes no FPREGSET/PRXFPREG/386_TLS for i386, and no layout note at all
+            }
+        }
+        m.put(3, note(arch, route, "NT_PRPSINFO"));
+        m.put(6, note(arch, route, "NT_AUXV"));
+        return m;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gcore", "kernel"})
+    void x86_64WholeStateFromAndToNotes(String route) throws Exception {
+        java.util.Map<Integer, byte[]> notes = notes("x86_64", route);
+        X86_64State s = (X86_64State) X86ElfNotes.toCpu("x86_64", notes);
+        assertThat(s.regs()).isEqualTo(X86ElfNotes.readPrStatus("x86_64", notes.get(X86ElfNotes.NT_PRSTATUS)));
+        assertThat(s.fpu()).isEqualTo(X86ElfNotes.readFpRegs(notes.get(X86ElfNotes.NT_FPREGSET)));
+        assertThat(s.xsave().xcr0()).isEqualTo(0x207);
+        assertThat(s.debug()).as("cores carry no debug registers").isNull();
+        assertThat(s).isEqualTo(Fixtures.x86_64(route).withDebug(null));
+        X86ElfNotes.PrStatusInfo info = X86ElfNotes.prStatusInfo("x86_64", notes.get(X86ElfNotes.NT_PRSTATUS));
+        java.util.Map<Integer, byte[]> back = X86ElfNotes.toNotes(s, info);
+        assertThat(back.keySet()).containsExactly(X86ElfNotes.NT_PRSTATUS, X86ElfNotes.NT_FPREGSET,
+                X86ElfNotes.NT_X86_XSTATE);
+        assertThat(back.get(X86ElfNotes.NT_PRSTATUS)).isEqualTo(notes.get(X86ElfNotes.NT_PRSTATUS));
+        assertThat(back.get(X86ElfNotes.NT_FPREGSET)).isEqualTo(notes.get(X86ElfNotes.NT_FPREGSET));
+        byte[] xstate = notes.get(X86ElfNotes.NT_X86_XSTATE);
+        if (route.equals("gcore")) {
+            assertThat(back.get(X86ElfNotes.NT_X86_XSTATE)).as("gdb's standard layout").isEqualTo(xstate);
+        } else {
+            assertThat(X86ElfNotes.writeXState(s.fpu(), s.xsave(), Fixtures.layout("x86_64", route)))
+                    .isEqualTo(xstate);
+        }
+        assertThat(X86ElfNotes.toCpu("x86_64", back)).isEqualTo(s);
+        // through an image and back to the notes, byte for byte
+        X86_64State restarted = (X86_64State) Images.restart(Images.checkpoint(s, org.ckpt.spi.RestorePolicy.EXACT));
+        java.util.Map<Integer, byte[]> again = X86ElfNotes.toNotes(restarted, info);
+        for (int type : again.keySet()) {
+            assertThat(again.get(type)).as(NAMES.get(type)).isEqualTo(back.get(type));
+        }
+    }
+
+    @Test
+    void i386KernelWholeStateFromAndToNotes() throws Exception {
+        java.util.Map<Integer, byte[]> notes = notes("i386", "kernel");
+        I386State s = (I386State) X86ElfNotes.toCpu("i386", notes);
+        assertThat(s).isEqualTo(Fixtures.i386Kernel().withDebug(null));
+        assertThat(s.tls()).hasSize(3);
+        X86ElfNotes.PrStatusInfo info = X86ElfNotes.prStatusInfo("i386", notes.get(X86ElfNotes.NT_PRSTATUS));
+        java.util.Map<Integer, byte[]> back = X86ElfNotes.toNotes(s, info);
+        assertThat(back.keySet()).as("the order of ia32_regsets").containsExactly(X86ElfNotes.NT_PRSTATUS,
+                X86ElfNotes.NT_FPREGSET, X86ElfNotes.NT_PRXFPREG, X86ElfNotes.NT_X86_XSTATE, X86ElfNotes.NT_386_TLS);
+        for (int type : new int[] {X86ElfNotes.NT_PRSTATUS, X86ElfNotes.NT_FPREGSET, X86ElfNotes.NT_PRXFPREG,
+            X86ElfNotes.NT_386_TLS}) {
+            assertThat(back.get(type)).as(NAMES.get(type)).isEqualTo(notes.get(type));
+        }
+        assertThat(X86ElfNotes.writeXState(s.fpu(), s.xsave(), Fixtures.layout("i386", "kernel")))
+                .isEqualTo(notes.get(X86ElfNotes.NT_X86_XSTATE));
+        assertThat(X86ElfNotes.toCpu("i386", back)).isEqualTo(s);
+    }
+
+    @Test
+    void i386GcoreHasNoTlsNote() throws Exception {
+        java.util.Map<Integer, byte[]> notes = notes("i386", "gcore");
+        assertThat(notes).doesNotContainKey(X86ElfNotes.NT_386_TLS);
+        I386State s = (I386State) X86ElfNotes.toCpu("i386", notes);
+        assertThat(s.tls()).as("TLS unknown").isNull();
+        assertThat(s.debug()).isNull();
+        assertThat(s.regs().gs()).isEqualTo(0x63);
+        // an unknown TLS survives an image under either policy
+        assertThat(Images.restart(Images.checkpoint(s))).isEqualTo(s);
+        assertThat(Images.restart(Images.checkpoint(s, org.ckpt.spi.RestorePolicy.EXACT))).isEqualTo(s);
+        java.util.Map<Integer, byte[]> back = X86ElfNotes.toNotes(s, X86ElfNotes.prStatusInfo("i386",
+                notes.get(X86ElfNotes.NT_PRSTATUS)));
+        assertThat(back.keySet()).containsExactly(X86ElfNotes.NT_PRSTATUS, X86ElfNotes.NT_FPREGSET,
+                X86ElfNotes.NT_PRXFPREG, X86ElfNotes.NT_X86_XSTATE);
+        assertThat(back.get(X86ElfNotes.NT_PRSTATUS)).isEqualTo(notes.get(X86ElfNotes.NT_PRSTATUS));
+        assertThat(back.get(X86ElfNotes.NT_X86_XSTATE)).isEqualTo(notes.get(X86ElfNotes.NT_X86_XSTATE));
+        assertThat(X86ElfNotes.toCpu("i386", back)).isEqualTo(s);
+    }
+
+    @Test
+    void fpuFromTheBestNoteThereIs() {
+        byte[] pr = note("i386", "kernel", "NT_PRSTATUS");
+        byte[] fsave = note("i386", "kernel", "NT_FPREGSET");
+        I386Regs regs = (I386Regs) X86ElfNotes.readPrStatus("i386", pr);
+        // FSAVE alone: x87 from it, SSE at its reset values
+        I386State s = (I386State) X86ElfNotes.toCpu("i386", java.util.Map.of(X86ElfNotes.NT_PRSTATUS, pr,
+                X86ElfNotes.NT_FPREGSET, fsave));
+        assertThat(s.fpu()).isEqualTo(X86ElfNotes.readFSave(fsave, null, regs));
+        assertThat(s.fpu().mxcsr()).isEqualTo(FxSave.DEFAULT_MXCSR);
+        assertThat(s.xsave()).isNull();
+        // no FP note at all (pr_fpvalid 0): the FNINIT state
+        X86CpuState bare = X86ElfNotes.toCpu("x86_64", java.util.Map.of(X86ElfNotes.NT_PRSTATUS,
+                note("x86_64", "gcore", "NT_PRSTATUS")));
+        assertThat(bare.fpu()).isEqualTo(FxSave.initial());
+        assertThatThrownBy(() -> X86ElfNotes.toCpu("x86_64", java.util.Map.of())).hasMessageContaining("NT_PRSTATUS");
+        assertThatThrownBy(() -> X86ElfNotes.toCpu("ppc64", java.util.Map.of(1, pr)))
+                .hasMessageContaining("not an x86 architecture");
+        assertThatThrownBy(() -> X86ElfNotes.toCpu("x86_64", java.util.Map.of(1, pr))).hasMessageContaining("336");
+    }
+
+    @Test
+    void fcsAndFdsOfA64BitStateHaveNoNote() {
+        X86_64State s = Fixtures.x86_64("gcore").withFpu(Fixtures.x86_64("gcore").fpu().withSelectors(0x33, 0x2b));
+        java.util.Map<Integer, byte[]> notes = X86ElfNotes.toNotes(s, X86ElfNotes.PrStatusInfo.NONE);
+        assertThat(X86ElfNotes.toCpu("x86_64", notes)).isEqualTo(s.withFpu(s.fpu().withSelectors(0, 0))
+                .withDebug(null));
+    }
+
     private static void assertFx(FxSave fx, String arch, String route, int xmmCount) {
         assertThat(fx.fcw()).isEqualTo((int) num(arch, route, "fcw"));
         assertThat(fx.fsw()).isEqualTo((int) num(arch, route, "fsw"));

@@ -167,6 +167,31 @@ final class Images {
 
     // ---- byte-level patching (framing per docs/FORMAT.md: 8-byte magic, 16-byte headers, 8-byte padding) ----
 
+    /** The record types of {@code image} in order (HEAD first, TAIL last). */
+    static List<Integer> recordTypes(byte[] image) {
+        List<Integer> out = new ArrayList<>();
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        for (int pos = 8; pos < image.length; ) {
+            int len = b.getInt(pos + 8);
+            out.add(b.getInt(pos));
+            pos += 16 + len + ((8 - (len & 7)) & 7);
+        }
+        return out;
+    }
+
+    /** The payload of the first record of {@code type}, or {@code null}. */
+    static byte[] payload(byte[] image, int type) {
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        for (int pos = 8; pos < image.length; ) {
+            int len = b.getInt(pos + 8);
+            if (b.getInt(pos) == type) {
+                return Arrays.copyOfRange(image, pos + 16, pos + 16 + len);
+            }
+            pos += 16 + len + ((8 - (len & 7)) & 7);
+        }
+        return null;
+    }
+
     /** Rewrites the payload of the first record of {@code type}, fixing record checksums and the tail. */
     static byte[] patch(byte[] image, int type, Consumer<ByteBuffer> edit) {
         List<int[]> recs = new ArrayList<>(); // {offset, type, flags, length}
