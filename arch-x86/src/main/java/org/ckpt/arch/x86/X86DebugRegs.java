@@ -4,7 +4,7 @@ package org.ckpt.arch.x86;
  * The hardware debug registers as ptrace exposes them ({@code u_debugreg[0..3,6,7]}),
  * any 64-bit values. For i386 tasks each value is a 32-bit register zero-extended; both
  * restore policies require it to fit 32 bits. What {@code LINUX_USER} accepts beyond that
- * (user addresses, DR7 rules) is in docs/FORMAT.md §11.10.5. A state whose debug
+ * (user addresses, DR7 rules) is in docs/FORMAT.md §11.11.7. A state whose debug
  * registers are unknown (ELF cores carry none) holds {@code null} instead of this.
  *
  * @since 0.2 (stable; was {@code DebugRegs} in 0.1)

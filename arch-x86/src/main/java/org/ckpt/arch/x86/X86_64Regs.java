@@ -7,7 +7,7 @@ package org.ckpt.arch.x86;
  * (CS 0, RFLAGS 0x2), a kernel-half RIP or GS base, any RFLAGS bit. The six selectors are
  * 16-bit registers held in 64-bit fields as the kernel holds them; both restore policies
  * require them to fit 16 bits, and {@link org.ckpt.spi.RestorePolicy#LINUX_USER} adds the
- * rules of a Linux user task (docs/FORMAT.md §11.10).
+ * rules of a Linux user task (docs/FORMAT.md §11.11).
  *
  * <p>Build one with {@link #builder()}, naming the registers you have; the others take
  * the builder's documented defaults.

@@ -31,7 +31,7 @@ import org.ckpt.spi.UnsupportedImageException;
  * features the arch head declares and the target has, selectors that fit 16 bits, i386
  * debug registers that fit 32. {@link RestorePolicy#EXACT} stops there and returns the
  * state unchanged; {@link RestorePolicy#LINUX_USER} adds the rules of a Linux user task and
- * returns the state as a kernel would hold it (docs/FORMAT.md §11.10).
+ * returns the state as a kernel would hold it (docs/FORMAT.md §11.11).
  */
 final class X86Check {
     private X86Check() {
