@@ -133,8 +133,8 @@ public final class X86ElfNotes {
                 fpvalid = i.fpvalid;
             }
 
-            /** si_signo, si_code, si_errno. */
-            public Builder signal(int signo, int code, int errno) {
+            /** {@code si_signo}, {@code si_code} and {@code si_errno}. */
+            public Builder siginfo(int signo, int code, int errno) {
                 this.signo = signo;
                 this.code = code;
                 this.errno = errno;
@@ -146,13 +146,10 @@ public final class X86ElfNotes {
                 return this;
             }
 
-            public Builder sigpend(long v) {
-                sigpend = v;
-                return this;
-            }
-
-            public Builder sighold(long v) {
-                sighold = v;
+            /** {@code pr_sigpend} and {@code pr_sighold}. */
+            public Builder signals(long pending, long held) {
+                sigpend = pending;
+                sighold = held;
                 return this;
             }
 

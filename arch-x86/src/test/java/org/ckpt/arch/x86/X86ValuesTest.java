@@ -213,8 +213,8 @@ class X86ValuesTest {
     @Test
     void prStatusInfoBuilder() {
         assertThat(X86ElfNotes.PrStatusInfo.builder().build()).isEqualTo(X86ElfNotes.PrStatusInfo.NONE);
-        X86ElfNotes.PrStatusInfo i = X86ElfNotes.PrStatusInfo.builder().signal(11, 1, 0).cursig(11).ids(7, 1, 7, 7)
-                .utime(1, 2).stime(3, 4).cutime(5, 6).cstime(7, 8).sigpend(9).sighold(10).fpvalid(1).build();
+        X86ElfNotes.PrStatusInfo i = X86ElfNotes.PrStatusInfo.builder().siginfo(11, 1, 0).cursig(11).ids(7, 1, 7, 7)
+                .utime(1, 2).stime(3, 4).cutime(5, 6).cstime(7, 8).signals(9, 10).fpvalid(1).build();
         assertThat(i).isEqualTo(new X86ElfNotes.PrStatusInfo(11, 1, 0, 11, 9, 10, 7, 1, 7, 7, 1, 2, 3, 4, 5, 6, 7, 8,
                 1));
         assertThat(i.toBuilder().build()).isEqualTo(i);

@@ -22,14 +22,14 @@ import org.ckpt.arch.x86.XSave;
 /**
  * jqwik generators of x86 CPU states.
  *
- * <p>{@link #x86_64()}, {@link #i386()}, {@link #any()} and {@link #valid(String)} give
+ * <p>{@link #x86_64()}, {@link #i386()}, {@link #any()} and {@link #cpu(String)} give
  * states that pass the x86 provider's {@code LINUX_USER} rules unchanged on a target of
  * their own architecture that declares every feature (the in-memory restart): user
  * selectors, user addresses, eflags already within ptrace's FLAG_MASK plus 0x202, MXCSR
  * within its mask, valid XCR0 values, well-formed DR7 and TLS descriptors; the x87 state
  * sometimes carries FCS/FDS and a full tag word other than the derived one. So a
  * checkpoint and restart of a generated state, under either policy, must give it back bit
- * for bit. {@link #fullRange(String)} gives states from the full range of every field, for
+ * for bit. {@link #anyCpu(String)} gives states from the full range of every field, for
  * the policy-agreement property of {@code ArchProviderContract}.
  *
  * @since 0.1 (evolving)
@@ -72,7 +72,7 @@ public final class X86States {
      *
      * @since 0.2
      */
-    public static Arbitrary<X86CpuState> valid(String architecture) {
+    public static Arbitrary<X86CpuState> cpu(String architecture) {
         return switch (architecture) {
             case X86_64State.ARCH -> Combinators.combine(x86_64(), Arbitraries.integers().between(0, 3))
                     .as((s, k) -> (X86CpuState) (k == 0 ? s.withDebug(null) : s));
@@ -90,14 +90,14 @@ public final class X86States {
      * XCR0 with any XSTATE_BV and contents, any tag words. The values at the boundaries of
      * both policies' rules (user limits, user selectors, flag masks, DR7 bits, MXCSR masks,
      * TLS descriptor rules) are drawn often. A third of the states have every field
-     * drawn so; half are valid states ({@link #valid}) with one to three fields drawn so,
+     * drawn so; half are valid states ({@link #cpu}) with one to three fields drawn so,
      * the rest valid states as they are: both policies' acceptance and refusal of each
      * rule occur.
      *
      * @since 0.2
      */
-    public static Arbitrary<X86CpuState> fullRange(String architecture) {
-        Arbitrary<X86CpuState> base = valid(architecture);
+    public static Arbitrary<X86CpuState> anyCpu(String architecture) {
+        Arbitrary<X86CpuState> base = cpu(architecture);
         return Combinators.combine(base, Arbitraries.longs(), Arbitraries.integers().between(0, 5))
                 .as((s, seed, k) -> wild(s, new SplittableRandom(seed), k))
                 .withoutEdgeCases();

@@ -25,13 +25,13 @@ class X86ArchProviderContractTest implements ArchProviderContract {
     /** Valid states with every optional part present or absent, FCS/FDS and full tag words included. */
     @Override
     public Arbitrary<? extends CpuState> states(String architecture) {
-        return X86States.valid(architecture).withoutEdgeCases();
+        return X86States.cpu(architecture).withoutEdgeCases();
     }
 
     /** Every register over its whole width, optional parts present or absent, the rules' boundaries often. */
     @Override
     public Arbitrary<? extends CpuState> anyStates(String architecture) {
-        return X86States.fullRange(architecture);
+        return X86States.anyCpu(architecture);
     }
 
     @Override
