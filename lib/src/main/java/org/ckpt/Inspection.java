@@ -22,8 +22,13 @@ public final class Inspection {
     private final List<ImageObject> objects;
     private final ImageException checkFailure;
     private final Map<Object, Long> objrefs = new IdentityHashMap<>();
+    private final ImageSeal seal;
+    private final ImageEncryption encryption;
 
-    Inspection(RestartResult result, RestartResult image, List<ImageObject> objects, ImageException checkFailure) {
+    Inspection(RestartResult result, RestartResult image, List<ImageObject> objects, ImageException checkFailure,
+               ImageSeal seal, ImageEncryption encryption) {
+        this.seal = seal;
+        this.encryption = encryption;
         this.result = result;
         this.image = image;
         this.objects = List.copyOf(objects);
@@ -55,6 +60,16 @@ public final class Inspection {
     /** Why the check phase refused the image's tasks under the restarter's policy, if it did. @since 0.2 */
     public Optional<ImageException> checkFailure() {
         return Optional.ofNullable(checkFailure);
+    }
+
+    /** The image's seal, if it has one: its key id, and whether the restarter verified it. @since 0.3 (evolving) */
+    public Optional<ImageSeal> seal() {
+        return Optional.ofNullable(seal);
+    }
+
+    /** How the image is encrypted, if it is. @since 0.3 (evolving) */
+    public Optional<ImageEncryption> encryption() {
+        return Optional.ofNullable(encryption);
     }
 
     /** Every object of the image, in objref order. */

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The staging buffers a checkpoint copies its output into, and the two ways they reach the
@@ -41,6 +42,21 @@ abstract class Staging implements AutoCloseable {
 
     static Staging open(WritableByteChannel channel, boolean thread, Duration stallTimeout) {
         return thread ? new Threaded(channel, stallTimeout) : new Direct(channel, stallTimeout);
+    }
+
+    /** Sees every buffer, in order, just before it is written: on the writer thread when there is one. */
+    private volatile Consumer<ByteBuffer> observer;
+
+    /** Sets who sees the bytes on their way to the channel (the seal's hash); before the first rotate. */
+    void observer(Consumer<ByteBuffer> o) {
+        observer = o;
+    }
+
+    final void observe(ByteBuffer out) {
+        Consumer<ByteBuffer> o = observer;
+        if (o != null) {
+            o.accept(out.duplicate());
+        }
     }
 
     /** The buffer to copy into; valid until {@link #rotate}. */
@@ -83,6 +99,7 @@ abstract class Staging implements AutoCloseable {
             }
             buf.flip();
             try {
+                observe(buf);
                 io.writeFully(channel, buf);
             } catch (IOException | RuntimeException | Error e) {
                 // What went out is gone and what did not must never be re-sent after other bytes.
@@ -303,6 +320,7 @@ abstract class Staging implements AutoCloseable {
                     }
                     Throwable failed = null;
                     try {
+                        observe(job);
                         io.writeFully(channel, job);
                     } catch (Throwable t) {
                         failed = t;

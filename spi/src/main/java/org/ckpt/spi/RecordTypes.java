@@ -13,6 +13,16 @@ public final class RecordTypes {
     public static final int ARCH_HEAD = 0x0002;
     public static final int TAIL = 0x0003;
     public static final int ERROR = 0x0004;
+    /**
+     * The seal: an HMAC-SHA-256 tag or Ed25519 signature over every byte before it, right
+     * before the {@code TAIL} (written optional; format 1.3). @since 0.3
+     */
+    public static final int SEAL = 0x0005;
+    /**
+     * Encryption of the record payloads: the wrapped data key right after {@code ARCH_HEAD},
+     * and an encrypted closing record after the last encrypted one (format 1.3). @since 0.3
+     */
+    public static final int CIPHER = 0x0007;
     public static final int TASK = 0x0010;
     /** The objrefs of a task's extension objects, right after its {@code TASK} (format 1.1). */
     public static final int TASK_EXT = 0x0011;
@@ -32,7 +42,7 @@ public final class RecordTypes {
     /** Whether the type belongs to the core format (not an architecture). */
     public static boolean isCore(int type) {
         return switch (type) {
-            case HEAD, ARCH_HEAD, TAIL, ERROR, TASK, TASK_EXT, TASK_INFO, OBJECT, OBJECT_DATA, VMA, PAGES -> true;
+            case HEAD, ARCH_HEAD, TAIL, ERROR, SEAL, CIPHER, TASK, TASK_EXT, TASK_INFO, OBJECT, OBJECT_DATA, VMA, PAGES -> true;
             default -> false;
         };
     }
@@ -50,6 +60,8 @@ public final class RecordTypes {
             case ARCH_HEAD -> "ARCH_HEAD";
             case TAIL -> "TAIL";
             case ERROR -> "ERROR";
+            case SEAL -> "SEAL";
+            case CIPHER -> "CIPHER";
             case TASK -> "TASK";
             case TASK_EXT -> "TASK_EXT";
             case TASK_INFO -> "TASK_INFO";
