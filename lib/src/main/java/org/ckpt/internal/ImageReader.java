@@ -266,9 +266,9 @@ final class ImageReader implements RecordInput {
             throw new InvalidImageException(RecordTypes.name(type), recordOffset, mustEncrypt
                     ? "record " + RecordTypes.name(type) + " is not encrypted (flag ENCRYPTED clear) in an"
                             + " encrypted image, where every record after CIPHER but SEAL and TAIL is"
-                    : "record " + RecordTypes.name(type) + " has flag ENCRYPTED "
-                            + (encryptedRecords ? "(SEAL and TAIL are never encrypted)"
-                                    : "where nothing is encrypted (no CIPHER record before it)"));
+                    : "record flags 0x" + Integer.toHexString(flags) + " say ENCRYPTED, but "
+                            + (encryptedRecords ? "SEAL and TAIL are never encrypted"
+                                    : "nothing is encrypted here (no CIPHER record before it)"));
         }
         if (mustEncrypt && len < RecordCipher.TAG_LENGTH) {
             throw new InvalidImageException(RecordTypes.name(type), recordOffset, "encrypted record of " + len

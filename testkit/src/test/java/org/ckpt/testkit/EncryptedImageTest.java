@@ -246,7 +246,7 @@ class EncryptedImageTest {
         ps.set(3, new ImageRecords.Record(0, q.type(), q.flags() | ImageSeals.FLAG_ENCRYPTED, 0,
                 Arrays.copyOf(q.payload(), q.payload().length + 16)));
         assertThat(SealForgeryTest.rejected(withKey(), ImageRecords.assemble(plain, ps), InvalidImageException.class))
-                .hasMessageContaining("nothing is encrypted");
+                .hasMessageContaining("nothing is encrypted here");
     }
 
     @Test
