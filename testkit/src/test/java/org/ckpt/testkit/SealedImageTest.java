@@ -102,6 +102,26 @@ class SealedImageTest {
         assertThat(again).isEqualTo(image);
     }
 
+    /** The library reads what an independent implementation of §15 (testkit ImageSeals) writes. */
+    @Test
+    void imagesSealedAndEncryptedFromTheFormatAloneAreRead() throws IOException {
+        byte[] plain = image(writer());
+        byte[] dataKey = new byte[32];
+        dataKey[0] = 1;
+        byte[] encrypted = ImageSeals.encrypt(plain, ID, TestKeys.aes(), new javax.crypto.spec.SecretKeySpec(dataKey, "AES"));
+        for (Key k : List.<Key>of(TestKeys.hmac(), TestKeys.ed25519())) {
+            byte[] image = ImageSeals.seal(encrypted, ID, k);
+            Restarter.Builder b = Restarter.builder().decryptionKey(ID, TestKeys.aes());
+            b = k instanceof SecretKey s ? b.trust(ID, s) : b.trust(ID, TestKeys.ed25519Public());
+            RestartResult r = restart(b, image);
+            CkptAssertions.assertThat(r.tasks()).isEquivalentTo(restart(Restarter.builder(), plain).tasks());
+            assertThat(r.info().formatMinor()).isEqualTo(3);
+        }
+        // And the library's own encrypted image opens and re-assembles to itself.
+        byte[] own = image(writer().encrypt(ID, TestKeys.aes()));
+        assertThat(ImageSeals.assemble(ImageSeals.open(own, TestKeys.aes()))).isEqualTo(own);
+    }
+
     @Test
     void unsealedImageIsRefusedByATrustingRestarter() throws IOException {
         byte[] image = image(writer());

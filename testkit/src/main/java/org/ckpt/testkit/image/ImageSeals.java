@@ -70,6 +70,40 @@ public final class ImageSeals {
         return ImageRecords.assemble(image, rs);
     }
 
+    /**
+     * {@code image} (any valid image) sealed by {@code key} under {@code keyId}: its head made
+     * format 1.3 if it was older (a seal needs 1.3), then {@link #reseal resealed}.
+     */
+    public static byte[] seal(byte[] image, String keyId, Key key) {
+        return reseal(atLeast13(image, 0), keyId, key);
+    }
+
+    /** The key id of {@code image}'s seal, or null if it has none. */
+    public static String sealKeyId(byte[] image) {
+        for (ImageRecords.Record r : ImageRecords.parse(image)) {
+            if (r.type() == SEAL && r.payload().length >= 10) {
+                ByteBuffer p = ByteBuffer.wrap(r.payload()).order(ByteOrder.LITTLE_ENDIAN);
+                int n = p.getShort(8) & 0xFFFF;
+                if (r.payload().length >= 10 + n) {
+                    return new String(r.payload(), 10, n, StandardCharsets.UTF_8);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The HEAD of {@code image} made format 1.3 at least, with {@code addFlags} set. */
+    private static byte[] atLeast13(byte[] image, int addFlags) {
+        List<ImageRecords.Record> rs = new ArrayList<>(ImageRecords.parse(image));
+        ImageRecords.Record h = rs.get(0);
+        byte[] head = h.payload().clone();
+        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+        b.putShort(2, (short) Math.max(3, b.getShort(2) & 0xFFFF));
+        b.putInt(4, b.getInt(4) | addFlags);
+        rs.set(0, new ImageRecords.Record(h.offset(), h.type(), h.flags(), 0, head));
+        return ImageRecords.assemble(image, rs);
+    }
+
     /** Whether {@code image}'s seal verifies under {@code key} (HMAC secret or Ed25519 public key). */
     public static boolean verify(byte[] image, Key key) {
         List<ImageRecords.Record> rs = ImageRecords.parse(image);
@@ -221,6 +255,41 @@ public final class ImageSeals {
             }
         }
         return ImageRecords.assemble(opened.magic(), rs);
+    }
+
+    /**
+     * {@code image} (a valid unencrypted image, unsealed) encrypted as docs/FORMAT.md §15.4 says,
+     * with the given data key (a writer draws a fresh random one; a fixed one makes the result
+     * reproducible): head flag ENCRYPTED and format 1.3, the opening CIPHER record with the
+     * data key wrapped under {@code kek}, every later record but the TAIL encrypted, the
+     * closing CIPHER before the TAIL.
+     */
+    public static byte[] encrypt(byte[] image, String keyId, SecretKey kek, SecretKey dataKey) {
+        byte[] flagged = atLeast13(image, 4);
+        List<ImageRecords.Record> rs = new ArrayList<>(ImageRecords.parse(flagged));
+        byte[] wrapped;
+        try {
+            Cipher kw = Cipher.getInstance("AES/KW/NoPadding");
+            kw.init(Cipher.WRAP_MODE, kek);
+            wrapped = kw.wrap(dataKey);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException(e);
+        }
+        byte[] id = keyId.getBytes(StandardCharsets.UTF_8);
+        byte[] cipher = ByteBuffer.allocate(10 + id.length + 40 + TAG).order(ByteOrder.LITTLE_ENDIAN)
+                .putShort((short) 1).putShort((short) 1).putInt(0).putShort((short) id.length).put(id).put(wrapped)
+                .array();
+        List<ImageRecords.Record> out = new ArrayList<>();
+        out.add(rs.get(0));
+        out.add(rs.get(1));
+        out.add(new ImageRecords.Record(0, CIPHER, 0, 0, cipher));
+        for (int i = 2; i < rs.size() - 1; i++) {
+            ImageRecords.Record r = rs.get(i);
+            out.add(new ImageRecords.Record(0, r.type(), r.flags() | FLAG_ENCRYPTED, 0, r.payload()));
+        }
+        out.add(new ImageRecords.Record(0, CIPHER, FLAG_ENCRYPTED, 0, new byte[0]));
+        out.add(rs.get(rs.size() - 1));
+        return assemble(new Opened(Arrays.copyOf(image, ImageRecords.MAGIC_SIZE), out, dataKey));
     }
 
     private static byte[] header(int type, int flags, int length) {
