@@ -170,7 +170,8 @@ public final class ChainRestart implements AutoCloseable {
         } else if (ph.pageSize() != ch.pageSize()) {
             problem = "the parent has page size " + ph.pageSize() + ", the image " + ch.pageSize();
         } else if ((ph.flags() & ImageInfo.FLAG_EXACT) != (ch.flags() & ImageInfo.FLAG_EXACT)) {
-            problem = "the parent was written under " + ph.policy() + ", the image under " + ch.policy();
+            problem = "the parent was written under the " + ph.policy() + " restore policy, the image under "
+                    + ch.policy() + ": a chain has one policy";
         } else {
             int pd = p.parentLink() == null ? 0 : p.parentLink().depth();
             if (pd != link.depth() - 1) {
