@@ -6,7 +6,7 @@ import java.security.NoSuchAlgorithmException;
 
 /**
  * SHA-256 over the bytes of an image as they pass, in image order: the digest a seal signs
- * (docs/FORMAT.md §15.2). It sees every byte once, where the bytes already pass — the
+ * (docs/FORMAT.md §16.2). It sees every byte once, where the bytes already pass — the
  * checkpoint's staging buffers on their way to the channel, the restart's copies as they land
  * — and stops at the point the seal covers up to. Used by one thread at a time; handing it
  * over (the writer thread, then the caller after a flush) goes through the staging lock.

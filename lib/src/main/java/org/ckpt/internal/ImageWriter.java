@@ -51,7 +51,7 @@ final class ImageWriter implements RecordOutput {
     private long pagesAddress;
     private int pagesCount;
 
-    // Sealing and encryption (docs/FORMAT.md §15); null when the image is neither.
+    // Sealing and encryption (docs/FORMAT.md §16); null when the image is neither.
     private ImageHash sealHash;
     /** SHA-256 of the bytes before the CIPHER record, while they are written (encrypted images). */
     private MessageDigest headHash;
@@ -309,7 +309,7 @@ final class ImageWriter implements RecordOutput {
         }
     }
 
-    // ---- sealing and encryption (docs/FORMAT.md §15) -------------------------------------------
+    // ---- sealing and encryption (docs/FORMAT.md §16) -------------------------------------------
 
     /**
      * Writes the opening CIPHER record — a fresh data key wrapped under {@code kek}, and the
