@@ -286,7 +286,8 @@ public final class Checkpointer {
         /**
          * Whether the channel is written on a thread of its own, started and ended by each
          * {@code checkpoint} call, so that zero detection and checksums overlap the
-         * channel's I/O. Default {@code true}; {@code false} does every write on the
+         * channel's I/O (and a {@link #seal sealed} image's SHA-256 runs on another, so that it
+         * overlaps both). Default {@code true}; {@code false} does every write and hash on the
          * calling thread (hosts that must not start threads). The image is the same.
          */
         public Builder writerThread(boolean v) {

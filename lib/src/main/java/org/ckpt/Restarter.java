@@ -85,7 +85,7 @@ public final class Restarter {
     private RestartSession session(ReadableByteChannel channel, TargetCpu target, RestorePolicy policy,
                                    PageDestination pages, RestartSession.Trust trust) throws IOException {
         return new RestartSession(registry(), b.limits, b.root, b.progress, channel, target, policy, pages,
-                new RestartSession.Options(b.stallTimeout, b.mapImmutableFiles, trust));
+                new RestartSession.Options(b.stallTimeout, b.mapImmutableFiles, trust, b.hashThread));
     }
 
     private RestartSession.Trust trust() {
@@ -305,7 +305,7 @@ public final class Restarter {
      */
     public ImageScan scan(ReadableByteChannel channel, Consumer<ImageRecord> records) throws IOException {
         Objects.requireNonNull(channel, "channel");
-        return ImageScanner.scan(registry(), b.limits, channel, b.stallTimeout, trust(), records);
+        return ImageScanner.scan(registry(), b.limits, channel, b.stallTimeout, trust(), b.hashThread, records);
     }
 
     /** {@link #scan(ReadableByteChannel, Consumer)} of an image file. @since 0.3 (evolving) */
@@ -332,6 +332,7 @@ public final class Restarter {
         private Map<String, Keys.CipherKey> decryption = new LinkedHashMap<>();
         private Long expectedCheckpointId;
         private Instant notOlderThan;
+        private boolean hashThread = true;
 
         private Builder() {
         }
@@ -342,6 +343,7 @@ public final class Restarter {
             c.decryption = Map.copyOf(decryption);
             c.expectedCheckpointId = expectedCheckpointId;
             c.notOlderThan = notOlderThan;
+            c.hashThread = hashThread;
             c.root = root;
             c.limits = limits;
             c.progress = progress;
@@ -512,6 +514,19 @@ public final class Restarter {
          */
         public Builder notOlderThan(Instant oldest) {
             notOlderThan = Objects.requireNonNull(oldest);
+            return this;
+        }
+
+        /**
+         * Whether a restarter that {@link #trust trusts} keys may hash a large sealed image on a
+         * thread of its own, started and ended by the restart, so that the SHA-256 of the seal
+         * overlaps the reading and checksumming. Default {@code true}; {@code false} hashes on
+         * the calling thread (hosts that must not start threads). The result is the same.
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder hashThread(boolean v) {
+            hashThread = v;
             return this;
         }
 

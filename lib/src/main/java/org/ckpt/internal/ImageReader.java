@@ -86,6 +86,8 @@ final class ImageReader implements RecordInput {
     private MessageDigest headHash = ImageHash.sha256();
     /** Header bytes are hashed by {@link #readHeader} itself: the SEAL header's CRC field is not sealed. */
     private boolean headerPending;
+    /** The bytes being filled are the page destination's: stable until commit, hashed without a copy. */
+    private boolean stableFill;
     /** After the opening CIPHER: records but SEAL and TAIL must be encrypted. */
     private boolean encryptedRecords;
     /** Decrypts them; null in a scan without the key (payloads stay ciphertext). */
@@ -115,8 +117,8 @@ final class ImageReader implements RecordInput {
     }
 
     /** Hashes every byte from the magic on, until a SEAL header, for {@link #sealDigest}. Before {@link #readMagic}. */
-    void hashForSeal() {
-        sealHash = new ImageHash();
+    void hashForSeal(boolean threaded) {
+        sealHash = new ImageHash(threaded);
     }
 
     /**
@@ -150,6 +152,13 @@ final class ImageReader implements RecordInput {
      */
     byte[] sealDigest(byte[] prefix) {
         return sealHash == null ? null : sealHash.finish(prefix);
+    }
+
+    /** A failed restart: stops hashing, and returns once no thread reads the page destination's bytes. */
+    void abandonHash() throws java.io.InterruptedIOException {
+        if (sealHash != null) {
+            sealHash.abandon();
+        }
     }
 
     void archTypes(Set<Integer> types) {
@@ -308,7 +317,7 @@ final class ImageReader implements RecordInput {
 
     private void observe(ByteBuffer b) {
         if (sealHash != null) {
-            sealHash.update(b);
+            sealHash.update(b, stableFill);
         }
         if (headHash != null) {
             headHash.update(b.duplicate());
@@ -508,7 +517,13 @@ final class ImageReader implements RecordInput {
         for (int done = 0; done < n; ) {
             int k = Math.min(CHUNK, n - done);
             ByteBuffer chunk = d.limit(base + done + k).position(base + done).slice();
-            int got = fill(chunk, false);
+            int got;
+            stableFill = true;
+            try {
+                got = fill(chunk, false);
+            } finally {
+                stableFill = false;
+            }
             if (got < k) {
                 throw new TruncatedImageException("PAGES", recordOffset, "image ends inside record PAGES after "
                         + (16 + done + got) + " of " + length + " payload bytes");

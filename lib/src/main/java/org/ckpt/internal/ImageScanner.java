@@ -27,12 +27,13 @@ public final class ImageScanner {
     }
 
     public static ImageScan scan(Registry registry, Limits limits, ReadableByteChannel channel, Duration stallTimeout,
-                                 RestartSession.Trust trust, Consumer<ImageRecord> records) throws IOException {
+                                 RestartSession.Trust trust, boolean hashThread, Consumer<ImageRecord> records)
+            throws IOException {
         ImageReader in = new ImageReader(channel, limits.maxRecordSize(), limits.maxStringLength(), stallTimeout,
                 false);
         in.recordListener(records);
         if (trust.requiresSeal()) {
-            in.hashForSeal();
+            in.hashForSeal(hashThread);
         }
         in.readMagic();
         long headAt = in.recordOffset();

@@ -37,6 +37,7 @@ final class ImageWriter implements RecordOutput {
     private final CRC32C pagesCrc = new CRC32C();
     private final PayloadBuffer payload;
     private final int maxRecordSize;
+    private final boolean writerThread;
     private Set<Integer> archTypes = Set.of();
     private int openType = -1;
     private int openFlags;
@@ -64,6 +65,7 @@ final class ImageWriter implements RecordOutput {
         this.maxRecordSize = maxRecordSize;
         this.payload = new PayloadBuffer(maxRecordSize);
         this.staging = Staging.open(channel, writerThread, stallTimeout);
+        this.writerThread = writerThread;
     }
 
     /**
@@ -71,8 +73,8 @@ final class ImageWriter implements RecordOutput {
      * their way to the channel: on the writer thread when there is one. Before {@link #writeMagic}.
      */
     void sealed() {
-        sealHash = new ImageHash();
-        staging.observer(sealHash::update);
+        sealHash = new ImageHash(writerThread);
+        staging.observer(sealHash);
     }
 
     /** Hashes the bytes before the CIPHER record for its head tag ({@link #startEncryption}). Before {@link #writeMagic}. */
@@ -358,5 +360,12 @@ final class ImageWriter implements RecordOutput {
     /** Ends the writing (and the writer thread, if any); staging buffers return to the pool. */
     void close() {
         staging.close();
+        if (sealHash != null) {
+            try {
+                sealHash.abandon();
+            } catch (java.io.InterruptedIOException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

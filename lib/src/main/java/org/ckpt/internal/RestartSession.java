@@ -45,10 +45,13 @@ import org.ckpt.spi.UnsupportedImageException;
  * runs the architecture check phase ({@link #checkedResult}) — committing nothing anywhere.
  */
 public final class RestartSession implements CkptContext {
-    /** How the channel is read, and what the restart trusts and can decrypt. */
-    public record Options(Duration stallTimeout, boolean mapImmutableFiles, Trust trust) {
+    /**
+     * How the channel is read, what the restart trusts and can decrypt, and whether a seal's
+     * hash may run on a thread of its own.
+     */
+    public record Options(Duration stallTimeout, boolean mapImmutableFiles, Trust trust, boolean hashThread) {
         public Options(Duration stallTimeout, boolean mapImmutableFiles) {
-            this(stallTimeout, mapImmutableFiles, Trust.NONE);
+            this(stallTimeout, mapImmutableFiles, Trust.NONE, true);
         }
     }
 
@@ -125,6 +128,7 @@ public final class RestartSession implements CkptContext {
     private org.ckpt.ImageTail tail;
     private boolean prologueRead;
     private final Trust trust;
+    private final boolean hashThread;
     private ImageSeal seal;
     private ImageEncryption encryption;
 
@@ -145,6 +149,7 @@ public final class RestartSession implements CkptContext {
         this.requestedPolicy = policy;
         this.pages = pages;
         this.trust = options.trust();
+        this.hashThread = options.hashThread();
     }
 
     /** After {@link #readImage}: the image's seal, or null if it has none. */
@@ -319,6 +324,12 @@ public final class RestartSession implements CkptContext {
     }
 
     private void release(Throwable failure) {
+        try {
+            in.abandonHash();
+        } catch (java.io.InterruptedIOException e) {
+            failure.addSuppressed(e);
+            Thread.currentThread().interrupt();
+        }
         if (pagesAllocated) {
             pagesAllocated = false;
             try {
@@ -331,7 +342,7 @@ public final class RestartSession implements CkptContext {
 
     private void prologue() throws IOException {
         if (trust.requiresSeal()) {
-            in.hashForSeal();
+            in.hashForSeal(hashThread);
         }
         in.readMagic();
         long headAt = in.recordOffset();

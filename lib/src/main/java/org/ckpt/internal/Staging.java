@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 
 /**
  * The staging buffers a checkpoint copies its output into, and the two ways they reach the
@@ -44,18 +43,33 @@ abstract class Staging implements AutoCloseable {
         return thread ? new Threaded(channel, stallTimeout) : new Direct(channel, stallTimeout);
     }
 
-    /** Sees every buffer, in order, just before it is written: on the writer thread when there is one. */
-    private volatile Consumer<ByteBuffer> observer;
+    /** Who sees the bytes on their way to the channel (the seal's hash). */
+    interface Observer {
+        /** A buffer, in order, just before it is written (on the writer thread when there is one). */
+        void bytes(ByteBuffer out);
 
-    /** Sets who sees the bytes on their way to the channel (the seal's hash); before the first rotate. */
-    void observer(Consumer<ByteBuffer> o) {
+        /** The buffers seen so far are written and may be reused once this returns. */
+        void settle();
+    }
+
+    private volatile Observer observer;
+
+    /** Sets the observer; before the first rotate. */
+    void observer(Observer o) {
         observer = o;
     }
 
     final void observe(ByteBuffer out) {
-        Consumer<ByteBuffer> o = observer;
+        Observer o = observer;
         if (o != null) {
-            o.accept(out.duplicate());
+            o.bytes(out.duplicate());
+        }
+    }
+
+    final void settled() {
+        Observer o = observer;
+        if (o != null) {
+            o.settle();
         }
     }
 
@@ -101,6 +115,7 @@ abstract class Staging implements AutoCloseable {
             try {
                 observe(buf);
                 io.writeFully(channel, buf);
+                settled();
             } catch (IOException | RuntimeException | Error e) {
                 // What went out is gone and what did not must never be re-sent after other bytes.
                 broken = true;
@@ -322,6 +337,7 @@ abstract class Staging implements AutoCloseable {
                     try {
                         observe(job);
                         io.writeFully(channel, job);
+                        settled();
                     } catch (Throwable t) {
                         failed = t;
                     }

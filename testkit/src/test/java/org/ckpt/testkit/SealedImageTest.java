@@ -122,6 +122,82 @@ class SealedImageTest {
         assertThat(ImageSeals.assemble(ImageSeals.open(own, TestKeys.aes()))).isEqualTo(own);
     }
 
+    /** A task of 8 MiB of non-zero pages: large enough that hashing runs on its own thread. */
+    static Task bigTask() {
+        byte[] mem = new byte[8 << 20];
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        for (int i = 0; i < mem.length; i += 64) {
+            mem[i] = (byte) (1 + rnd.nextInt(255));
+        }
+        return Task.builder().pid(5).comm("big").mm(org.ckpt.model.AddressSpace.of(List.of(org.ckpt.model.Vma.anonymous(
+                0x1000_0000L, 0x1000_0000L + mem.length, org.ckpt.model.PageData.of(0x1000_0000L, mem))))).build();
+    }
+
+    private static long hashThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("ckpt-seal-hash"))
+                .filter(Thread::isAlive).count();
+    }
+
+    @Test
+    void largeImagesHashOnTheirOwnThreadAndLeaveNoneBehind(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        Task big = bigTask();
+        awaitNoHashThreads();
+        for (boolean threads : new boolean[] {false, true}) {
+            for (boolean encrypt : new boolean[] {false, true}) {
+                Checkpointer.Builder b = writer().writerThread(threads).seal(ID, TestKeys.hmac());
+                TestChannels.Sink sink = TestChannels.sink();
+                (encrypt ? b.encrypt(ID, TestKeys.aes()) : b).build().checkpoint(List.of(big), sink);
+                byte[] image = sink.toByteArray();
+                assertThat(ImageSeals.verify(image, TestKeys.hmac())).isTrue();
+                Restarter.Builder rb = Restarter.builder().trust(ID, TestKeys.hmac()).decryptionKey(ID, TestKeys.aes())
+                        .hashThread(threads);
+                CkptAssertions.assertThat(rb.build().restart(TestChannels.source(image)).tasks())
+                        .isEquivalentTo(List.of(big));
+                if (!threads) {
+                    assertThat(hashThreads()).as("a host that wants no threads gets none").isZero();
+                }
+                java.nio.file.Path file = dir.resolve("big.ckpt");
+                java.nio.file.Files.write(file, image);
+                try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(file)) {
+                    CkptAssertions.assertThat(rb.mapImmutableFiles(true).build().restart(in).tasks())
+                            .isEquivalentTo(List.of(big));
+                }
+                // A forged page late in the image: refused at the seal, the destination released once.
+                List<ImageRecords.Record> rs = new ArrayList<>(ImageRecords.parse(image));
+                int last = -1;
+                for (int i = 0; i < rs.size(); i++) {
+                    if (rs.get(i).type() == RecordTypes.PAGES) {
+                        last = i;
+                    }
+                }
+                if (!encrypt) {
+                    ImageRecords.Record p = rs.get(last);
+                    byte[] payload = p.payload().clone();
+                    payload[payload.length - 1] ^= 1;
+                    rs.set(last, new ImageRecords.Record(0, p.type(), p.flags(), 0, payload));
+                    byte[] forged = ImageRecords.assemble(image, rs);
+                    SealException e = SealForgeryTest.rejected(Restarter.builder().trust(ID, TestKeys.hmac())
+                            .hashThread(threads).build(), forged, SealException.class);
+                    assertThat(e.kind()).isEqualTo(SealException.Kind.INVALID);
+                }
+                // Cut in the middle, while pages are being hashed.
+                SealForgeryTest.rejected(rb.mapImmutableFiles(false).build(),
+                        java.util.Arrays.copyOf(image, image.length / 2), org.ckpt.spi.TruncatedImageException.class);
+            }
+        }
+        awaitNoHashThreads();
+        assertThat(hashThreads()).as("ckpt-seal-hash threads left running").isZero();
+    }
+
+    /** Hashing threads end once idle (1 s). */
+    private static void awaitNoHashThreads() throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (hashThreads() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
     @Test
     void unsealedImageIsRefusedByATrustingRestarter() throws IOException {
         byte[] image = image(writer());
