@@ -146,7 +146,7 @@ class CheckThenCommitTest {
             CKPT.checkpoint(other, f);
             replaced.countDown();
             RestartResult r = restart.get(60, TimeUnit.SECONDS);
-            CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(original));
+            CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(original));
             assertThat(RSTR.restart(f).tasks().get(0).comm()).isEqualTo("other");
         }
     }
@@ -166,8 +166,8 @@ class CheckThenCommitTest {
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 Checkpointer.builder().sameHeadAs(r.info()).build().checkpoint(r.tasks(), out);
             }
-            CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(original));
-            CkptAssertions.assertThat(RSTR.restart(f).tasks()).isEquivalentTo(List.of(original));
+            CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(original));
+            CkptAssertions.assertThatTasks(RSTR.restart(f).tasks()).isEquivalentTo(List.of(original));
         }
 
         @Test
@@ -220,7 +220,7 @@ class CheckThenCommitTest {
                 RSTR.restart(in, target);
             }
             assertThat(rewritten).isTrue();
-            CkptAssertions.assertThat(committed.get().tasks()).isEquivalentTo(List.of(original));
+            CkptAssertions.assertThatTasks(committed.get().tasks()).isEquivalentTo(List.of(original));
         }
 
         private long findFirstPageByte(byte[] image) {
@@ -402,7 +402,7 @@ class CheckThenCommitTest {
                 r = RSTR.restart(in);
             }
             writer.get(30, TimeUnit.SECONDS);
-            CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(original));
+            CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(original));
             try (FileChannel in = FileChannel.open(Path.of("/dev/null"))) {
                 assertThatThrownBy(() -> RSTR.restart(in)).isInstanceOf(TruncatedImageException.class);
             }

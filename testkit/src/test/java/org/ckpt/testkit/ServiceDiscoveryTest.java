@@ -68,7 +68,7 @@ class ServiceDiscoveryTest {
             Checkpointer.builder().architecture(TestArch.NAME).classLoader(loader).build().checkpoint(task, sink);
             List<Task> back = Restarter.builder().classLoader(loader).build()
                     .restart(TestChannels.source(sink.toByteArray())).tasks();
-            CkptAssertions.assertThat(back).isEquivalentTo(List.of(task));
+            CkptAssertions.assertThatTasks(back).isEquivalentTo(List.of(task));
         }
     }
 
