@@ -195,7 +195,7 @@ class GenConfigProperties {
     private static void roundTrip(List<Task> tasks, String arch) throws Exception {
         TestChannels.Sink sink = TestChannels.sink();
         Checkpointer.builder().architecture(arch).build().checkpoint(tasks, sink);
-        CkptAssertions.assertThat(Restarter.builder().build().restart(TestChannels.source(sink.toByteArray()))
+        CkptAssertions.assertThatTasks(Restarter.builder().build().restart(TestChannels.source(sink.toByteArray()))
                 .tasks()).isEquivalentTo(tasks);
     }
 }
