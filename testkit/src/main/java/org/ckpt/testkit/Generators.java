@@ -109,8 +109,7 @@ public final class Generators {
                     + cpuArchitectures() + ")");
         }
         Arbitrary<CpuState> states = switch (architecture) {
-            case "x86_64" -> X86States.x86_64().map(c -> (CpuState) c);
-            case "i386" -> X86States.i386().map(c -> (CpuState) c);
+            case "x86_64", "i386" -> X86States.cpu(architecture).map(c -> (CpuState) c);
             default -> PowerPcStates.cpu(architecture).map(c -> (CpuState) c);
         };
         // Enumerating edge cases of whole register files costs seconds per property; the
