@@ -12,7 +12,7 @@ import org.ckpt.testkit.contract.CorruptionContract;
 /**
  * Every truncation and single-bit flip of a valid image is an ImageException, and nothing is
  * committed: the shipped {@link CorruptionContract} over generated sets of 1–3 tasks of the
- * test architecture, every truncation length of each image tried.
+ * test architecture, every truncation length of each image and every bit of its first 2 KiB tried.
  */
 class CorruptionProperties implements CorruptionContract {
     @Override
@@ -29,5 +29,16 @@ class CorruptionProperties implements CorruptionContract {
     @Override
     public int truncationsPerImage() {
         return Integer.MAX_VALUE;
+    }
+
+    /** Every bit of the first 2 KiB (head, arch head, first objects), then 2000 more. */
+    @Override
+    public int exhaustiveBytes() {
+        return 2048;
+    }
+
+    @Override
+    public int bitFlipsPerImage() {
+        return 2000;
     }
 }

@@ -79,14 +79,14 @@ public interface CorruptionContract {
         return 4096;
     }
 
-    /** Every bit of this many first bytes (head, architecture head, first objects) is flipped. Default 2048. */
+    /** Every bit of this many first bytes (head, architecture head, first objects) is flipped. Default 512. */
     default int exhaustiveBytes() {
-        return 2048;
+        return 512;
     }
 
-    /** Random bits flipped past {@link #exhaustiveBytes()}. Default 2000. */
+    /** Random bits flipped past {@link #exhaustiveBytes()}. Default 1000. */
     default int bitFlipsPerImage() {
-        return 2000;
+        return 1000;
     }
 
     /** Semantic mutations per record kind and image (see {@link Corruption#damage}). Default 100. */
