@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -137,6 +138,7 @@ public final class Generators {
      * golden images); {@code size} scales the number of areas, pages and files.
      */
     public static List<Task> build(long seed, int taskCount, int size, List<CpuState> cpus) {
+        Objects.requireNonNull(cpus, "cpus");
         return build(seed, taskCount, size, cpus, List.of(), GenConfig.DEFAULT);
     }
 
@@ -147,6 +149,9 @@ public final class Generators {
      */
     public static List<Task> build(long seed, int taskCount, int size, List<CpuState> cpus, List<?> extensions,
                                    GenConfig config) {
+        Objects.requireNonNull(cpus, "cpus");
+        Objects.requireNonNull(extensions, "extensions");
+        Objects.requireNonNull(config, "config");
         Build b = new Build(new SplittableRandom(seed), config);
         SplittableRandom rnd = b.rnd;
         b.files(size);

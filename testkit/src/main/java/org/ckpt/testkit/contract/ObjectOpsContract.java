@@ -108,6 +108,9 @@ public interface ObjectOpsContract<T> {
      * @since 0.2
      */
     record FlagField(String field, long knownBits) {
+        public FlagField {
+            java.util.Objects.requireNonNull(field, "field");
+        }
     }
 
     /**
@@ -414,6 +417,8 @@ public interface ObjectOpsContract<T> {
      * path, for contracts of ops whose class is not accessible (the library's built-ins).
      */
     static <T> ObjectOps<T> discovered(String typeName, Class<T> type) {
+        java.util.Objects.requireNonNull(typeName, "typeName");
+        java.util.Objects.requireNonNull(type, "type");
         @SuppressWarnings("rawtypes")
         ServiceLoader<ObjectOps> all = ServiceLoader.load(ObjectOps.class, Thread.currentThread().getContextClassLoader());
         for (ObjectOps<?> o : all) {

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.zip.CRC32C;
@@ -35,6 +36,11 @@ public final class Corruption {
      * objref 2, at offset 248), body byte 6: field 'lcr' (u8) set to 0xff (was 0x3)}.
      */
     public record Damaged(String description, byte[] image) {
+        public Damaged {
+            Objects.requireNonNull(description, "description");
+            Objects.requireNonNull(image, "image");
+        }
+
         @Override
         public String toString() {
             return description + " [" + image.length + " bytes]";
@@ -248,6 +254,7 @@ public final class Corruption {
 
     /** The image with {@code field} set to {@code value} (little-endian, its width), checksums repaired. */
     public static Damaged set(ImageMap map, ImageMap.Field field, long value, String what) {
+        Objects.requireNonNull(what, "what");
         int index = map.recordAt(field.offset());
         ImageRecords.Record r = map.records().get(index);
         int pos = (int) (field.offset() - r.offset() - ImageRecords.HEADER_SIZE);

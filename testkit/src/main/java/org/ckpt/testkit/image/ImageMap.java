@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.ckpt.spi.RecordTypes;
@@ -24,6 +25,10 @@ import org.ckpt.spi.RecordTypes;
 public final class ImageMap {
     /** A named field of a record: absolute offset, width in bytes, name and kind. */
     public record Field(long offset, int width, String name, String kind) {
+        public Field {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(kind, "kind");
+        }
     }
 
     private final byte[] image;

@@ -66,6 +66,12 @@ public final class OpsProbe<T> implements ObjectOps<T> {
      * @param record the record type name it was read from
      */
     public record FieldRead(String name, String kind, long offset, int width, long value, String record) {
+        public FieldRead {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(record, "record");
+        }
+
         /** Whether the field is a number a reader might use as a count or length. */
         public boolean isNumber() {
             return switch (kind) {
@@ -149,22 +155,23 @@ public final class OpsProbe<T> implements ObjectOps<T> {
 
     @Override
     public void forEachReference(T object, BiConsumer<String, Object> references) {
-        ops.forEachReference(object, references);
+        ops.forEachReference(Objects.requireNonNull(object, "object"), Objects.requireNonNull(references, "references"));
     }
 
     @Override
     public void checkpoint(T object, CkptContext ctx, PayloadWriter body) throws IOException {
-        ops.checkpoint(object, ctx, body);
+        ops.checkpoint(Objects.requireNonNull(object, "object"), Objects.requireNonNull(ctx, "ctx"),
+                Objects.requireNonNull(body, "body"));
     }
 
     @Override
     public void grab(T object) {
-        ops.grab(object);
+        ops.grab(Objects.requireNonNull(object, "object"));
     }
 
     @Override
     public void release(T object) {
-        ops.release(object);
+        ops.release(Objects.requireNonNull(object, "object"));
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.ckpt.testkit.image;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.ckpt.Checkpointer;
 import org.ckpt.RestartResult;
@@ -54,6 +55,10 @@ public final class RestartChecks {
      * {@link ImageException} that names a record or an offset, and commits nothing.
      */
     public static ImageException rejects(Restarter restarter, byte[] image, TargetCpu target, String what) {
+        Objects.requireNonNull(restarter, "restarter");
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(what, "what");
         RecordingTarget r = new RecordingTarget(target);
         try {
             restarter.restart(TestChannels.source(image), r);
@@ -85,6 +90,11 @@ public final class RestartChecks {
     public static Outcome rejectsOrStaysConsistent(Restarter restarter, Checkpointer checkpointer, byte[] image,
                                                    TargetCpu target, HostDifference host, String what)
             throws IOException {
+        Objects.requireNonNull(restarter, "restarter");
+        Objects.requireNonNull(checkpointer, "checkpointer");
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(what, "what");
         RecordingTarget r = new RecordingTarget(target);
         RestartResult result;
         try {
