@@ -32,7 +32,6 @@ import org.ckpt.testkit.HostDifference;
 import org.ckpt.testkit.image.Corruption;
 import org.ckpt.testkit.image.ImageMap;
 import org.ckpt.testkit.image.ImageMutator;
-import org.ckpt.testkit.image.ImageRecords;
 import org.ckpt.testkit.image.OpsProbe;
 import org.ckpt.testkit.image.TestChannels;
 
