@@ -61,4 +61,14 @@ class CkptAssertionsTest {
         assertThatThrownBy(() -> assertThat((Object) List.of("x")).asInstanceOf(CkptAssertions.TASKS))
                 .hasMessageContaining("not a list of tasks");
     }
+
+    /** AssertJ's own messages print tasks compactly (ModelRepresentation, found through ServiceLoader). */
+    @Test
+    void assertJPrintsTasksCompactly() {
+        List<Task> tasks = Generators.build(3, 2, 2, List.of());
+        assertThatThrownBy(() -> assertThat(tasks).allMatch(t -> t.exitCode() == 0))
+                .hasMessageContaining("Task{pid=1000, comm=")
+                .hasMessageContaining("mm=AddressSpace{")
+                .hasMessageNotContaining("utimescaled=");
+    }
 }
