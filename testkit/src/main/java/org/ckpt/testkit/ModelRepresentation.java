@@ -13,11 +13,12 @@ import org.ckpt.model.TaskState;
 import org.ckpt.model.Vma;
 
 /**
- * How AssertJ prints the task model in failure messages (registered in
- * {@code META-INF/services/org.assertj.core.presentation.Representation}): a task as the fields
- * that differ from their defaults, its areas and descriptors in short, on one line of modest
- * length, instead of every field of every nested record. Everything else as AssertJ's standard
- * representation prints it.
+ * A way for AssertJ to print the task model in failure messages: a task as the fields that
+ * differ from their defaults, its areas and descriptors in short, on one line of modest length,
+ * instead of every field of every nested record; everything else as AssertJ's standard
+ * representation prints it. Opt in per test class or run:
+ * {@code Assertions.useRepresentation(new ModelRepresentation())}. (It is not registered for
+ * AssertJ's ServiceLoader lookup, which announces every representation it finds on stdout.)
  *
  * @since 0.2 (evolving)
  */

@@ -62,13 +62,18 @@ class CkptAssertionsTest {
                 .hasMessageContaining("not a list of tasks");
     }
 
-    /** AssertJ's own messages print tasks compactly (ModelRepresentation, found through ServiceLoader). */
+    /** With ModelRepresentation, AssertJ's own messages print tasks compactly. */
     @Test
-    void assertJPrintsTasksCompactly() {
+    void assertJPrintsTasksCompactlyWithTheModelRepresentation() {
         List<Task> tasks = Generators.build(3, 2, 2, List.of());
-        assertThatThrownBy(() -> assertThat(tasks).allMatch(t -> t.exitCode() == 0))
-                .hasMessageContaining("Task{pid=1000, comm=")
-                .hasMessageContaining("mm=AddressSpace{")
-                .hasMessageNotContaining("utimescaled=");
+        org.assertj.core.api.Assertions.useRepresentation(new ModelRepresentation());
+        try {
+            assertThatThrownBy(() -> assertThat(tasks).allMatch(t -> t.exitCode() == 0))
+                    .hasMessageContaining("Task{pid=1000, comm=")
+                    .hasMessageContaining("mm=AddressSpace{")
+                    .hasMessageNotContaining("utimescaled=");
+        } finally {
+            org.assertj.core.api.Assertions.useDefaultRepresentation();
+        }
     }
 }
