@@ -108,7 +108,7 @@ class EncryptedImageTest {
         assertThat(r.info().uname()).isEqualTo(new Uname("", "", "", "", ""));
         assertThat(r.info().flags()).isEqualTo(ImageInfo.FLAG_ENCRYPTED);
         assertThat(r.info().formatMinor()).isEqualTo(3);
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(secretTask()));
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(secretTask()));
     }
 
     @Test
@@ -302,7 +302,7 @@ class EncryptedImageTest {
             assertThat(rs.stream().filter(r -> r.type() == RecordTypes.PAGES).count()).isEqualTo(encrypt ? 2 : 1);
             RestartResult r = Restarter.builder().limits(tight).decryptionKey(ID, TestKeys.aes()).build()
                     .restart(TestChannels.source(sink.toByteArray()));
-            CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
+            CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(tasks);
         }
     }
 
@@ -316,7 +316,7 @@ class EncryptedImageTest {
             Restarter r = Restarter.builder().mapImmutableFiles(mapped).trust(ID, TestKeys.hmac())
                     .decryptionKey(ID, TestKeys.aes()).build();
             try (FileChannel in = FileChannel.open(file)) {
-                CkptAssertions.assertThat(r.restart(in).tasks()).isEquivalentTo(SealedImageTest.TASKS);
+                CkptAssertions.assertThatTasks(r.restart(in).tasks()).isEquivalentTo(SealedImageTest.TASKS);
             }
         }
         // A sealed image read through mappings is hashed as it is copied.

@@ -74,7 +74,7 @@ class EncryptedRoundTripProperties {
         TestChannels.Sink plain = TestChannels.sink();
         Checkpointer.builder().architecture(c.architecture()).build().checkpoint(c.tasks(), plain);
         RestartResult p = Restarter.builder().build().restart(TestChannels.source(plain.toByteArray()));
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(p.tasks());
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(p.tasks());
         assertThat(r.pagesRead()).isEqualTo(p.pagesRead());
     }
 

@@ -65,7 +65,7 @@ class GoldenSealedImageTest {
         boolean ed = !name.equals("sealed-hmac");
         Restarter r = ed ? trusting() : Restarter.builder().trust(ID, TestKeys.hmac()).build();
         Inspection i = r.inspect(TestChannels.source(image), null);
-        CkptAssertions.assertThat(i.result().tasks()).isEquivalentTo(tasks);
+        CkptAssertions.assertThatTasks(i.result().tasks()).isEquivalentTo(tasks);
         assertThat(i.result().info().formatMinor()).isEqualTo(3);
         assertThat(i.seal()).contains(new ImageSeal(ed ? "Ed25519" : "HMAC-SHA-256", ID, true));
         assertThat(ImageSeals.verify(image, ed ? TestKeys.ed25519Public() : TestKeys.hmac())).isTrue();

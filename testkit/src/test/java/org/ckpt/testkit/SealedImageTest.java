@@ -60,7 +60,7 @@ class SealedImageTest {
         assertThat(rs.get(rs.size() - 2).type()).isEqualTo(RecordTypes.SEAL);
         assertThat(ImageSeals.verify(image, TestKeys.hmac())).isTrue();
         RestartResult r = restart(Restarter.builder().trust(ID, TestKeys.hmac()), image);
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(TASKS);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(TASKS);
         assertThat(r.info().formatMinor()).isEqualTo(3);
         Inspection i = Restarter.builder().trust(ID, TestKeys.hmac()).build().inspect(TestChannels.source(image), null);
         assertThat(i.seal()).contains(new ImageSeal("HMAC-SHA-256", ID, true));
@@ -74,14 +74,14 @@ class SealedImageTest {
         byte[] image = image(writer().seal(ID, TestKeys.ed25519()));
         assertThat(ImageSeals.verify(image, TestKeys.ed25519Public())).isTrue();
         RestartResult r = restart(Restarter.builder().trust(ID, TestKeys.ed25519Public()), image);
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(TASKS);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(TASKS);
     }
 
     @Test
     void encryptedImageRoundTrips() throws IOException {
         byte[] image = image(writer().encrypt(ID, TestKeys.aes()));
         RestartResult r = restart(Restarter.builder().decryptionKey(ID, TestKeys.aes()), image);
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(TASKS);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(TASKS);
         assertThat(r.info().flags() & ImageInfo.FLAG_ENCRYPTED).isNotZero();
         ImageScan scan = Restarter.builder().build().scan(TestChannels.source(image), null);
         assertThat(scan.encryption()).contains(new ImageEncryption("AES-256-GCM", ID, false));
@@ -93,7 +93,7 @@ class SealedImageTest {
         byte[] image = image(writer().seal(ID, TestKeys.ed25519()).encrypt(ID, TestKeys.aes()));
         RestartResult r = restart(Restarter.builder().trust(ID, TestKeys.ed25519Public())
                 .decryptionKey(ID, TestKeys.aes()), image);
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(TASKS);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(TASKS);
         ImageScan scan = Restarter.builder().trust(ID, TestKeys.ed25519Public()).build()
                 .scan(TestChannels.source(image), null);
         assertThat(scan.seal()).contains(new ImageSeal("Ed25519", ID, true));
@@ -114,7 +114,7 @@ class SealedImageTest {
             Restarter.Builder b = Restarter.builder().decryptionKey(ID, TestKeys.aes());
             b = k instanceof SecretKey s ? b.trust(ID, s) : b.trust(ID, TestKeys.ed25519Public());
             RestartResult r = restart(b, image);
-            CkptAssertions.assertThat(r.tasks()).isEquivalentTo(restart(Restarter.builder(), plain).tasks());
+            CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(restart(Restarter.builder(), plain).tasks());
             assertThat(r.info().formatMinor()).isEqualTo(3);
         }
         // And the library's own encrypted image opens and re-assembles to itself.
@@ -152,7 +152,7 @@ class SealedImageTest {
                 assertThat(ImageSeals.verify(image, TestKeys.hmac())).isTrue();
                 Restarter.Builder rb = Restarter.builder().trust(ID, TestKeys.hmac()).decryptionKey(ID, TestKeys.aes())
                         .hashThread(threads);
-                CkptAssertions.assertThat(rb.build().restart(TestChannels.source(image)).tasks())
+                CkptAssertions.assertThatTasks(rb.build().restart(TestChannels.source(image)).tasks())
                         .isEquivalentTo(List.of(big));
                 if (!threads) {
                     assertThat(hashThreads()).as("a host that wants no threads gets none").isZero();
@@ -160,7 +160,7 @@ class SealedImageTest {
                 java.nio.file.Path file = dir.resolve("big.ckpt");
                 java.nio.file.Files.write(file, image);
                 try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(file)) {
-                    CkptAssertions.assertThat(rb.mapImmutableFiles(true).build().restart(in).tasks())
+                    CkptAssertions.assertThatTasks(rb.mapImmutableFiles(true).build().restart(in).tasks())
                             .isEquivalentTo(List.of(big));
                 }
                 // A forged page late in the image: refused at the seal, the destination released once.
