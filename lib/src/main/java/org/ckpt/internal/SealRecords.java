@@ -127,6 +127,10 @@ final class SealRecords {
             throw new InvalidImageException(r.recordName(), algAt, "seal algorithm 0 is not assigned");
         }
         byte[] tag = r.bytes("tag", tagLength);
+        if (r.remaining() != 0) {
+            // Structure before verification: a trusting reader and one that trusts no key refuse alike.
+            throw r.invalid(r.remaining() + " unread bytes at the end of the record payload");
+        }
         return new Seal(algorithm, tagLength, keyId, tag, sealPrefix(algorithm, tagLength, keyId));
     }
 
