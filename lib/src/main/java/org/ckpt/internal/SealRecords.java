@@ -17,7 +17,6 @@ import org.ckpt.spi.ImageException;
 import org.ckpt.spi.InvalidImageException;
 import org.ckpt.spi.PayloadReader;
 import org.ckpt.spi.RecordOutput;
-import org.ckpt.spi.RecordTypes;
 import org.ckpt.spi.SealException;
 import org.ckpt.spi.UnsupportedImageException;
 
@@ -224,9 +223,5 @@ final class SealRecords {
         byte[] wrapped = r.bytes("wrapped_key", RecordCipher.WRAPPED_LENGTH);
         byte[] tag = r.bytes("head_tag", RecordCipher.TAG_LENGTH);
         return new CipherHead(keyId, wrapped, tag, cipherPrefix(keyId, wrapped));
-    }
-
-    static String name(int type) {
-        return RecordTypes.name(type);
     }
 }
