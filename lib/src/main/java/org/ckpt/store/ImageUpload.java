@@ -16,8 +16,9 @@ import java.nio.channels.WritableByteChannel;
  * }</pre>
  *
  * <p>Writes may block while the store is busy (a bounded amount of data is buffered); a write
- * after a failure of the store throws that failure, a {@link StoreException}. Not thread-safe:
- * one writer at a time.
+ * after a failure of the store throws that failure, a {@link StoreException}. One thread writes
+ * and commits; {@link #abort} and {@link #close} may come from any thread (a writer blocked in
+ * {@code write} then fails).
  *
  * @since 0.2 (evolving)
  */
