@@ -94,6 +94,7 @@ final class ManifestReader implements ReadableByteChannel {
     private void parse() throws IOException {
         while (!ended && queuedBytes < aheadLimit) {
             long at = manifestOffset;
+            long crcBefore = crc.getValue();
             int tag = bytes(1)[0] & 0xFF;
             switch (tag) {
                 case Manifest.LITERAL -> {
@@ -120,7 +121,7 @@ final class ManifestReader implements ReadableByteChannel {
                 }
                 case Manifest.CHUNKS -> chunks(at);
                 case Manifest.END -> {
-                    long expected = crc.getValue();
+                    long expected = crcBefore;
                     ByteBuffer b = le(bytes(16));
                     long length = b.getLong();
                     int stored = b.getInt();
@@ -251,6 +252,7 @@ final class ManifestReader implements ReadableByteChannel {
         try {
             while (!r.ended) {
                 long at = r.manifestOffset;
+                long crcBefore = r.crc.getValue();
                 int tag = r.bytes(1)[0] & 0xFF;
                 switch (tag) {
                     case Manifest.LITERAL -> r.skip(le(r.bytes(4)).getInt() & 0xFFFF_FFFFL);
@@ -267,7 +269,7 @@ final class ManifestReader implements ReadableByteChannel {
                         r.skip((b.getInt() & 0xFFFF_FFFFL) * Manifest.DIGEST);
                     }
                     case Manifest.END -> {
-                        long expected = r.crc.getValue();
+                        long expected = crcBefore;
                         ByteBuffer b = le(r.bytes(16));
                         b.getLong();
                         if (b.getInt() != (int) expected) {
