@@ -10,9 +10,13 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.zip.CRC32C;
@@ -34,9 +38,19 @@ import org.ckpt.spi.UnsupportedImageException;
 final class ManifestReader implements ReadableByteChannel {
     private static final String RECORD = "MANIFEST";
 
-    /** Image bytes ready or on their way, in order. */
-    private record Segment(long imageOffset, int length, byte[] literal, Future<byte[]> fetch) {
+    /** Image bytes ready or on their way, in order: literal bytes, or a slice of a fetched pack range. */
+    private record Segment(long imageOffset, int length, byte[] literal, Future<byte[]> fetch, int offset) {
     }
+
+    /** Chunks of one CHUNKS entry (at most a part's worth), parsed but not yet fetched. */
+    private record Piece(String packKey, long from, int length, int chunkLength, byte[] digests, long imageOffset) {
+        long to() {
+            return from + length;
+        }
+    }
+
+    /** Reads of one pack closer than this are merged into one ranged GET (the gap is read and dropped). */
+    private static final int MERGE_GAP = 256 << 10;
 
     private final S3ImageStore store;
     private final String key;
@@ -90,8 +104,20 @@ final class ManifestReader implements ReadableByteChannel {
         return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Reads manifest entries until enough is queued or the END. */
+    /**
+     * Reads manifest entries until enough is queued or the END, once less than half the read-ahead
+     * is queued; the chunks of one batch are fetched with as few ranged GETs as their places allow.
+     */
     private void parse() throws IOException {
+        if (ended || queuedBytes >= aheadLimit / 2) {
+            return;
+        }
+        List<Object> batch = new ArrayList<>();
+        parseInto(batch);
+        plan(batch);
+    }
+
+    private void parseInto(List<Object> batch) throws IOException {
         while (!ended && queuedBytes < aheadLimit) {
             long at = manifestOffset;
             long crcBefore = crc.getValue();
@@ -103,7 +129,9 @@ final class ManifestReader implements ReadableByteChannel {
                         throw new InvalidImageException(RECORD, at, "LITERAL of " + n + " bytes (1 to "
                                 + Manifest.MAX_LITERAL + ")");
                     }
-                    add(new Segment(imageOffset, (int) n, bytes((int) n), null));
+                    batch.add(new Segment(imageOffset, (int) n, bytes((int) n), null, 0));
+                    queuedBytes += n;
+                    imageOffset += n;
                 }
                 case Manifest.PACK -> {
                     ByteBuffer b = le(bytes(6));
@@ -119,7 +147,7 @@ final class ManifestReader implements ReadableByteChannel {
                     }
                     packs.add(name);
                 }
-                case Manifest.CHUNKS -> chunks(at);
+                case Manifest.CHUNKS -> chunks(at, batch);
                 case Manifest.END -> {
                     long expected = crcBefore;
                     ByteBuffer b = le(bytes(16));
@@ -145,7 +173,7 @@ final class ManifestReader implements ReadableByteChannel {
         }
     }
 
-    private void chunks(long at) throws IOException {
+    private void chunks(long at, List<Object> batch) throws IOException {
         ByteBuffer b = le(bytes(20));
         long pack = b.getInt() & 0xFFFF_FFFFL;
         long offset = b.getLong();
@@ -160,25 +188,61 @@ final class ManifestReader implements ReadableByteChannel {
         }
         byte[] digests = bytes((int) count * Manifest.DIGEST);
         String packKey = packs.get((int) pack);
-        int perFetch = (int) Math.max(1, store.partSize / length);
-        for (int first = 0; first < count; first += perFetch) {
-            int n = (int) Math.min(perFetch, count - first);
-            long from = offset + first * length;
+        int perPiece = (int) Math.max(1, store.partSize / length);
+        for (int first = 0; first < count; first += perPiece) {
+            int n = (int) Math.min(perPiece, count - first);
             int bytes = (int) (n * length);
-            long imageAt = imageOffset;
-            byte[] want = Arrays.copyOfRange(digests, first * Manifest.DIGEST, (first + n) * Manifest.DIGEST);
-            int chunkLength = (int) length;
-            Future<byte[]> f = store.pool.submit(() -> {
-                byte[] got = RangedReader.fetch(store, packKey, from, bytes, null, new byte[bytes]);
-                verify(got, chunkLength, want, packKey, from, imageAt);
-                return got;
-            });
-            add(new Segment(imageAt, bytes, null, f));
+            batch.add(new Piece(packKey, offset + first * length, bytes, (int) length,
+                    Arrays.copyOfRange(digests, first * Manifest.DIGEST, (first + n) * Manifest.DIGEST), imageOffset));
+            queuedBytes += bytes;
+            imageOffset += bytes;
         }
     }
 
-    private void verify(byte[] got, int length, byte[] want, String packKey, long from, long imageAt)
-            throws ChecksumException {
+    /** Turns a batch into segments: the pieces of each pack sorted and merged into ranged GETs. */
+    private void plan(List<Object> batch) {
+        Map<String, List<Piece>> byPack = new HashMap<>();
+        for (Object o : batch) {
+            if (o instanceof Piece p) {
+                byPack.computeIfAbsent(p.packKey, k -> new ArrayList<>()).add(p);
+            }
+        }
+        Map<Piece, Segment> segments = new IdentityHashMap<>();
+        for (List<Piece> pieces : byPack.values()) {
+            pieces.sort(Comparator.comparingLong(Piece::from));
+            int i = 0;
+            while (i < pieces.size()) {
+                long start = pieces.get(i).from;
+                long end = pieces.get(i).to();
+                int j = i + 1;
+                while (j < pieces.size() && pieces.get(j).from - end <= MERGE_GAP
+                        && Math.max(end, pieces.get(j).to()) - start <= store.partSize) {
+                    end = Math.max(end, pieces.get(j).to());
+                    j++;
+                }
+                List<Piece> group = List.copyOf(pieces.subList(i, j));
+                long from = start;
+                int len = (int) (end - start);
+                String packKey = group.get(0).packKey;
+                Future<byte[]> f = store.pool.submit(() -> {
+                    byte[] got = RangedReader.fetch(store, packKey, from, len, null, new byte[len]);
+                    for (Piece p : group) {
+                        verify(got, (int) (p.from - from), p);
+                    }
+                    return got;
+                });
+                for (Piece p : group) {
+                    segments.put(p, new Segment(p.imageOffset, p.length, null, f, (int) (p.from - from)));
+                }
+                i = j;
+            }
+        }
+        for (Object o : batch) {
+            queue.add(o instanceof Piece p ? segments.get(p) : (Segment) o);
+        }
+    }
+
+    private void verify(byte[] got, int at, Piece p) throws ChecksumException {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -186,27 +250,23 @@ final class ManifestReader implements ReadableByteChannel {
             throw new IllegalStateException(e);
         }
         byte[] d = new byte[Manifest.DIGEST];
-        for (int i = 0; i < want.length / Manifest.DIGEST; i++) {
-            sha.update(got, i * length, length);
+        int length = p.chunkLength;
+        for (int i = 0; i < p.digests.length / Manifest.DIGEST; i++) {
+            sha.update(got, at + i * length, length);
             try {
                 sha.digest(d, 0, d.length);
             } catch (java.security.DigestException e) {
                 throw new IllegalStateException(e);
             }
-            if (!Arrays.equals(d, 0, Manifest.DIGEST, want, i * Manifest.DIGEST, (i + 1) * Manifest.DIGEST)) {
-                throw new ChecksumException("chunk", imageAt + (long) i * length, "the chunk at offset "
-                        + (from + (long) i * length) + " of " + store.objectUri(packKey) + " has SHA-256 "
+            if (!Arrays.equals(d, 0, Manifest.DIGEST, p.digests, i * Manifest.DIGEST, (i + 1) * Manifest.DIGEST)) {
+                throw new ChecksumException("chunk", p.imageOffset + (long) i * length, "the chunk at offset "
+                        + (p.from + (long) i * length) + " of " + store.objectUri(p.packKey) + " has SHA-256 "
                         + Manifest.hex(d, 0, Manifest.DIGEST) + ", the manifest of " + store.objectUri(key)
-                        + " names " + Manifest.hex(want, i * Manifest.DIGEST, Manifest.DIGEST));
+                        + " names " + Manifest.hex(p.digests, i * Manifest.DIGEST, Manifest.DIGEST));
             }
         }
     }
 
-    private void add(Segment s) {
-        queue.add(s);
-        queuedBytes += s.length;
-        imageOffset += s.length;
-    }
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
@@ -227,7 +287,7 @@ final class ManifestReader implements ReadableByteChannel {
                 }
                 current = s;
                 byte[] b = s.literal != null ? s.literal : S3ImageStore.await(s.fetch, "reading " + store.objectUri(key));
-                currentBytes = ByteBuffer.wrap(b, 0, s.length);
+                currentBytes = ByteBuffer.wrap(b, s.offset, s.length);
                 parse();
             }
             int n = Math.min(dst.remaining(), currentBytes.remaining());
