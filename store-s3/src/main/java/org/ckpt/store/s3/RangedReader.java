@@ -15,10 +15,12 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * An object read front to back by ranged GETs of {@code partSize} bytes, up to
- * {@code concurrency} of them in flight ahead of the reader, each conditional on the ETag the
- * object had when it was opened (a replaced object fails the read instead of mixing versions).
- * Memory: at most {@code concurrency + 1} range buffers.
+ * An object read front to back by ranged GETs, each conditional on the ETag the object had when
+ * it was opened (a replaced object fails the read instead of mixing versions). Ranges are half a
+ * part, and twice {@code concurrency} of them are queued ahead of the reader for the store's
+ * {@code concurrency} threads: a thread that finishes a range starts the next at once, even while
+ * the reader is still busy with an earlier one. Memory: {@code concurrency} parts' worth of
+ * ranges ahead, plus the one being read.
  */
 final class RangedReader implements ReadableByteChannel {
     private final S3ImageStore store;
@@ -40,8 +42,8 @@ final class RangedReader implements ReadableByteChannel {
         this.key = key;
         this.size = size;
         this.etag = etag;
-        this.rangeSize = store.partSize;
-        this.readAhead = store.concurrency;
+        this.rangeSize = Math.max(1 << 20, store.partSize / 2);
+        this.readAhead = 2 * store.concurrency;
         schedule();
     }
 
