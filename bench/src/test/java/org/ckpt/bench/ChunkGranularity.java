@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
 import org.ckpt.model.Vma;
 
 /**
- * How the chunk size decides the dedup ratio (docs/FORMAT.md §15.8), without a server: the
+ * How the chunk size decides the dedup ratio (docs/FORMAT.md §16.8), without a server: the
  * dedup scenario of {@code bench/s3} (10 checkpoints of mem-1g, 1 % of the pages changed between
  * two), with chunks of G pages aligned on G-page address blocks (the most stable multi-page
  * scheme: a change touches one block), for several G. Counts distinct chunks by a 128-bit hash

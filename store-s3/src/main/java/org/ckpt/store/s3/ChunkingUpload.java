@@ -28,7 +28,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
  * contents of each PAGES record become chunks (one page each), named by SHA-256, and everything
  * else is kept verbatim. A chunk the bucket's index or this image already holds is referenced;
  * a new one is appended to a pack (uploaded once full, in parallel, bounded like the parts of a
- * plain upload). The manifest (literal bytes and chunk references, docs/FORMAT.md §15) streams
+ * plain upload). The manifest (literal bytes and chunk references, docs/FORMAT.md §16) streams
  * into the key as a multipart upload. The commit waits for the packs, writes their index objects,
  * and only then completes the manifest: an image is never visible before every chunk it names.
  * An abort before that deletes the packs this upload wrote (nobody else can know them yet).

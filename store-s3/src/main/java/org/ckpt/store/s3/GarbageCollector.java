@@ -15,7 +15,7 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * One pass of the chunk garbage collector (docs/FORMAT.md §15.4): mark the packs the manifests
+ * One pass of the chunk garbage collector (docs/FORMAT.md §16.7): mark the packs the manifests
  * under the live prefix reference; an unreferenced pack older than the grace period leaves the
  * index (its index object moves to {@code gone/}, so no new checkpoint reuses it), one that has
  * been out of the index for the grace period and is still unreferenced is deleted, one out of the

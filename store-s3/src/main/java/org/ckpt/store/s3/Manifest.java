@@ -2,7 +2,7 @@ package org.ckpt.store.s3;
 
 import java.util.Arrays;
 
-/** The layout of a chunked image's manifest and of a pack's index object (docs/FORMAT.md §15). */
+/** The layout of a chunked image's manifest and of a pack's index object (docs/FORMAT.md §16). */
 final class Manifest {
     /** {@code 89 43 4B 50 4D 0D 0A 1A}: the image magic with {@code M} for {@code T}. */
     static final byte[] MAGIC = {(byte) 0x89, 'C', 'K', 'P', 'M', 0x0D, 0x0A, 0x1A};

@@ -52,7 +52,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  *
  * <p><b>Chunked mode</b> ({@link Builder#chunked}) stores each page once: page contents go to
  * content-addressed chunks in pack objects under {@link Builder#chunkPrefix}, and the key holds a
- * manifest that {@link #open} turns back into the exact image bytes (docs/FORMAT.md §15).
+ * manifest that {@link #open} turns back into the exact image bytes (docs/FORMAT.md §16).
  * {@link #collectGarbage} removes the packs no image references.
  *
  * <p>Failures of the server (refused connections, timeouts, 5xx after the SDK's bounded retries,
@@ -230,7 +230,7 @@ public final class S3ImageStore implements ImageStore {
      * every pack the manifests under {@code livePrefix} reference, then moves an unreferenced pack
      * older than {@code grace} out of the index (so no new checkpoint reuses its chunks), deletes
      * a pack that has stayed out of the index and unreferenced for {@code grace}, and puts back
-     * into the index a pack out of it that an image references again. See docs/FORMAT.md §15.4
+     * into the index a pack out of it that an image references again. See docs/FORMAT.md §16.7
      * for the protocol and its races: {@code grace} must exceed the longest checkpoint.
      *
      * @param livePrefix the keys whose images are live ({@code ""}: every image in the bucket);
@@ -431,7 +431,7 @@ public final class S3ImageStore implements ImageStore {
             return this;
         }
 
-        /** Stores page contents as content-addressed chunks shared between images (docs/FORMAT.md §15); default off. */
+        /** Stores page contents as content-addressed chunks shared between images (docs/FORMAT.md §16); default off. */
         public Builder chunked(boolean v) {
             chunked = v;
             return this;
