@@ -73,8 +73,9 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  *   <li>heap: the most heap live after any GC during one checkpoint / restart, in a child JVM with a
  *       32 MiB young generation (so that GCs are frequent), minus the live heap before.</li>
  * </ul>
- * Timed operations alternate (ckpt, put, restart, get; then again), so a load that comes and goes
- * on the machine falls on both sides of each ratio; ratios use the medians.
+ * Timed operations alternate in pairs (ckpt and put, then restart and get, each pair in turn
+ * order), with a pause before each, so a load that comes and goes on the machine falls on both
+ * sides of each ratio; ratios use the medians.
  */
 public final class S3Bench {
     static final int PART = 8 << 20;
@@ -162,16 +163,27 @@ public final class S3Bench {
         try (S3Client client = client(port); S3ImageStore store = store(client, "bench", false)) {
             client.createBucket(r -> r.bucket("bench"));
             client.createBucket(r -> r.bucket("dedup"));
+            Op ckpt = () -> store.put("ckpt/mem-1g.ckpt", o -> CKPT.checkpoint(w.tasks, o));
+            Op put = () -> plainPut(client, "bench", "plain/mem-1g.ckpt", file, pool);
+            Op restart = () -> {
+                try (ReadableByteChannel in = store.open("ckpt/mem-1g.ckpt")) {
+                    RESTARTER.restart(in, guest);
+                }
+            };
+            Op get = () -> plainGet(client, "bench", "plain/mem-1g.ckpt", download, pool);
+            // Uploads first, then downloads (the server's work after a large upload must not fall on
+            // a read); within each pair the order alternates, so neither side always goes first.
             for (int i = -1; i < iterations; i++) {
                 boolean warm = i < 0;
-                time(times, "s3Ckpt", warm, () -> store.put("ckpt/mem-1g.ckpt", o -> CKPT.checkpoint(w.tasks, o)));
-                time(times, "plainPut", warm, () -> plainPut(client, "bench", "plain/mem-1g.ckpt", file, pool));
-                time(times, "s3Restart", warm, () -> {
-                    try (ReadableByteChannel in = store.open("ckpt/mem-1g.ckpt")) {
-                        RESTARTER.restart(in, guest);
-                    }
-                });
-                time(times, "plainGet", warm, () -> plainGet(client, "bench", "plain/mem-1g.ckpt", download, pool));
+                boolean swap = (i & 1) != 0;
+                time(times, swap ? "plainPut" : "s3Ckpt", warm, swap ? put : ckpt);
+                time(times, swap ? "s3Ckpt" : "plainPut", warm, swap ? ckpt : put);
+            }
+            for (int i = -1; i < iterations; i++) {
+                boolean warm = i < 0;
+                boolean swap = (i & 1) != 0;
+                time(times, swap ? "plainGet" : "s3Restart", warm, swap ? get : restart);
+                time(times, swap ? "s3Restart" : "plainGet", warm, swap ? restart : get);
             }
             if (!Arrays.equals(download, Files.readAllBytes(file))) {
                 throw new IllegalStateException("the plain download differs from the image file");
@@ -185,7 +197,7 @@ public final class S3Bench {
             out.println("ckpt S3 benchmark, " + machine());
             out.printf(Locale.ROOT, "method: S3Proxy %s (filesystem backend, child JVM) on 127.0.0.1; AWS SDK %s, "
                     + "Apache 5 client; part size %d MiB, concurrency %d; 1 warm-up + %d measured rounds, operations "
-                    + "interleaved, median reported; workload mem-1g (%s)%n", s3proxyVersion(),
+                    + "alternated (uploads, then downloads), median reported; workload mem-1g (%s)%n", s3proxyVersion(),
                     software.amazon.awssdk.core.util.VersionInfo.SDK_VERSION, PART >> 20, CONCURRENCY, iterations,
                     w.description);
             out.printf(Locale.ROOT, "   image %,d bytes%n", imageBytes);
@@ -220,6 +232,7 @@ public final class S3Bench {
 
     static void time(Map<String, List<Double>> times, String name, boolean warm, Op op) throws Exception {
         System.gc();
+        Thread.sleep(1000);   // let the server finish what the previous operation left it (GC, flushing)
         long t = System.nanoTime();
         op.run();
         double ms = (System.nanoTime() - t) / 1e6;
