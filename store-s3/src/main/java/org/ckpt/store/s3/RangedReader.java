@@ -15,12 +15,13 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * An object read front to back by ranged GETs, each conditional on the ETag the object had when
- * it was opened (a replaced object fails the read instead of mixing versions). Ranges are half a
- * part, and twice {@code concurrency} of them are queued ahead of the reader for the store's
- * {@code concurrency} threads: a thread that finishes a range starts the next at once, even while
- * the reader is still busy with an earlier one. Memory: {@code concurrency} parts' worth of
- * ranges ahead, plus the one being read.
+ * An object read front to back by ranged GETs of a part each, each conditional on the ETag the
+ * object had when it was opened (a replaced object fails the read instead of mixing versions).
+ * {@code concurrency + 1} ranges are queued ahead of the reader for the store's
+ * {@code concurrency} threads, so a thread that finishes a range starts the next at once even
+ * while the reader still holds an earlier one. Memory: {@code concurrency + 2} part buffers.
+ * (Measured: half-part ranges, twice as many requests, made restarts from S3Proxy about a third
+ * slower.)
  */
 final class RangedReader implements ReadableByteChannel {
     private final S3ImageStore store;
@@ -42,8 +43,8 @@ final class RangedReader implements ReadableByteChannel {
         this.key = key;
         this.size = size;
         this.etag = etag;
-        this.rangeSize = Math.max(1 << 20, store.partSize / 2);
-        this.readAhead = 2 * store.concurrency;
+        this.rangeSize = store.partSize;
+        this.readAhead = store.concurrency + 1;
         schedule();
     }
 

@@ -46,8 +46,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * image's tail; a failed, aborted or interrupted checkpoint aborts the multipart upload and leaves
  * no object. An image smaller than one part is sent as one {@code PutObject} at the commit.
  *
- * <p><b>Restarts</b> read the object with ranged {@code GET}s of half a part, {@code concurrency}
- * parts' worth ahead of the reader, each conditional on the object's ETag, so a restart
+ * <p><b>Restarts</b> read the object with ranged {@code GET}s of a part each, {@code concurrency + 1}
+ * ahead of the reader, each conditional on the object's ETag, so a restart
  * never mixes two versions of an image; {@code Restarter} validates every byte before it commits.
  *
  * <p><b>Chunked mode</b> ({@link Builder#chunked}) stores each page once: page contents go to

@@ -199,7 +199,7 @@ class S3ImageStoreTest {
             server.faults.getStart = 2L * S3ImageStore.MIN_PART_SIZE;
             try (ReadableByteChannel in = store.open("t.ckpt")) {
                 assertThatThrownBy(() -> Restarter.builder().build().restart(in)).isInstanceOf(StoreException.class)
-                        .hasMessageContaining("s3://trunc/t.ckpt, bytes 10485760-13107199");
+                        .hasMessageContaining("s3://trunc/t.ckpt, bytes 10485760-15728639");
             }
         }
     }
@@ -239,7 +239,8 @@ class S3ImageStoreTest {
 
     @Test
     void anImageReplacedDuringARestartFailsIt() throws IOException {
-        try (S3ImageStore store = server.store("replaced").build()) {
+        // One thread: two ranges ahead, so most of the image is read after the replacement.
+        try (S3ImageStore store = server.store("replaced").concurrency(1).build()) {
             store.put("r.ckpt", out -> CKPT.checkpoint(Images.task(BIG), out));
             ReadableByteChannel in = store.open("r.ckpt");
             ByteBuffer first = ByteBuffer.allocate(4096);
