@@ -51,7 +51,7 @@ class ChainProperties {
         Restarter r = Restarter.builder().parents(chain).build();
         for (int i = 0; i < chain.size(); i++) {
             RestartResult back = r.restart(chain.channel(i));
-            CkptAssertions.assertThat(back.tasks()).isEquivalentTo(h.steps().get(i));
+            CkptAssertions.assertThatTasks(back.tasks()).isEquivalentTo(h.steps().get(i));
             assertThat(back.info().checkpointId()).isEqualTo(chain.id(i));
             assertThat(back.bytesRead()).isEqualTo(sum(chain, i));
             if (i > 0) {
@@ -94,7 +94,7 @@ class ChainProperties {
         }
         RestartResult back = Restarter.builder().parents(l -> images.containsKey(l.checkpointId())
                 ? TestChannels.source(images.get(l.checkpointId())) : null).build().restart(TestChannels.source(last));
-        CkptAssertions.assertThat(back.tasks()).isEquivalentTo(h.last());
+        CkptAssertions.assertThatTasks(back.tasks()).isEquivalentTo(h.last());
     }
 
     @Property(tries = 60)
@@ -115,7 +115,7 @@ class ChainProperties {
         assertThat(merged.toByteArray()).isEqualTo(mergedFull.toByteArray());
 
         RestartResult back = r.restart(TestChannels.source(merged.toByteArray()));
-        CkptAssertions.assertThat(back.tasks()).isEquivalentTo(h.last());
+        CkptAssertions.assertThatTasks(back.tasks()).isEquivalentTo(h.last());
         assertThat(back.info().formatMinor()).isLessThan(3);
     }
 
@@ -142,9 +142,9 @@ class ChainProperties {
         TestChannels.Sink full = TestChannels.sink();
         builder(ah.arch(), false).build().checkpoint(h.last(), full);
         RestartResult expected = Restarter.builder().build().restart(TestChannels.source(full.toByteArray()));
-        CkptAssertions.assertThat(back.tasks()).isEquivalentTo(expected.tasks());
+        CkptAssertions.assertThatTasks(back.tasks()).isEquivalentTo(expected.tasks());
         // As the images hold them (no check phase), the chain's last image is exactly the last step.
-        CkptAssertions.assertThat(Restarter.builder().parents(chain).build().inspect(chain.channel(chain.size() - 1),
+        CkptAssertions.assertThatTasks(Restarter.builder().parents(chain).build().inspect(chain.channel(chain.size() - 1),
                 null).imageTasks()).isEquivalentTo(h.last());
     }
 }
