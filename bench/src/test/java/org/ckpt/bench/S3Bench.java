@@ -192,6 +192,10 @@ public final class S3Bench {
             Heap heap = heapInChild(port);
             double ckptVsPut = median(times.get("s3Ckpt")) / median(times.get("plainPut"));
             double restartVsGet = median(times.get("s3Restart")) / median(times.get("plainGet"));
+            // The same ratios pair by pair (the two operations of a round ran back to back, under the
+            // same load): on a shared machine the steadier figure.
+            double ckptVsPutPaired = median(pairRatios(times.get("s3Ckpt"), times.get("plainPut")));
+            double restartVsGetPaired = median(pairRatios(times.get("s3Restart"), times.get("plainGet")));
 
             out.println();
             out.println("ckpt S3 benchmark, " + machine());
@@ -215,11 +219,15 @@ public final class S3Bench {
             out.printf(Locale.ROOT, "   heap live beyond the workload (most after any GC): checkpoint %.1f MiB, restart "
                     + "%.1f MiB (plain put %.1f MiB, plain get %.1f MiB); budget 64 MiB + part size x concurrency = "
                     + "%d MiB%n", heap.ckpt, heap.restart, heap.put, heap.get, 64 + (PART >> 20) * CONCURRENCY);
+            out.printf(Locale.ROOT, "   ratios round by round: checkpoint/put %s, restart/get %s; medians %.2f and %.2f%n",
+                    fmt(pairRatios(times.get("s3Ckpt"), times.get("plainPut"))),
+                    fmt(pairRatios(times.get("s3Restart"), times.get("plainGet"))), ckptVsPutPaired, restartVsGetPaired);
             out.printf(Locale.ROOT, "   total time %.0f s%n", (System.nanoTime() - t0) / 1e9);
             out.println();
             out.printf(Locale.ROOT, "RESULT s3_ckpt_vs_put=%.2f s3_restart_vs_get=%.2f dedup_ratio=%.3f "
-                    + "s3_ckpt_heap_mib=%.1f s3_restart_heap_mib=%.1f%n", ckptVsPut, restartVsGet,
-                    (double) d.storedBytes / d.imageBytes, heap.ckpt, heap.restart);
+                    + "s3_ckpt_heap_mib=%.1f s3_restart_heap_mib=%.1f s3_ckpt_vs_put_paired=%.2f "
+                    + "s3_restart_vs_get_paired=%.2f%n", ckptVsPut, restartVsGet,
+                    (double) d.storedBytes / d.imageBytes, heap.ckpt, heap.restart, ckptVsPutPaired, restartVsGetPaired);
         } finally {
             pool.shutdownNow();
             Files.deleteIfExists(file);
@@ -241,6 +249,22 @@ public final class S3Bench {
             list.add(ms);
         }
         System.err.printf(Locale.ROOT, "  %s%s %.0f ms%n", name, warm ? " (warm-up)" : "", ms);
+    }
+
+    static List<Double> pairRatios(List<Double> a, List<Double> b) {
+        List<Double> r = new ArrayList<>();
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            r.add(a.get(i) / b.get(i));
+        }
+        return r;
+    }
+
+    static String fmt(List<Double> v) {
+        StringBuilder s = new StringBuilder();
+        for (double x : v) {
+            s.append(s.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", x));
+        }
+        return s.toString();
     }
 
     static double median(List<Double> v) {
