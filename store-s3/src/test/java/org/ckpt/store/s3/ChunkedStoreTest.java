@@ -126,6 +126,28 @@ class ChunkedStoreTest {
     }
 
     @Test
+    void chunkedModeByUriOptions() throws IOException {
+        server.store("byoptions").build().close();
+        org.ckpt.store.ImageStores stores = org.ckpt.store.ImageStores.builder().option("endpoint", server.endpoint)
+                .option("region", "us-east-1").option("chunked", "true").option("chunkPrefix", "dedup/").build();
+        java.net.URI image = java.net.URI.create("s3://byoptions/t/1.ckpt");
+        Task t = Images.task(Images.memory(19, 1, 100));
+        System.setProperty("aws.accessKeyId", S3Server.ACCESS);
+        System.setProperty("aws.secretAccessKey", S3Server.SECRET);
+        try (org.ckpt.store.ImageStore store = stores.store(image)) {
+            store.put(stores.key(image), out -> CKPT.checkpoint(t, out));
+            assertThat(objects("byoptions", "dedup/packs/")).isNotEmpty();
+            assertThat(store.list("")).extracting(StoredImage::key).containsExactly("t/1.ckpt");
+            assertThatThrownBy(() -> store.create("dedup/x")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("chunk prefix");
+            assertThat(Images.readAll(store.open("t/1.ckpt"), 1 << 16)).isEqualTo(Images.image(t));
+        } finally {
+            System.clearProperty("aws.accessKeyId");
+            System.clearProperty("aws.secretAccessKey");
+        }
+    }
+
+    @Test
     void aDamagedChunkIsAChecksumException() throws IOException {
         Task t = Images.task(Images.memory(13, 2, 300));
         try (S3ImageStore store = chunked("damaged")) {
