@@ -45,7 +45,7 @@ import org.ckpt.spi.RestorePolicy;
  * HMAC-SHA-256 tag or an Ed25519 signature over every byte before it — that a
  * {@link Restarter} configured with {@link Restarter.Builder#trust trusted keys} checks before
  * it commits anything; with {@link Builder#encrypt} the record payloads are AES-256-GCM
- * encrypted under a fresh data key per image (docs/FORMAT.md §16).
+ * encrypted under a fresh data key per image (docs/FORMAT.md §17).
  *
  * <p><b>Policy.</b> The checkpoint applies the rules of its {@link Builder#policy restore policy}
  * to every task before it writes the first byte, exactly as a restart under that policy
@@ -449,7 +449,7 @@ public final class Checkpointer {
          * AES-256 key named {@code keyId}. What stays in clear: the head (architecture, page size,
          * task count, checkpoint id, creation time, producer; the machine's uname only if set with
          * {@link #uname}), the architecture head, every record's type, flags and length, and the
-         * seal — docs/FORMAT.md §16.5. A restarter needs
+         * seal — docs/FORMAT.md §17.5. A restarter needs
          * {@link Restarter.Builder#decryptionKey the key of that id}. The image is format 1.3.
          *
          * @throws IllegalArgumentException if the key is not a 32-byte AES key, or for a bad key id

@@ -1,7 +1,7 @@
 package org.ckpt;
 
 /**
- * How an image's record payloads are encrypted (docs/FORMAT.md §16).
+ * How an image's record payloads are encrypted (docs/FORMAT.md §17).
  *
  * @param cipher    {@code AES-256-GCM}
  * @param keyId     the id of the key that wraps the image's data key

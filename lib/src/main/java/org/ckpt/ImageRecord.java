@@ -18,7 +18,7 @@ import java.nio.ByteBuffer;
  * @since 0.1 (evolving)
  */
 public record ImageRecord(int type, String typeName, int flags, long offset, int length, ByteBuffer payload) {
-    /** Record flag: the payload is AES-256-GCM ciphertext and tag (docs/FORMAT.md §16.4). @since 0.3 */
+    /** Record flag: the payload is AES-256-GCM ciphertext and tag (docs/FORMAT.md §17.4). @since 0.3 */
     public static final int FLAG_ENCRYPTED = 2;
 
     /** Bytes the record occupies in the image: header, payload and padding. */

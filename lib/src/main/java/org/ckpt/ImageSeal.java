@@ -1,7 +1,7 @@
 package org.ckpt;
 
 /**
- * The seal of an image (docs/FORMAT.md §16): which key sealed it, with which algorithm, and
+ * The seal of an image (docs/FORMAT.md §17): which key sealed it, with which algorithm, and
  * whether this reader verified it.
  *
  * @param algorithm {@code HMAC-SHA-256}, {@code Ed25519}, or {@code algorithm N} for one this

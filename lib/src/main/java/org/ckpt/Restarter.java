@@ -456,7 +456,7 @@ public final class Restarter {
 
         /**
          * Trusts seals made with the HMAC-SHA-256 {@code secret} under {@code keyId}. Once any key
-         * is trusted, only images sealed by a trusted key are accepted (docs/FORMAT.md §16).
+         * is trusted, only images sealed by a trusted key are accepted (docs/FORMAT.md §17).
          * Trust several keys to rotate them; a key id trusted again is replaced.
          *
          * @throws IllegalArgumentException for a secret under 32 bytes or a bad key id

@@ -4,7 +4,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.util.List;
 
 /**
- * Sealed and encrypted images (docs/FORMAT.md §16) through a host that trusts the test keys
+ * Sealed and encrypted images (docs/FORMAT.md §17) through a host that trusts the test keys
  * ({@link SealOracle}). Derived base images: {@link SealedImages}.
  */
 class SealFuzzTest {

@@ -11,7 +11,7 @@ import org.ckpt.testkit.image.TestKeys;
 
 /**
  * Sealed and encrypted versions of the base images, derived when the class loads with the
- * testkit's independent implementation of docs/FORMAT.md §16 ({@link ImageSeals}) and its
+ * testkit's independent implementation of docs/FORMAT.md §17 ({@link ImageSeals}) and its
  * published test keys — deterministic (the seals are, and the encryption uses a fixed data
  * key), so nothing binary is committed for them and committed inputs keep selecting the same
  * records. Never reorder: inputs select images and records by index.

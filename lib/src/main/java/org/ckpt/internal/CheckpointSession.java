@@ -38,7 +38,7 @@ import org.ckpt.spi.TargetCpu;
 /** One checkpoint: the writing side of the engine and the {@link CkptContext} its providers see. */
 public final class CheckpointSession implements CkptContext {
     /**
-     * How the image is protected (docs/FORMAT.md §16): sealed with {@code seal} and/or its
+     * How the image is protected (docs/FORMAT.md §17): sealed with {@code seal} and/or its
      * payloads encrypted under a data key wrapped with {@code encrypt}; either may be null.
      */
     public record Protection(Keys.SealingKey seal, Keys.CipherKey encrypt) {

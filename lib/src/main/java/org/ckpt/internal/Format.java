@@ -28,7 +28,7 @@ public final class Format {
     static final int ALIGN = 8;
     /** "CKPTTAIL" read as a little-endian u64. */
     static final long TAIL_MAGIC = 0x4C49415454504B43L;
-    /** Record flag: the payload is AES-256-GCM ciphertext and tag (docs/FORMAT.md §16). */
+    /** Record flag: the payload is AES-256-GCM ciphertext and tag (docs/FORMAT.md §17). */
     static final int FLAG_ENCRYPTED = 2;
     /** Record flags a reader knows; a provider may set only FLAG_OPTIONAL, the engine sets FLAG_ENCRYPTED. */
     static final int KNOWN_RECORD_FLAGS = org.ckpt.spi.RecordOutput.FLAG_OPTIONAL | FLAG_ENCRYPTED;

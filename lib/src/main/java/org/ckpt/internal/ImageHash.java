@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * SHA-256 over the bytes of an image as they pass, in image order: the digest a seal signs
- * (docs/FORMAT.md §16.2). It sees every byte once, where the bytes already pass — the
+ * (docs/FORMAT.md §17.2). It sees every byte once, where the bytes already pass — the
  * checkpoint's staging buffers on their way to the channel, the restart's copies as they land
  * — and stops at the point the seal covers up to.
  *

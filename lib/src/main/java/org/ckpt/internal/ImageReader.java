@@ -79,7 +79,7 @@ final class ImageReader implements RecordInput {
     private PayloadCursor current;
     private Consumer<ImageRecord> listener;
 
-    // Sealing and encryption (docs/FORMAT.md §16).
+    // Sealing and encryption (docs/FORMAT.md §17).
     /** Hashes every byte up to the seal for its verification; null unless the restart checks seals. */
     private ImageHash sealHash;
     /** SHA-256 of the bytes before the CIPHER record, for its head tag; until {@link #headDigest}. */

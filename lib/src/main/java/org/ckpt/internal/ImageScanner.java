@@ -20,7 +20,7 @@ import org.ckpt.spi.RecordTypes;
 /**
  * A record-level pass over an image that interprets only what needs no key and no provider:
  * head, framing and checksums of every record, the end of an encrypted image, the seal and the
- * tail. What a tool can say of an encrypted image without its key (docs/FORMAT.md §16.6).
+ * tail. What a tool can say of an encrypted image without its key (docs/FORMAT.md §17.6).
  */
 public final class ImageScanner {
     private ImageScanner() {

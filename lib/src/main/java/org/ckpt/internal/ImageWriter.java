@@ -52,7 +52,7 @@ final class ImageWriter implements RecordOutput {
     private long pagesAddress;
     private int pagesCount;
 
-    // Sealing and encryption (docs/FORMAT.md §16); null when the image is neither.
+    // Sealing and encryption (docs/FORMAT.md §17); null when the image is neither.
     private ImageHash sealHash;
     /** SHA-256 of the bytes before the CIPHER record, while they are written (encrypted images). */
     private MessageDigest headHash;
@@ -311,7 +311,7 @@ final class ImageWriter implements RecordOutput {
         }
     }
 
-    // ---- sealing and encryption (docs/FORMAT.md §16) -------------------------------------------
+    // ---- sealing and encryption (docs/FORMAT.md §17) -------------------------------------------
 
     /**
      * Writes the opening CIPHER record — a fresh data key wrapped under {@code kek}, and the

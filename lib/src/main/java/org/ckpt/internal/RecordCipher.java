@@ -12,7 +12,7 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AES-256-GCM of record payloads under one image's data key (docs/FORMAT.md §16.4): the
+ * AES-256-GCM of record payloads under one image's data key (docs/FORMAT.md §17.4): the
  * nonce of a record is its index in the image, so no nonce repeats under a data key, and a
  * data key is fresh and random for every image. The JDK's provider does the work (AES-NI and
  * CLMUL intrinsics where the CPU has them); nothing here is cryptography of its own.

@@ -56,7 +56,7 @@ public final class RestartSession implements CkptContext {
     }
 
     /**
-     * The host's trust configuration (docs/FORMAT.md §16): with any {@code trusted} key, only
+     * The host's trust configuration (docs/FORMAT.md §17): with any {@code trusted} key, only
      * images sealed by one of them are accepted; {@code decryption} keys by key id; an expected
      * checkpoint id and an oldest accepted creation time against replays (null: not checked).
      */
@@ -731,7 +731,7 @@ public final class RestartSession implements CkptContext {
         return target;
     }
 
-    // ---- sealed and encrypted images (docs/FORMAT.md §16) ----------------------------------------
+    // ---- sealed and encrypted images (docs/FORMAT.md §17) ----------------------------------------
 
     /** Refuses an image that is not the one the host expects (a replay), from its head. */
     static void checkReplay(Trust trust, ImageInfo head, long headAt) throws SealException {

@@ -22,7 +22,7 @@ import org.ckpt.spi.UnsupportedImageException;
 
 /**
  * The SEAL and CIPHER records, writer and reader side by side, and the seal's cryptography
- * (docs/FORMAT.md §16): JDK primitives only.
+ * (docs/FORMAT.md §17): JDK primitives only.
  */
 final class SealRecords {
     /** Prefixed to the image digest in what a seal tags or signs: 16 ASCII bytes. */

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Encrypted images (docs/FORMAT.md §16.4–16.5): what stays in clear, and the three ways a
+ * Encrypted images (docs/FORMAT.md §17.4–17.5): what stays in clear, and the three ways a
  * restart fails to decrypt — no key, a wrong key, altered ciphertext — each its own error,
  * before anything is committed.
  */

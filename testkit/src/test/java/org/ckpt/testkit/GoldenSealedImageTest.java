@@ -23,12 +23,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Golden sealed images pin the seal and the encryption (docs/FORMAT.md §10, §16) with the
+ * Golden sealed images pin the seal and the encryption (docs/FORMAT.md §10, §17) with the
  * testkit's published test keys ({@link TestKeys}, key id {@code ckpt-test}), over the tasks
  * of {@code single-task.img}: {@code sealed-hmac.img} and {@code sealed-ed25519.img} are
  * written again byte for byte (both seals are deterministic); {@code encrypted-sealed.img}
  * (Ed25519 seal, AES-256-GCM under {@code test-aes.key}) has a random data key, so today's
- * code must read it, and an independent implementation of §16 ({@link ImageSeals}) must
+ * code must read it, and an independent implementation of §17 ({@link ImageSeals}) must
  * verify and decrypt it. Regenerate deliberately, with {@code -Dckpt.golden.regenerate=true}.
  */
 class GoldenSealedImageTest {

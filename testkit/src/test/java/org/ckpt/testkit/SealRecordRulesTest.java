@@ -22,7 +22,7 @@ import org.ckpt.testkit.image.TestChannels;
 import org.ckpt.testkit.image.TestKeys;
 import org.junit.jupiter.api.Test;
 
-/** The reader rules of the SEAL and CIPHER records, field by field (docs/FORMAT.md §16.2–16.4). */
+/** The reader rules of the SEAL and CIPHER records, field by field (docs/FORMAT.md §17.2–17.4). */
 class SealRecordRulesTest {
     private static final String ID = TestKeys.TEST_ID;
 

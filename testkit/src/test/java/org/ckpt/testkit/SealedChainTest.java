@@ -26,7 +26,7 @@ import org.ckpt.testkit.image.TestKeys;
 import org.junit.jupiter.api.Test;
 
 /**
- * Chains of sealed and encrypted incremental images (docs/FORMAT.md §16.7): every image passes
+ * Chains of sealed and encrypted incremental images (docs/FORMAT.md §17.7): every image passes
  * the host's trust configuration on its own, keys may differ from image to image, the replay
  * checks name the newest image, and an encrypted child's link is encrypted.
  */

@@ -33,7 +33,7 @@ import org.ckpt.testkit.image.TestKeys;
 import org.ckpt.spi.TargetCpu;
 import org.junit.jupiter.api.Test;
 
-/** Sealed and encrypted images: round trips, and what a restarter that trusts keys refuses (docs/FORMAT.md §16). */
+/** Sealed and encrypted images: round trips, and what a restarter that trusts keys refuses (docs/FORMAT.md §17). */
 class SealedImageTest {
     static final String ID = TestKeys.TEST_ID;
     static final List<Task> TASKS = Generators.build(3, 2, 4, List.of(new TestCpu(0x401000, 0x7ffff000, 1, 2, 3, 4, 0x46)));
@@ -102,7 +102,7 @@ class SealedImageTest {
         assertThat(again).isEqualTo(image);
     }
 
-    /** The library reads what an independent implementation of §16 (testkit ImageSeals) writes. */
+    /** The library reads what an independent implementation of §17 (testkit ImageSeals) writes. */
     @Test
     void imagesSealedAndEncryptedFromTheFormatAloneAreRead() throws IOException {
         byte[] plain = image(writer());

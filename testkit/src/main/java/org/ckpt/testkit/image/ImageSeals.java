@@ -19,7 +19,7 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Seals, unseals, decrypts and re-encrypts image bytes from docs/FORMAT.md §16 alone (it
+ * Seals, unseals, decrypts and re-encrypts image bytes from docs/FORMAT.md §17 alone (it
  * shares no code with the library's writer and reader, so it also checks that the document
  * is precise): the tools of a forger who holds a key, or of a test that mutates what a seal
  * or an encryption protects and wants the mutation to reach the checks behind them.
@@ -27,7 +27,7 @@ import javax.crypto.spec.SecretKeySpec;
  * @since 0.3 (evolving)
  */
 public final class ImageSeals {
-    /** Record types and flags of docs/FORMAT.md §16. */
+    /** Record types and flags of docs/FORMAT.md §17. */
     public static final int SEAL = 0x0005;
     public static final int CIPHER = 0x0007;
     public static final int FLAG_OPTIONAL = 1;
@@ -258,7 +258,7 @@ public final class ImageSeals {
     }
 
     /**
-     * {@code image} (a valid unencrypted image, unsealed) encrypted as docs/FORMAT.md §16.4 says,
+     * {@code image} (a valid unencrypted image, unsealed) encrypted as docs/FORMAT.md §17.4 says,
      * with the given data key (a writer draws a fresh random one; a fixed one makes the result
      * reproducible): head flag ENCRYPTED and format 1.3, the opening CIPHER record with the
      * data key wrapped under {@code kek}, every later record but the TAIL encrypted, the
