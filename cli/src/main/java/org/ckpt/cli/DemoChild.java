@@ -5,6 +5,7 @@ import java.io.InputStreamReader;
 import java.lang.reflect.Field;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -15,7 +16,9 @@ import java.nio.file.StandardOpenOption;
 /**
  * The process {@code ckpt demo} (and the tests) checkpoint: it fills memory with a
  * known pattern (the last quarter zero), opens a few files under a directory — one of
- * them then deleted, one a directory — prints one {@code ready} line and waits. On
+ * them then deleted, one a directory — a pipe holding a few bytes, and a memfd it writes
+ * through a shared mapping,
+ * prints one {@code ready} line and waits. On
  * the line {@code poke} it changes one byte of its buffer; when its stdin closes it exits.
  */
 public final class DemoChild {
@@ -24,6 +27,8 @@ public final class DemoChild {
     static final String SCRATCH = "scratch.tmp";
     static final int SCRATCH_BYTES = 100_000;
     static final long INPUT_POSITION = 4096;
+    static final int MEMFD_BYTES = 256 << 10;
+    static final String PIPE_BYTES = "buffered in a pipe";
 
     private DemoChild() {
     }
@@ -61,8 +66,24 @@ public final class DemoChild {
         Files.delete(scratchPath);
         DirectoryStream<Path> listing = Files.newDirectoryStream(dir);
 
+        // a pipe with bytes in it: recorded in the image with those bytes (a pipe cannot be restored)
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        pipe.sink().write(ByteBuffer.wrap(PIPE_BYTES.getBytes(StandardCharsets.UTF_8)));
+
+        // a memfd, written through a shared mapping: the image must hold its contents once
+        int memfd = Linux.memfd_create("ckpt-demo", 0);
+        MappedByteBuffer shared;
+        try (FileChannel ch = FileChannel.open(Path.of("/proc/self/fd/" + memfd), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, MEMFD_BYTES);
+        }
+        for (int i = 0; i < MEMFD_BYTES; i += 8) {
+            shared.putLong(i, ~pattern(i));
+        }
+
         System.out.println("ready pid=" + ProcessHandle.current().pid() + " address=0x" + Long.toHexString(address(buf))
-                + " size=" + size + " patterned=" + patterned);
+                + " size=" + size + " patterned=" + patterned + " memfd=" + memfd + " memfd_address=0x"
+                + Long.toHexString(address(shared)));
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
@@ -78,6 +99,9 @@ public final class DemoChild {
         input.close();
         scratch.close();
         listing.close();
+        shared.force();
+        pipe.sink().close();
+        pipe.source().close();
     }
 
     /** The native address of a direct buffer; needs --add-opens java.base/java.nio=ALL-UNNAMED. */
