@@ -93,8 +93,9 @@ public final class Checkpointer {
         List<Task> list = List.copyOf(tasks);
         long id = b.checkpointId != null ? b.checkpointId : IDS.nextLong();
         Instant created = b.created != null ? b.created : Instant.now();
-        ImageInfo head = new ImageInfo(1, CheckpointSession.formatMinor(list, b.policy),
-                CheckpointSession.headFlags(b.policy), id, created, b.pageSize, list.size(), b.producerName,
+        boolean noArch = registry().arch(b.architecture) == null;
+        ImageInfo head = new ImageInfo(1, CheckpointSession.formatMinor(list, b.policy, noArch),
+                CheckpointSession.headFlags(b.policy, noArch), id, created, b.pageSize, list.size(), b.producerName,
                 b.producerVersion, b.architecture, null, b.uname != null ? b.uname : Uname.current());
         CheckpointSession session = new CheckpointSession(registry(), head, b.policy, b.limits, b.root, b.progress,
                 channel, b.writerThread, b.stallTimeout);
@@ -175,7 +176,11 @@ public final class Checkpointer {
             return this;
         }
 
-        /** The architecture of the tasks, e.g. {@code "x86_64"}; its {@code ArchProvider} must be available. */
+        /**
+         * The architecture of the tasks, e.g. {@code "x86_64"}. Its {@code ArchProvider} must be
+         * available if any task has CPU state; without one, an image of tasks without CPU state
+         * is written with an empty architecture head (docs/FORMAT.md, HEAD flag NO_ARCH).
+         */
         public Builder architecture(String v) {
             architecture = Objects.requireNonNull(v);
             return this;

@@ -27,6 +27,7 @@ import org.ckpt.testkit.image.TestChannels;
  */
 final class Oracle {
     private static final Restarter RESTARTER = Restarter.builder().build();
+    private static final Restarter MAPPING = Restarter.builder().mapImmutableFiles(true).build();
 
     private Oracle() {
     }
@@ -38,16 +39,22 @@ final class Oracle {
         fromFile(image, model, rejection[0]);
         if (model == null) {
             // The rejection must not depend on the target: a few CPUs, none may be committed to.
-            intoTarget(image, TargetCpu.anyFeatures(guessArchitecture(image)), false);
-            intoTarget(image, TargetCpu.of(guessArchitecture(image), Set.of()), false);
+            intoTarget(image, TargetCpu.anyFeatures(guessArchitecture(image)), org.ckpt.spi.RestorePolicy.LINUX_USER,
+                    false);
+            intoTarget(image, TargetCpu.of(guessArchitecture(image), Set.of()), org.ckpt.spi.RestorePolicy.EXACT,
+                    false);
             return null;
         }
         String arch = model.info().architecture();
         // The model restart is defined as a restart onto a CPU with every feature of the
         // image's architecture, so that target must accept the image and see the same tasks.
-        RestartResult committed = intoTarget(image, TargetCpu.anyFeatures(arch), true);
+        // ... under the policy the image was written under, which is the model restart's.
+        org.ckpt.spi.RestorePolicy policy = model.info().policy();
+        RestartResult committed = intoTarget(image, TargetCpu.anyFeatures(arch), policy, true);
         requireSame("target restart", model.tasks(), committed.tasks());
-        intoTarget(image, TargetCpu.of(arch, Set.of()), false);
+        intoTarget(image, TargetCpu.of(arch, Set.of()), policy, false);
+        // The other policy may accept or refuse, but a refusal leaves the target untouched.
+        intoTarget(image, TargetCpu.anyFeatures(arch), other(policy), false);
         writesBack(model);
         return model;
     }
@@ -82,14 +89,20 @@ final class Oracle {
     }
 
     /**
-     * From a file the reader maps the image instead of reading it through a buffer: it
-     * must accept and reject exactly what the in-memory restart does, the same way.
+     * From a file the reader copies through the channel, or with the opt-in maps the image:
+     * both must accept and reject exactly what the in-memory restart does, the same way.
      */
     private static void fromFile(byte[] image, RestartResult model, ImageException modelRejection)
             throws IOException {
         Files.write(FILE, image);
+        fromFile(RESTARTER, model, modelRejection);
+        fromFile(MAPPING, model, modelRejection);
+    }
+
+    private static void fromFile(Restarter restarter, RestartResult model, ImageException modelRejection)
+            throws IOException {
         try (FileChannel in = FileChannel.open(FILE)) {
-            RestartResult r = RESTARTER.restart(in);
+            RestartResult r = restarter.restart(in);
             if (model == null) {
                 throw new AssertionError("accepted from a file, rejected from memory: "
                         + modelRejection.getMessage(), modelRejection);
@@ -110,8 +123,14 @@ final class Oracle {
      * Restarts into a recording target. With {@code mustAccept}, a rejection is a finding;
      * otherwise either outcome is fine as long as a rejection left the target untouched.
      */
-    static RestartResult intoTarget(byte[] image, TargetCpu cpu, boolean mustAccept) throws IOException {
-        RecordingTarget target = new RecordingTarget(cpu);
+    private static org.ckpt.spi.RestorePolicy other(org.ckpt.spi.RestorePolicy p) {
+        return p == org.ckpt.spi.RestorePolicy.EXACT ? org.ckpt.spi.RestorePolicy.LINUX_USER
+                : org.ckpt.spi.RestorePolicy.EXACT;
+    }
+
+    static RestartResult intoTarget(byte[] image, TargetCpu cpu, org.ckpt.spi.RestorePolicy policy,
+                                    boolean mustAccept) throws IOException {
+        RecordingTarget target = new RecordingTarget(cpu, policy);
         try {
             RestartResult r = RESTARTER.restart(TestChannels.source(image), target);
             if (target.commits() != 1 || target.committed() != r) {

@@ -82,8 +82,9 @@ public final class CheckpointSession implements CkptContext {
         this.channel = channel;
         this.writerThread = writerThread;
         this.stallTimeout = stallTimeout;
-        this.arch = registry.arch(head.architecture());
-        if (arch == null) {
+        // Null for an image without an architecture head: then no task may have CPU state.
+        this.arch = (head.flags() & ImageInfo.FLAG_NO_ARCH) != 0 ? null : registry.arch(head.architecture());
+        if (arch == null && (head.flags() & ImageInfo.FLAG_NO_ARCH) == 0) {
             throw new CheckpointException("no ArchProvider for architecture '" + head.architecture()
                     + "' available (known: " + registry.architectures() + ")");
         }
@@ -94,15 +95,16 @@ public final class CheckpointSession implements CkptContext {
                     + " cannot hold one page of " + ps + " bytes");
         }
         this.pagesPerRecord = Math.min(byRecord, Math.max(1, MAX_PAGES_BYTES / ps));
-        this.archHead = arch.archHead(head.architecture());
+        this.archHead = arch == null ? null : arch.archHead(head.architecture());
         this.anyTarget = TargetCpu.anyFeatures(head.architecture());
-        this.addressLimit = arch.addressLimit(head.architecture(), policy);
+        this.addressLimit = arch == null ? KnownArchitectures.addressLimit(head.architecture(), policy)
+                : arch.addressLimit(head.architecture(), policy);
         this.zeroPage = ZERO_PAGES.computeIfAbsent(ps, ByteBuffer::allocateDirect);
     }
 
     /** The minor format version an image of {@code tasks} is written in: the lowest that describes them. */
-    public static int formatMinor(List<Task> tasks, RestorePolicy policy) {
-        if (policy == RestorePolicy.EXACT) {
+    public static int formatMinor(List<Task> tasks, RestorePolicy policy, boolean noArch) {
+        if (policy == RestorePolicy.EXACT || noArch) {
             return Format.MINOR_EXACT;
         }
         for (Task t : tasks) {
@@ -114,8 +116,8 @@ public final class CheckpointSession implements CkptContext {
     }
 
     /** The head flags of an image written under {@code policy}. */
-    public static long headFlags(RestorePolicy policy) {
-        return policy == RestorePolicy.EXACT ? ImageInfo.FLAG_EXACT : 0;
+    public static long headFlags(RestorePolicy policy, boolean noArch) {
+        return (policy == RestorePolicy.EXACT ? ImageInfo.FLAG_EXACT : 0) | (noArch ? ImageInfo.FLAG_NO_ARCH : 0);
     }
 
     /**
@@ -131,10 +133,13 @@ public final class CheckpointSession implements CkptContext {
                 tasks.size(), head.architecture(), policy);
         out = new ImageWriter(channel, limits.maxRecordSize(), writerThread, stallTimeout);
         try {
-            out.archTypes(arch.recordTypes());
+            out.archTypes(arch == null ? Set.of() : arch.recordTypes());
             out.writeMagic();
             Records.writeHead(out.begin(RecordTypes.HEAD), head);
-            arch.writeArchHead(archHead, out.begin(RecordTypes.ARCH_HEAD));
+            PayloadWriter ah = out.begin(RecordTypes.ARCH_HEAD);
+            if (arch != null) {
+                arch.writeArchHead(archHead, ah);
+            }
             out.end();
             for (int i = 0; i < tasks.size(); i++) {
                 Task t = tasks.get(i);
@@ -182,6 +187,9 @@ public final class CheckpointSession implements CkptContext {
             Task t = tasks.get(i);
             String where = "task " + i + " (pid " + t.pid() + ")";
             CheckpointException problem = Records.taskProblem(t, limits.maxCommLength());
+            if (problem == null) {
+                problem = Records.infoProblem(t.info(), limits.maxStringLength());
+            }
             if (problem != null) {
                 throw problem.addTrace(where);
             }
@@ -203,6 +211,11 @@ public final class CheckpointSession implements CkptContext {
                 }
             }
             CpuState cpu = t.cpu();
+            if (cpu != null && arch == null) {
+                throw new CheckpointException("no ArchProvider for architecture '" + head.architecture()
+                        + "' available: a task with CPU state needs it (known: " + registry.architectures() + ")")
+                        .addTrace(where);
+            }
             if (cpu != null) {
                 if (!arch.architectures().contains(cpu.architecture())
                         || !cpu.architecture().equals(head.architecture())) {
@@ -268,6 +281,10 @@ public final class CheckpointSession implements CkptContext {
                         + " image; use formatMinor(tasks) for the head");
             }
             Records.writeTaskExt(out.begin(RecordTypes.TASK_EXT), ext);
+            out.end();
+        }
+        if (!t.info().isEmpty()) {
+            Records.writeTaskInfo(out.begin(RecordTypes.TASK_INFO, RecordOutput.FLAG_OPTIONAL), t.info());
             out.end();
         }
         Log.SYS.debug("TASK pid {} ({}) mm objref {} files objref {} at offset {}", t.pid(), t.comm(), mm, files,

@@ -16,7 +16,7 @@ public final class Format {
     /** First minor with head flag EXACT. */
     static final int MINOR_EXACT = 2;
     /** Head flags this version knows: bit 0 EXACT. */
-    static final long KNOWN_HEAD_FLAGS = org.ckpt.ImageInfo.FLAG_EXACT;
+    static final long KNOWN_HEAD_FLAGS = org.ckpt.ImageInfo.FLAG_EXACT | org.ckpt.ImageInfo.FLAG_NO_ARCH;
     static final int HEADER_SIZE = 16;
     static final int ALIGN = 8;
     /** "CKPTTAIL" read as a little-endian u64. */

@@ -556,6 +556,12 @@ final class ImageReader implements RecordInput {
             in = mapped.map(FileChannel.MapMode.READ_ONLY, at, len);
         } catch (UnsupportedOperationException e) {
             throw new IOException("the image file cannot be mapped (mapImmutableFiles): " + e.getMessage(), e);
+        } catch (IOException e) {
+            if (mapped.size() < at + len) {
+                // It shrank between size() and map(): another process truncated it under us.
+                throw fileChanged(e);
+            }
+            throw e;
         }
         return true;
     }
@@ -579,10 +585,8 @@ final class ImageReader implements RecordInput {
 
     /** The exception for a fault on the mapped image file. */
     ImageException fileChanged(Throwable fault) {
-        ImageException e = new TruncatedImageException(RecordTypes.name(type), offset,
+        return new TruncatedImageException(RecordTypes.name(type), offset,
                 "the image file was truncated or replaced while it was being read (a fault on its mapping: "
-                        + fault.getMessage() + ")");
-        e.initCause(fault);
-        return e;
+                        + fault.getMessage() + ")", fault);
     }
 }

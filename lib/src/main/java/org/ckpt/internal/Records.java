@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.ckpt.ImageInfo;
 import org.ckpt.Uname;
 import org.ckpt.model.ExitState;
@@ -58,9 +59,10 @@ final class Records {
             throw new InvalidImageException(r.recordName(), flagsAt, "unknown head flags 0x"
                     + Long.toHexString(flags & ~Format.KNOWN_HEAD_FLAGS));
         }
-        if ((flags & ImageInfo.FLAG_EXACT) != 0 && minor < Format.MINOR_EXACT) {
-            throw new InvalidImageException(r.recordName(), flagsAt, "head flag EXACT in a format " + major + "."
-                    + minor + " image (it exists since 1." + Format.MINOR_EXACT + ")");
+        if ((flags & (ImageInfo.FLAG_EXACT | ImageInfo.FLAG_NO_ARCH)) != 0 && minor < Format.MINOR_EXACT) {
+            throw new InvalidImageException(r.recordName(), flagsAt, "head flags 0x" + Long.toHexString(flags)
+                    + " in a format " + major + "." + minor + " image (EXACT and NO_ARCH exist since 1."
+                    + Format.MINOR_EXACT + ")");
         }
         long id = r.u64("checkpoint_id");
         long sec = r.u64("time_sec");
@@ -257,6 +259,62 @@ final class Records {
                         + "' object, which is a task's own slot, not an extension");
             }
             out.add(o);
+        }
+        return out;
+    }
+
+    // ---- TASK_INFO -------------------------------------------------------------
+
+    /** Why a task's info cannot be written (so would not be read back), or null. */
+    static CheckpointException infoProblem(Map<String, String> info, int maxString) {
+        for (Map.Entry<String, String> e : info.entrySet()) {
+            int k = e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (k == 0 || k > 255) {
+                return new CheckpointException("info key '" + e.getKey() + "' is " + k
+                        + " UTF-8 bytes; keys are 1 to 255 bytes");
+            }
+            int v = e.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (v > maxString) {
+                return new CheckpointException("info value of '" + e.getKey() + "' is " + v
+                        + " bytes, more than maxStringLength " + maxString);
+            }
+        }
+        return null;
+    }
+
+    static void writeTaskInfo(PayloadWriter w, Map<String, String> info) {
+        w.u32(info.size()).u32(0);
+        for (Map.Entry<String, String> e : info.entrySet()) {
+            w.shortString(e.getKey()).string(e.getValue());
+        }
+    }
+
+    /** Entries in strictly ascending key order (UTF-8 bytes), so each key appears once and images are canonical. */
+    static Map<String, String> readTaskInfo(PayloadReader r, Limits limits) throws ImageException {
+        long at = r.position();
+        long count = r.u32("count");
+        r.reserved32("reserved");
+        // Each entry takes at least 7 bytes (u16 length, one key byte, u32 length): bound before allocating.
+        if (count > r.remaining() / 7) {
+            throw new org.ckpt.spi.TruncatedImageException(r.recordName(), at, "count " + count
+                    + " entries cannot fit the " + r.remaining() + " bytes that follow");
+        }
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        byte[] prev = null;
+        for (long i = 0; i < count; i++) {
+            long keyAt = r.position();
+            String key = r.shortString("key", 255);
+            byte[] k = key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (k.length == 0) {
+                throw new InvalidImageException(r.recordName(), keyAt, "entry " + i + " has an empty key");
+            }
+            if (prev != null && java.util.Arrays.compareUnsigned(prev, k) >= 0) {
+                throw new InvalidImageException(r.recordName(), keyAt, "key '" + key + "' does not follow '"
+                        + new String(prev, java.nio.charset.StandardCharsets.UTF_8)
+                        + "' in ascending order (keys are unique and sorted by their UTF-8 bytes)");
+            }
+            prev = k;
+            out.put(key, r.string("value", limits.maxStringLength()));
         }
         return out;
     }

@@ -154,20 +154,31 @@ public final class RestartSession implements CkptContext {
     private void read() throws IOException {
         in.readMagic();
         head = Records.readHead(in.next(RecordTypes.HEAD), limits);
-        arch = registry.arch(head.architecture());
-        if (arch == null) {
-            throw new UnsupportedImageException("HEAD", in.recordOffset(), "no ArchProvider for architecture '"
-                    + head.architecture() + "' available (known: " + registry.architectures() + ")");
-        }
         policy = requestedPolicy != null ? requestedPolicy : head.policy();
-        addressLimit = arch.addressLimit(head.architecture(), policy);
-        in.archTypes(arch.recordTypes());
-        archHead = arch.readArchHead(head.architecture(), in.next(RecordTypes.ARCH_HEAD));
+        boolean noArch = (head.flags() & ImageInfo.FLAG_NO_ARCH) != 0;
+        if (noArch) {
+            // Tasks without CPU state, written without a provider: read without one, limits of the name.
+            addressLimit = KnownArchitectures.addressLimit(head.architecture(), policy);
+            PayloadReader ah = in.next(RecordTypes.ARCH_HEAD);
+            if (ah.remaining() != 0) {
+                throw new InvalidImageException("ARCH_HEAD", in.recordOffset(), "an image with head flag NO_ARCH"
+                        + " has an ARCH_HEAD of " + ah.remaining() + " bytes; it must be empty");
+            }
+        } else {
+            arch = registry.arch(head.architecture());
+            if (arch == null) {
+                throw new UnsupportedImageException("HEAD", in.recordOffset(), "no ArchProvider for architecture '"
+                        + head.architecture() + "' available (known: " + registry.architectures() + ")");
+            }
+            addressLimit = arch.addressLimit(head.architecture(), policy);
+            in.archTypes(arch.recordTypes());
+            archHead = arch.readArchHead(head.architecture(), in.next(RecordTypes.ARCH_HEAD));
+        }
         head = new ImageInfo(head.formatMajor(), head.formatMinor(), head.flags(), head.checkpointId(),
                 head.created(), head.pageSize(), head.taskCount(), head.producerName(), head.producerVersion(),
                 head.architecture(), archHead, head.uname());
         target = requestedTarget != null ? requestedTarget : TargetCpu.anyFeatures(head.architecture());
-        if (registry.arch(target.architecture()) != arch) {
+        if (noArch ? !target.architecture().equals(head.architecture()) : registry.arch(target.architecture()) != arch) {
             throw new UnsupportedImageException("HEAD", 0, "an image of architecture '" + head.architecture()
                     + "' cannot restart on a target of architecture '" + target.architecture() + "'");
         }
@@ -222,7 +233,7 @@ public final class RestartSession implements CkptContext {
         List<Task> out = new ArrayList<>(imageTasks.size());
         for (int i = 0; i < imageTasks.size(); i++) {
             Task t = imageTasks.get(i);
-            if (t.cpu() != null) {
+            if (t.cpu() != null && arch != null) {
                 try {
                     CpuState sane = arch.check(t.cpu(), this);
                     if (sane == null) {
@@ -246,6 +257,7 @@ public final class RestartSession implements CkptContext {
     }
 
     private Task readTask() throws IOException {
+        long taskAt = in.recordOffset();
         charge(COST_TASK + in.recordLength(), "TASK");
         Records.TaskRecord tr = Records.readTask(in.next(RecordTypes.TASK), this);
         Task t = tr.task();
@@ -257,6 +269,14 @@ public final class RestartSession implements CkptContext {
             }
             charge(COST_RECORD + 2L * in.recordLength(), "TASK_EXT");
             t = t.toBuilder().extensions(Records.readTaskExt(in.next(RecordTypes.TASK_EXT), this)).build();
+        }
+        if (in.peekType() == RecordTypes.TASK_INFO) {
+            charge(COST_RECORD + 4L * in.recordLength(), "TASK_INFO");
+            t = t.toBuilder().info(Records.readTaskInfo(in.next(RecordTypes.TASK_INFO), limits)).build();
+        }
+        if (tr.hasCpu() && arch == null) {
+            throw new InvalidImageException("TASK", taskAt, "a task with CPU state (TASK flag HAS_CPU) in"
+                    + " an image without an architecture head (head flag NO_ARCH)");
         }
         if (tr.hasCpu()) {
             CpuState cpu;

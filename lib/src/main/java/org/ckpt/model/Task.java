@@ -1,8 +1,14 @@
 package org.ckpt.model;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.ckpt.spi.CpuState;
 
 /**
@@ -30,6 +36,15 @@ import org.ckpt.spi.CpuState;
  *                      {@code null} elements. An address space or file table is not an
  *                      extension (they have their own slots). Images holding extensions
  *                      are format 1.1 (docs/FORMAT.md, {@code TASK_EXT}).
+ * @param info          facts about the task that a restart does not need and the model has no
+ *                      field for, as text: what a producer read but the format does not
+ *                      model (a signal mask, credentials, limits), and what it could not
+ *                      capture and left out (a socket, a pipe's buffered data). Keys are
+ *                      namespaced ({@code linux.sigmask}, {@code ckpt.omitted.fd.3}), 1–255
+ *                      UTF-8 bytes; values at most {@code Limits.maxStringLength} bytes. Never
+ *                      {@code null}; iterated in key order (UTF-8 byte order). Written as an
+ *                      optional {@code TASK_INFO} record that readers which do not know it
+ *                      skip (docs/FORMAT.md). @since 0.2
  * @since 0.1 (stable)
  */
 public record Task(
@@ -54,7 +69,8 @@ public record Task(
         AddressSpace mm,
         FileTable files,
         CpuState cpu,
-        List<Object> extensions) {
+        List<Object> extensions,
+        Map<String, String> info) {
 
     public Task {
         Objects.requireNonNull(state, "state");
@@ -63,6 +79,22 @@ public record Task(
         Objects.requireNonNull(realStartTime, "realStartTime");
         Objects.requireNonNull(comm, "comm");
         extensions = extensions == null ? List.of() : List.copyOf(extensions);
+        info = info == null || info.isEmpty() ? Map.of() : sortedInfo(info);
+    }
+
+    /** The info entries in UTF-8 byte order of their keys, unmodifiable; no null keys or values. */
+    private static Map<String, String> sortedInfo(Map<String, String> info) {
+        TreeMap<String, String> sorted = new TreeMap<>(Task::compareUtf8);
+        for (Map.Entry<String, String> e : info.entrySet()) {
+            sorted.put(Objects.requireNonNull(e.getKey(), "info key"), Objects.requireNonNull(e.getValue(),
+                    "info value of " + e.getKey()));
+        }
+        return Collections.unmodifiableMap(new LinkedHashMap<>(sorted));
+    }
+
+    /** Compares strings by their UTF-8 bytes, unsigned (which is code point order). */
+    private static int compareUtf8(String a, String b) {
+        return Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
     }
 
     public static Builder builder() {
@@ -75,7 +107,7 @@ public record Task(
                 .exitSignal(exitSignal).utime(utime).stime(stime).utimescaled(utimescaled)
                 .stimescaled(stimescaled).gtime(gtime).nvcsw(nvcsw).nivcsw(nivcsw).startTime(startTime)
                 .realStartTime(realStartTime).minFlt(minFlt).majFlt(majFlt).comm(comm).mm(mm).files(files)
-                .cpu(cpu).extensions(extensions);
+                .cpu(cpu).extensions(extensions).info(info);
     }
 
     /** Builds a {@link Task}; every field not set is zero, empty or {@code null}. */
@@ -102,6 +134,7 @@ public record Task(
         private FileTable files;
         private CpuState cpu;
         private List<Object> extensions = List.of();
+        private Map<String, String> info = Map.of();
 
         private Builder() {
         }
@@ -129,11 +162,13 @@ public record Task(
         public Builder cpu(CpuState v) { cpu = v; return this; }
         /** The task's extension objects, in order (copied; no {@code null} elements). */
         public Builder extensions(List<?> v) { extensions = List.<Object>copyOf(v); return this; }
+        /** The task's info entries (copied). @since 0.2 */
+        public Builder info(Map<String, String> v) { info = Map.copyOf(v); return this; }
 
         public Task build() {
             return new Task(pid, tgid, state, exitState, exitCode, exitSignal, utime, stime, utimescaled,
                     stimescaled, gtime, nvcsw, nivcsw, startTime, realStartTime, minFlt, majFlt, comm, mm, files,
-                    cpu, extensions);
+                    cpu, extensions, info);
         }
     }
 }

@@ -16,6 +16,8 @@ public final class RecordTypes {
     public static final int TASK = 0x0010;
     /** The objrefs of a task's extension objects, right after its {@code TASK} (format 1.1). */
     public static final int TASK_EXT = 0x0011;
+    /** Facts about a task a restart does not need (written optional; format 1.2). @since 0.2 */
+    public static final int TASK_INFO = 0x0012;
     public static final int OBJECT = 0x0020;
     public static final int OBJECT_DATA = 0x0021;
     public static final int VMA = 0x0030;
@@ -30,7 +32,7 @@ public final class RecordTypes {
     /** Whether the type belongs to the core format (not an architecture). */
     public static boolean isCore(int type) {
         return switch (type) {
-            case HEAD, ARCH_HEAD, TAIL, ERROR, TASK, TASK_EXT, OBJECT, OBJECT_DATA, VMA, PAGES -> true;
+            case HEAD, ARCH_HEAD, TAIL, ERROR, TASK, TASK_EXT, TASK_INFO, OBJECT, OBJECT_DATA, VMA, PAGES -> true;
             default -> false;
         };
     }
@@ -50,6 +52,7 @@ public final class RecordTypes {
             case ERROR -> "ERROR";
             case TASK -> "TASK";
             case TASK_EXT -> "TASK_EXT";
+            case TASK_INFO -> "TASK_INFO";
             case OBJECT -> "OBJECT";
             case OBJECT_DATA -> "OBJECT_DATA";
             case VMA -> "VMA";

@@ -11,4 +11,9 @@ public class TruncatedImageException extends ImageException {
     public TruncatedImageException(String recordType, long offset, String reason) {
         super(recordType, offset, reason);
     }
+
+    /** @since 0.2 */
+    public TruncatedImageException(String recordType, long offset, String reason, Throwable cause) {
+        super(recordType, offset, reason, cause);
+    }
 }

@@ -87,7 +87,7 @@ public final class Equivalence {
             {"nvcsw", e.nvcsw(), a.nvcsw()}, {"nivcsw", e.nivcsw(), a.nivcsw()},
             {"startTime", e.startTime(), a.startTime()}, {"realStartTime", e.realStartTime(), a.realStartTime()},
             {"minFlt", e.minFlt(), a.minFlt()}, {"majFlt", e.majFlt(), a.majFlt()}, {"comm", e.comm(), a.comm()},
-            {"cpu", e.cpu(), a.cpu()}};
+            {"cpu", e.cpu(), a.cpu()}, {"info", e.info(), a.info()}};
         for (Object[] f : fields) {
             String d = field((String) f[0], f[1], f[2]);
             if (d != null) {

@@ -1,11 +1,7 @@
 package org.ckpt.testkit;
 
-import static java.nio.file.StandardOpenOption.CREATE;
-import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
-import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.List;
 import org.ckpt.Checkpointer;
@@ -34,13 +30,10 @@ class QuickStartTest {
                 .build();
 
         Path image = dir.resolve("app.ckpt");
-        try (FileChannel out = FileChannel.open(image, CREATE, WRITE, TRUNCATE_EXISTING)) {
-            Checkpointer.builder().architecture("x86_64").root("/srv/box").build().checkpoint(task, out);
-        }
-        try (FileChannel in = FileChannel.open(image)) {
-            Task back = Restarter.builder().root("/srv/box").build().restart(in).tasks().get(0);
-            assertThat(back.files().get(1).file()).isSameAs(back.files().get(2).file());
-            CkptAssertions.assertThat(List.of(back)).isEquivalentTo(List.of(task));
-        }
+        Checkpointer.builder().architecture("x86_64").root("/srv/box").build()
+                .checkpoint(task, image);
+        Task back = Restarter.builder().root("/srv/box").build().restart(image).tasks().get(0);
+        assertThat(back.files().get(1).file()).isSameAs(back.files().get(2).file());
+        CkptAssertions.assertThat(List.of(back)).isEquivalentTo(List.of(task));
     }
 }
