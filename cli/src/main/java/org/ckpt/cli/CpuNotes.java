@@ -3,8 +3,8 @@ package org.ckpt.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.ckpt.arch.powerpc.PowerPcCpu;
-import org.ckpt.arch.powerpc.PrStatus;
+import org.ckpt.arch.powerpc.PowerPcCpuState;
+import org.ckpt.arch.powerpc.PowerPcElfNotes;
 import org.ckpt.arch.x86.DebugRegs;
 import org.ckpt.arch.x86.ElfNotes;
 import org.ckpt.arch.x86.FxSave;
@@ -48,9 +48,7 @@ final class CpuNotes {
         return switch (architecture) {
             case "x86_64" -> x86_64(pr, notes, debug);
             case "i386" -> i386(pr, notes, debug);
-            case "ppc32", "ppc64" -> org.ckpt.arch.powerpc.ElfNotes.toCpu(architecture, pr,
-                    notes.get(ElfArch.NT_PRFPREG), notes.get(ElfArch.NT_PPC_VMX), notes.get(ElfArch.NT_PPC_VSX),
-                    notes.get(ElfArch.NT_PPC_SPE));
+            case "ppc32", "ppc64" -> PowerPcElfNotes.toCpu(architecture, notes);
             default -> throw new IllegalArgumentException("no register notes for architecture " + architecture);
         };
     }
@@ -125,25 +123,17 @@ final class CpuNotes {
             if (s.xsave() != null) {
                 out.add(new Note("LINUX", ElfArch.NT_X86_XSTATE, ElfNotes.toXState(s.fpu(), s.xsave())));
             }
-        } else if (cpu instanceof PowerPcCpu p) {
-            var pe = org.ckpt.arch.powerpc.ElfNotes.class;
-            out.add(new Note("CORE", ElfArch.NT_PRSTATUS, org.ckpt.arch.powerpc.ElfNotes.writePrStatus(
-                    p.architecture(), new PrStatus(h.signo(), h.code(), h.errno(), (short) h.cursig(), h.sigpend(),
-                            h.sighold(), h.pid(), h.ppid(), h.pgrp(), h.sid(), tv(h.utimeMicros()), tv(h.stimeMicros()),
-                            tv(h.cutimeMicros()), tv(h.cstimeMicros()), p.regs(), p.fp() != null ? 1 : 0))));
-            if (p.fp() != null) {
-                out.add(new Note("CORE", ElfArch.NT_PRFPREG, org.ckpt.arch.powerpc.ElfNotes.writeFpRegs(p.fp())));
+        } else if (cpu instanceof PowerPcCpuState p) {
+            PowerPcElfNotes.PrStatusInfo info = new PowerPcElfNotes.PrStatusInfo(h.signo(), h.code(), h.errno(),
+                    h.cursig(), h.sigpend(), h.sighold(), h.pid(), h.ppid(), h.pgrp(), h.sid(),
+                    h.utimeMicros() / 1_000_000, h.utimeMicros() % 1_000_000, h.stimeMicros() / 1_000_000,
+                    h.stimeMicros() % 1_000_000, h.cutimeMicros() / 1_000_000, h.cutimeMicros() % 1_000_000,
+                    h.cstimeMicros() / 1_000_000, h.cstimeMicros() % 1_000_000, p.fp() != null ? 1 : 0);
+            for (Map.Entry<Integer, byte[]> e : PowerPcElfNotes.toNotes(p, info).entrySet()) {
+                int type = e.getKey();
+                out.add(new Note(type == ElfArch.NT_PRSTATUS || type == ElfArch.NT_PRFPREG ? "CORE" : "LINUX", type,
+                        e.getValue()));
             }
-            if (p.altivec() != null) {
-                out.add(new Note("LINUX", ElfArch.NT_PPC_VMX, org.ckpt.arch.powerpc.ElfNotes.writeVmx(p.altivec())));
-            }
-            if (p.spe() != null) {
-                out.add(new Note("LINUX", ElfArch.NT_PPC_SPE, org.ckpt.arch.powerpc.ElfNotes.writeSpe(p.spe())));
-            }
-            if (p.vsx() != null) {
-                out.add(new Note("LINUX", ElfArch.NT_PPC_VSX, org.ckpt.arch.powerpc.ElfNotes.writeVsx(p.vsx())));
-            }
-            assert pe != null;
         } else {
             throw new IllegalArgumentException("no core notes for CPU state " + cpu.getClass().getName()
                     + " (" + cpu.architecture() + ")");
@@ -154,10 +144,6 @@ final class CpuNotes {
     /** The XSAVE layout note of the standard layout, written beside an exported NT_X86_XSTATE. */
     static byte[] standardLayoutNote() {
         return XSaveLayout.standard().toNote();
-    }
-
-    private static PrStatus.Timeval tv(long micros) {
-        return new PrStatus.Timeval(micros / 1_000_000, micros % 1_000_000);
     }
 
     private static ElfNotes.PrStatusInfo x86Info(ElfArch.PrHeader h) {
@@ -176,7 +162,7 @@ final class CpuNotes {
         if (cpu instanceof I386State s) {
             return new long[] {Integer.toUnsignedLong(s.regs().eip()), Integer.toUnsignedLong(s.regs().esp())};
         }
-        if (cpu instanceof PowerPcCpu p) {
+        if (cpu instanceof PowerPcCpuState p) {
             return new long[] {p.regs().nip(), p.regs().gpr(1)};
         }
         return null;

@@ -152,7 +152,7 @@ final class DumpCommand implements Command {
         ElfArch elf = ElfArch.of(arch);
         int pageSize = ProcFs.pageSize(tgid, !arch.equals("i386") && !arch.equals("ppc32"));
         Limits limits = Limits.DEFAULTS;
-        Checkpointer ckpt = TaskInfo.register(Checkpointer.builder()).architecture(arch).root("/").pageSize(pageSize)
+        Checkpointer ckpt = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize)
                 .limits(limits).uname(ProcFs.uname()).policy(RestorePolicy.LINUX_USER).build();
         // load providers, classes and the native library now, not while the process is frozen
         ckpt.checkpoint(List.of(), Channels.newChannel(OutputStream.nullOutputStream()));

@@ -125,8 +125,6 @@ final class ImageTree {
             m.put("descriptors", fds);
         } else if (o.object() instanceof GenericFile f) {
             file(m, f);
-        } else if (o.object() instanceof TaskInfo.Info) {
-            m.put("value", "task info (listed with its task)");
         } else {
             m.put("value", String.valueOf(o.object()));
         }
@@ -257,9 +255,7 @@ final class ImageTree {
         }
         List<Object> ext = new ArrayList<>();
         for (Object e : t.extensions()) {
-            if (!(e instanceof TaskInfo.Info)) {
-                ext.add(in.objref(e));
-            }
+            ext.add(in.objref(e));
         }
         if (!ext.isEmpty()) {
             m.put("extensions", ext);

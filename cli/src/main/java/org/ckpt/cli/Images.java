@@ -69,7 +69,7 @@ final class Images {
     }
 
     static Restarter restarter(RestorePolicy policy, Progress p) {
-        Restarter.Builder b = TaskInfo.register(Restarter.builder()).progressListener(p);
+        Restarter.Builder b = Restarter.builder().progressListener(p);
         if (policy != null) {
             b.policy(policy);
         }

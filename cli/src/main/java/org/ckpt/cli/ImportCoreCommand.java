@@ -50,7 +50,7 @@ final class ImportCoreCommand implements Command {
             String arch = ElfCore.read(ch).arch().architecture;
             long limit = DumpCommand.provider(arch).addressLimit(arch, policy);
             CoreImport imp = CoreImport.read(ch, core, 4096, limit);
-            Checkpointer ckpt = TaskInfo.register(Checkpointer.builder()).architecture(arch).pageSize(4096)
+            Checkpointer ckpt = Checkpointer.builder().architecture(arch).pageSize(4096)
                     .policy(policy).build();
             CheckpointResult r = out.equals("-") ? ckpt.checkpoint(imp.tasks, io.stdout())
                     : ckpt.checkpoint(imp.tasks, checked(Path.of(out)));

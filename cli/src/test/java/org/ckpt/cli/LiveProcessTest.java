@@ -57,7 +57,7 @@ class LiveProcessTest {
     }
 
     static RestartResult restart(Path image) throws Exception {
-        return TaskInfo.register(org.ckpt.Restarter.builder()).build().restart(image);
+        return org.ckpt.Restarter.builder().build().restart(image);
     }
 
     @Test
