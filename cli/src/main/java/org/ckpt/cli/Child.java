@@ -120,6 +120,21 @@ final class Child implements AutoCloseable {
         Linux.kill((int) pid, 18);
     }
 
+    /** Makes the child unmap its buffer, and waits until it has. */
+    void unmap() throws IOException {
+        in.write("unmap\n");
+        in.flush();
+        String ack = out.readLine();
+        if (!"unmapped".equals(ack)) {
+            throw new IOException("demo child answered " + ack);
+        }
+    }
+
+    /** Closes the child's stdin: it exits by itself. */
+    void exit() throws IOException {
+        in.close();
+    }
+
     /** Makes the child change one byte of its buffer, and waits until it has. */
     void poke() throws IOException {
         in.write("poke\n");

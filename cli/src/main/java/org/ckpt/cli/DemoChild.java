@@ -19,7 +19,8 @@ import java.nio.file.StandardOpenOption;
  * them then deleted, one a directory — a pipe holding a few bytes, and a memfd it writes
  * through a shared mapping,
  * prints one {@code ready} line and waits. On
- * the line {@code poke} it changes one byte of its buffer; when its stdin closes it exits.
+ * the line {@code poke} it changes one byte of its buffer, on {@code unmap} it unmaps it;
+ * when its stdin closes it exits.
  */
 public final class DemoChild {
     static final String NOTES = "notes.txt";
@@ -91,6 +92,13 @@ public final class DemoChild {
             if (line.equals("poke")) {
                 buf.put(0, (byte) (buf.get(0) + 1));
                 System.out.println("poked");
+                System.out.flush();
+            } else if (line.equals("unmap")) {
+                // the buffer's pages vanish under a dump that listed them (the buffer is never used again)
+                long a = address(buf);
+                long pageAligned = a & ~4095L;
+                Linux.munmap(new com.sun.jna.Pointer(pageAligned), size + (a - pageAligned));
+                System.out.println("unmapped");
                 System.out.flush();
             }
         }

@@ -44,6 +44,10 @@ final class DumpCommand implements Command {
             .flag("Also dump every descendant of the process, each with its ppid, pgid and sid.", "--tree")
             .flag("Do not freeze the process: read it while it runs. The image may mix moments and has no registers.",
                     "--leave-running")
+            .option("MiB", "Memory for a copy of the pages, so that the process runs again before the image is "
+                    + "written (default: as much as the process has resident, up to half of the available memory); "
+                    + "pages beyond it are read while the image is written, the process still frozen. 0: no copy.",
+                    "--staging")
             .flag("Print nothing but errors.", "--quiet")
             .flag("Print the summary as JSON (numbers as numbers, times in milliseconds).", "--json");
 
@@ -73,7 +77,10 @@ final class DumpCommand implements Command {
     }
 
     /** A dump to do. */
-    record Request(long pid, Path output, boolean tree, boolean leaveRunning) {
+    record Request(long pid, Path output, boolean tree, boolean leaveRunning, long stagingLimit) {
+        Request(long pid, Path output, boolean tree, boolean leaveRunning) {
+            this(pid, output, tree, leaveRunning, -1);
+        }
     }
 
     @Override
@@ -87,7 +94,12 @@ final class DumpCommand implements Command {
         long pid = a.number("--pid", 0);
         String out = a.string("--output");
         Path output = out.equals("-") ? null : Path.of(out);
-        Request r = new Request(pid, output, a.has("--tree"), a.has("--leave-running"));
+        long staging = a.number("--staging", -1);
+        if (a.has("--staging") && staging < 0) {
+            throw SPEC.usage("--staging must be 0 or more MiB");
+        }
+        Request r = new Request(pid, output, a.has("--tree"), a.has("--leave-running"),
+                staging < 0 ? -1 : staging << 20);
         // with the image on stdout, the summary goes to stderr
         PrintWriter text = output == null ? io.err : io.out;
         List<String> warnings = new ArrayList<>();
@@ -181,7 +193,11 @@ final class DumpCommand implements Command {
             }
         }
         phases.end("dry_run");
-        Staging staging = r.leaveRunning() ? Staging.none() : Staging.allocate(stagingEstimate(known, pageSize));
+        long stagingBytes = r.leaveRunning() || r.stagingLimit() == 0 ? 0 : stagingEstimate(known, pageSize);
+        if (r.stagingLimit() > 0) {
+            stagingBytes = Math.min(stagingBytes, r.stagingLimit());
+        }
+        Staging staging = stagingBytes == 0 ? Staging.none() : Staging.allocate(stagingBytes);
         phases.end("staging");
         Tracer tracer = null;
         Duration frozen = Duration.ZERO;
@@ -206,7 +222,7 @@ final class DumpCommand implements Command {
                     pageSize, arch, elf, before, false)).read();
             phases.end("read");
             if (t != null) {
-                t.checkAlive();
+                t.checkAlive(previous(r.output()));
                 if (snap.allStaged) {
                     t.close();
                     frozen = Duration.ofNanos(System.nanoTime() - freezeStart);
@@ -231,6 +247,14 @@ final class DumpCommand implements Command {
                 throw interrupted(interrupts.signal(), r.output());
             }
             rethrow(e, r.output());
+            // whatever failed, if the process died meanwhile that is the reason to give
+            if (tracer != null && !tracer.isClosed()) {
+                tracer.checkAlive(previous(r.output()));
+            }
+            if (tracer == null && !alive(tgid)) {
+                throw CliException.failed("process " + tgid + " exited during the dump: no image written"
+                        + previous(r.output()));
+            }
             throw e;
         } finally {
             if (tracer != null) {
@@ -252,12 +276,24 @@ final class DumpCommand implements Command {
                 + " keeps its previous contents" : ""));
     }
 
+    private static String previous(Path output) {
+        return output != null && Files.exists(output) ? " (" + output + " keeps its previous contents)" : "";
+    }
+
+    private static boolean alive(int tgid) {
+        try {
+            char s = ProcFs.stat(ProcFs.dir(tgid)).state();
+            return s != 'Z' && s != 'X' && s != 'x';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** A process that changed under a read while the image was written: one line saying so (exit 1). */
     private static void rethrow(Exception e, Path output) throws CliException {
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof ProcPages.ProcessChanged p) {
-                throw CliException.failed(p.getMessage() + ": no image written"
-                        + (output != null && Files.exists(output) ? " (" + output + " keeps its previous contents)" : ""));
+                throw CliException.failed(p.getMessage() + ": no image written" + previous(output));
             }
         }
     }
@@ -298,7 +334,7 @@ final class DumpCommand implements Command {
             throw CliException.usage("cannot write " + output + ": no such directory " + parent);
         }
         try {
-            Path probe = Files.createTempFile(parent, "." + abs.getFileName() + ".", ".probe");
+            Path probe = Files.createTempFile(parent, ".ckpt-probe-", "");
             Files.delete(probe);
         } catch (java.nio.file.FileSystemException e) {
             throw CliException.usage("cannot write " + output + ": cannot create a file in " + parent + ": "

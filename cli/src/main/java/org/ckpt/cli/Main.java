@@ -53,6 +53,7 @@ public final class Main {
             }
         }
         Io io = Io.system();
+        Interrupts.enabled = true;
         int code = run(io, args);
         io.out.flush();
         io.err.flush();

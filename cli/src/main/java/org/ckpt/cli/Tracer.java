@@ -207,13 +207,16 @@ final class Tracer implements AutoCloseable {
             // fall through to the permission message
         }
         if (tracer != null && !tracer.equals("0")) {
+            // TracerPid is the tracing thread; name its process
+            int tracerProcess = ProcTree.tgid(Long.parseLong(tracer));
+            String who = tracerProcess > 0 ? Integer.toString(tracerProcess) : tracer;
             String comm = "";
             try {
-                comm = " (" + ProcFs.stat(ProcFs.dir(Long.parseLong(tracer))).comm() + ")";
+                comm = " (" + ProcFs.stat(ProcFs.dir(Long.parseLong(who))).comm() + ")";
             } catch (IOException | RuntimeException e) {
                 // the tracer may be gone already
             }
-            return "process " + tgid + " is already traced by pid " + tracer + comm
+            return "process " + tgid + " is already traced by pid " + who + comm
                     + ": another ckpt dump or a debugger is attached; try again when it has finished";
         }
         String scope = ProcFs.ptraceScope();
@@ -305,8 +308,10 @@ final class Tracer implements AutoCloseable {
             return;
         }
         int pidOffset = Native.LONG_SIZE == 8 ? 16 : 12;
-        if (siginfo.getInt(pidOffset) != 0) {
-            int code = siginfo.getInt(8);
+        int code = siginfo.getInt(8);
+        // a tracee's ptrace stops are reported even without WSTOPPED: only exits count here
+        if (siginfo.getInt(pidOffset) != 0 && (code == Linux.CLD_EXITED || code == Linux.CLD_KILLED
+                || code == Linux.CLD_DUMPED)) {
             int status = siginfo.getInt(pidOffset + 8);
             t.gone = code == Linux.CLD_EXITED ? "exited with status " + status
                     : "killed by signal " + status + " (" + Signals.name(status) + ")";
@@ -349,19 +354,25 @@ final class Tracer implements AutoCloseable {
      * thread) — called after everything was read, so an image is never made of a process
      * that did not survive the dump.
      */
-    void checkAlive() throws CliException {
+    void checkAlive(String suffix) throws CliException {
         call(() -> {
             for (Tracee t : snapshot()) {
                 if (t.gone == null && tgids.contains(t.tgid)) {
                     exited(t);
                     if (t.gone != null) {
                         throw CliException.failed((t.tid == t.tgid ? "process " + t.tgid : "thread " + t.tid
-                                + " of process " + t.tgid) + " " + t.gone + " during the dump: no image written");
+                                + " of process " + t.tgid) + " " + t.gone + " during the dump: no image written"
+                                + suffix);
                     }
                 }
             }
             return null;
         });
+    }
+
+    /** Whether {@link #close()} ran: the processes are released. */
+    boolean isClosed() {
+        return closed;
     }
 
     // ---- reading ---------------------------------------------------------------------------
@@ -473,7 +484,11 @@ final class Tracer implements AutoCloseable {
                         Linux.ptrace(Linux.PTRACE_DETACH, t.tid, 0L, t.pendingSignal);
                         continue;
                     } catch (LastErrorException e) {
-                        // ESRCH: it died meanwhile (reaped below), or never stopped (our exit detaches it)
+                        // ESRCH: it died meanwhile, or never stopped (our exit detaches it)
+                    }
+                    exited(t);
+                    if (t.gone == null) {
+                        continue;
                     }
                 }
                 // A dead tracee waits for its tracer: reap dead threads so that the process's own

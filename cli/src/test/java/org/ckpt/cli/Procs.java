@@ -126,7 +126,7 @@ final class Procs {
     static List<Path> temporaries(Path file) throws IOException {
         List<Path> out = new ArrayList<>();
         try (var s = Files.newDirectoryStream(file.toAbsolutePath().getParent(),
-                "." + file.getFileName() + ".*")) {
+                "." + file.getFileName() + ".*.tmp")) {
             s.forEach(out::add);
         }
         return out;
