@@ -6,6 +6,4 @@ cd "$(dirname "$0")"
 as --64 -o tiny64.o tiny64.S && ld -m elf_x86_64 -static -o tiny64 tiny64.o
 as --32 -o tiny32.o tiny32.S && ld -m elf_i386 -static -o tiny32 tiny32.o
 rm -f tiny64.o tiny32.o
-strip tiny64 tiny32 2>/dev/null || true
-nm --defined-only tiny64.sym 2>/dev/null || true
 ls -l tiny64 tiny32

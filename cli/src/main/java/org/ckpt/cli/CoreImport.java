@@ -110,9 +110,10 @@ final class CoreImport {
                 info.put("linux.siginfo", HexFormat.of().formatHex(siginfo));
             }
             if (h.pid() == tgid || (threads.get(0) == t && ps == null)) {
-                info.put("linux.ppid", Integer.toString(h.ppid()));
-                info.put("linux.pgid", Integer.toString(h.pgrp()));
-                info.put("linux.sid", Integer.toString(h.sid()));
+                // gcore leaves them 0 in NT_PRSTATUS and fills NT_PRPSINFO; the kernel fills both
+                info.put("linux.ppid", Integer.toString(ps != null && ps.ppid() != 0 ? ps.ppid() : h.ppid()));
+                info.put("linux.pgid", Integer.toString(ps != null && ps.pgrp() != 0 ? ps.pgrp() : h.pgrp()));
+                info.put("linux.sid", Integer.toString(ps != null && ps.sid() != 0 ? ps.sid() : h.sid()));
                 if (ps != null) {
                     info.put("linux.cmdline", ps.psargs());
                     info.put("linux.uid", Integer.toString(ps.uid()));

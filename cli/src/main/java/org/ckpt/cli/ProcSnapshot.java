@@ -370,8 +370,11 @@ final class ProcSnapshot implements AutoCloseable {
         String path = e.path();
         String label = e.label() + (e.shared() ? " (shared)" : "");
         if (path.isEmpty() || path.startsWith("[")) {
+            // the vDSO is read whole: its pages need not be in the page table yet, and a debugger
+            // reading the image's core needs its ELF image
+            boolean whole = e.shared() || path.equals("[vdso]");
             return new Vma(e.start(), e.end(), e.prot(), flags, pgoff, null,
-                    pages(mem, e.start(), e.end(), e.shared() ? Policy.ALL : Policy.TOUCHED, label));
+                    pages(mem, e.start(), e.end(), whole ? Policy.ALL : Policy.TOUCHED, label));
         }
         if (!path.startsWith("/")) {
             omitArea(tgid, e, pinfo, "maps " + path + ", which the model cannot represent");
