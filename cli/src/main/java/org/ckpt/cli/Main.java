@@ -171,9 +171,12 @@ public final class Main {
         } else if (e instanceof IOException) {
             code = USAGE;
             message = "I/O error: " + e.getMessage();
-        } else if (e instanceof UnsatisfiedLinkError || e instanceof NoClassDefFoundError) {
+        } else if (e instanceof UnsatisfiedLinkError) {
             code = INTERNAL;
             message = "cannot load native access (JNA) for this platform: " + e.getMessage();
+        } else if (e instanceof LinkageError) {
+            code = INTERNAL;
+            message = "incomplete installation: " + e + " (run with --debug for the stack trace)";
         } else {
             code = INTERNAL;
             message = "internal error: " + e + " (run with --debug for the stack trace)";
