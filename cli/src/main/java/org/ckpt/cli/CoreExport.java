@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import org.ckpt.model.GenericFile;
 import org.ckpt.model.Task;
-import org.ckpt.model.TaskState;
 import org.ckpt.model.Vma;
 
 /**
@@ -128,7 +127,6 @@ final class CoreExport {
             case STOPPED, TRACED -> 'T';
             default -> 'S';
         };
-        assert t.state() != TaskState.RUNNING || state != 0;
         return new ElfArch.PsInfo(state, (int) num(info.get("linux.nice")), 0, (int) first(info.get("linux.uid")),
                 (int) first(info.get("linux.gid")), t.tgid(), (int) num(info.get("linux.ppid")),
                 (int) num(info.get("linux.pgid")), (int) num(info.get("linux.sid")), t.comm(),

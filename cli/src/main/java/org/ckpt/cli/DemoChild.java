@@ -39,14 +39,27 @@ public final class DemoChild {
         return (offset + 8) * 0x9E3779B97F4A7C15L;
     }
 
-    /** @param args the directory for the files, and the buffer size in MiB */
+    /**
+     * @param args the directory for the files, the buffer size in MiB, and optionally {@code dense}
+     *             (the whole buffer pseudo-random bytes, for bench/dump-vs-gcore)
+     */
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         int size = Integer.parseInt(args[1]) << 20;
         ByteBuffer buf = ByteBuffer.allocateDirect(size);
-        int patterned = size / 4 * 3;
+        boolean dense = args.length > 2 && args[2].equals("dense");
+        int patterned = dense ? size : size / 4 * 3;
+        long x = 0x9E3779B97F4A7C15L;
         for (int i = 0; i < patterned; i += 8) {
-            buf.putLong(i, pattern(i));
+            if (dense) {
+                // xorshift64: every page different, none zero, nothing to compress
+                x ^= x << 13;
+                x ^= x >>> 7;
+                x ^= x << 17;
+                buf.putLong(i, x);
+            } else {
+                buf.putLong(i, pattern(i));
+            }
         }
 
         FileChannel notes = FileChannel.open(dir.resolve(NOTES), StandardOpenOption.CREATE, StandardOpenOption.WRITE,

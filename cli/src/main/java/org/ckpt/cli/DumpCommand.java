@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import org.ckpt.CheckpointResult;
 import org.ckpt.Checkpointer;
 import org.ckpt.model.Task;
@@ -26,10 +27,13 @@ final class DumpCommand implements Command {
     static final Spec SPEC = new Spec("dump", "Checkpoint a live Linux process (or a process tree) into an image.")
             .describe("The process is frozen with ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT of every thread, as gdb "
                     + "and CRIU do — no SIGSTOP, so a shell, a parent's waitpid and the process's own SIGCONT handler "
-                    + "see nothing), its registers (every thread), signal state, memory, descriptors and what /proc "
-                    + "says about it are read, it is released, and then the image is written. Pages are copied into "
-                    + "memory of ckpt's own while it is frozen, so the freeze lasts as long as reading its memory, not "
-                    + "as writing the image.")
+                    + "see nothing) while its registers (every thread), signal state, areas, descriptors and what "
+                    + "/proc says about it are read; the kernel's soft-dirty page tracking is reset, and the process "
+                    + "released. Its pages are then read while it runs and the image is written; finally it is frozen "
+                    + "once more to check that no page was written, no register changed and no area moved — then the "
+                    + "image is a snapshot of the first freeze and replaces FILE. If the process did change, it is "
+                    + "dumped again, frozen while its pages are copied into memory of ckpt's own (also what "
+                    + "--single-freeze, --staging, '-o -' and kernels without soft-dirty tracking do).")
             .describe("The image is written atomically: a temporary file in the same directory, forced to disk and "
                     + "renamed over FILE. If anything fails — the process exits or dies, a page the page table lists "
                     + "cannot be read, SIGINT or SIGTERM arrives — no image is written and a previous FILE is left as "
@@ -44,7 +48,9 @@ final class DumpCommand implements Command {
             .flag("Also dump every descendant of the process, each with its ppid, pgid and sid.", "--tree")
             .flag("Do not freeze the process: read it while it runs. The image may mix moments and has no registers.",
                     "--leave-running")
-            .option("MiB", "Memory for a copy of the pages, so that the process runs again before the image is "
+            .flag("Freeze once, and copy the pages while frozen (no soft-dirty tracking, no second freeze).",
+                    "--single-freeze")
+            .option("MiB", "With one freeze: memory for a copy of the pages, so that the process runs again before the image is "
                     + "written (default: as much as the process has resident, up to half of the available memory); "
                     + "pages beyond it are read while the image is written, the process still frozen. 0: no copy.",
                     "--staging")
@@ -69,7 +75,7 @@ final class DumpCommand implements Command {
     /** What one dump did, for the summary, {@code --json} and {@code ckpt demo}. */
     record Summary(int pid, String comm, String architecture, int pageSize, int processes, int threads, int areas,
                    boolean registers, CheckpointResult result, ProcSnapshot.Stats pages, List<String> largest,
-                   List<String> notes, Duration frozen, Duration elapsed, boolean allStaged,
+                   List<String> notes, Duration frozen, Duration elapsed, String method,
                    Map<String, Double> phases) {
         long pagesRead() {
             return pages.staged + pages.live;
@@ -77,9 +83,10 @@ final class DumpCommand implements Command {
     }
 
     /** A dump to do. */
-    record Request(long pid, Path output, boolean tree, boolean leaveRunning, long stagingLimit) {
+    record Request(long pid, Path output, boolean tree, boolean leaveRunning, long stagingLimit,
+                   boolean singleFreeze) {
         Request(long pid, Path output, boolean tree, boolean leaveRunning) {
-            this(pid, output, tree, leaveRunning, -1);
+            this(pid, output, tree, leaveRunning, -1, false);
         }
     }
 
@@ -99,7 +106,7 @@ final class DumpCommand implements Command {
             throw SPEC.usage("--staging must be 0 or more MiB");
         }
         Request r = new Request(pid, output, a.has("--tree"), a.has("--leave-running"),
-                staging < 0 ? -1 : staging << 20);
+                staging < 0 ? -1 : staging << 20, a.has("--single-freeze"));
         // with the image on stdout, the summary goes to stderr
         PrintWriter text = output == null ? io.err : io.out;
         List<String> warnings = new ArrayList<>();
@@ -152,6 +159,34 @@ final class DumpCommand implements Command {
         return tgid;
     }
 
+    /** How a dump keeps its image consistent. */
+    enum Mode {
+        /**
+         * Freeze, read everything but pages, clear the soft-dirty bits, release; write the image
+         * reading pages while the process runs; freeze again and check that nothing changed
+         * ({@link Fingerprint}) before the image replaces FILE. Two short freezes.
+         */
+        TWO_FREEZES,
+        /** Freeze, read everything and copy the pages into staging memory, release, write. */
+        ONE_FREEZE,
+        /** {@code --leave-running}: no freeze, no registers. */
+        RUNNING
+    }
+
+    /** The process changed between the two freezes: dump it again, frozen while its pages are copied. */
+    private static final class Changed extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Changed(String why) {
+            super(why);
+        }
+    }
+
+    /** Everything a dump attempt needs that does not depend on the mode. */
+    private record Prepared(int tgid, String arch, ElfArch elf, int pageSize, Checkpointer ckpt,
+                            ProcSnapshot.Options options, List<Integer> known) {
+    }
+
     static Summary dump(Request r, Io io, List<String> warnings) throws IOException, CliException {
         long started = System.nanoTime();
         Phases phases = new Phases();
@@ -184,7 +219,7 @@ final class DumpCommand implements Command {
             }
         }
         ProcSnapshot.Options options = new ProcSnapshot.Options(known, null, Staging.none(), limits,
-                provider.addressLimit(arch, RestorePolicy.LINUX_USER), pageSize, arch, elf, before, false);
+                provider.addressLimit(arch, RestorePolicy.LINUX_USER), pageSize, arch, elf, before, false, false);
         if (!r.leaveRunning()) {
             try (ProcSnapshot dry = new ProcSnapshot(options.dry())) {
                 dry.read();
@@ -193,70 +228,147 @@ final class DumpCommand implements Command {
             }
         }
         phases.end("dry_run");
-        long stagingBytes = r.leaveRunning() || r.stagingLimit() == 0 ? 0 : stagingEstimate(known, pageSize);
-        if (r.stagingLimit() > 0) {
-            stagingBytes = Math.min(stagingBytes, r.stagingLimit());
-        }
-        Staging staging = stagingBytes == 0 ? Staging.none() : Staging.allocate(stagingBytes);
-        phases.end("staging");
-        Tracer tracer = null;
-        Duration frozen = Duration.ZERO;
-        ProcSnapshot snap = null;
-        Interrupts interrupts = null;
+        Prepared p = new Prepared(tgid, arch, elf, pageSize, ckpt, options, known);
+        Mode mode = r.leaveRunning() ? Mode.RUNNING
+                : r.output() == null || r.stagingLimit() >= 0 || r.singleFreeze() ? Mode.ONE_FREEZE : Mode.TWO_FREEZES;
+        Interrupts interrupts = Interrupts.install(() -> {
+            Tracer t = CURRENT.get();
+            if (t != null) {
+                t.close();
+            }
+        });
         try {
-            Tracer t = r.leaveRunning() ? null : Tracer.prepare(tgid, r.tree());
-            tracer = t;
-            interrupts = Interrupts.install(() -> {
-                if (t != null) {
-                    t.close();
+            if (mode == Mode.TWO_FREEZES) {
+                try {
+                    return attempt(p, r, io, Mode.TWO_FREEZES, phases, started, List.of());
+                } catch (Changed c) {
+                    String why = "the process ran while its pages were read (" + c.getMessage()
+                            + "): dumped again, frozen while its pages were copied";
+                    phases.end("two_freezes_changed");
+                    return attempt(p, r, io, Mode.ONE_FREEZE, phases, started, List.of(why));
                 }
-            });
+            }
+            return attempt(p, r, io, mode, phases, started, List.of());
+        } catch (IOException | CliException | RuntimeException e) {
+            if (interrupts.signal() != 0) {
+                Thread.interrupted();
+                throw interrupted(interrupts.signal(), r.output());
+            }
+            throw e;
+        } finally {
+            interrupts.close();
+        }
+    }
+
+    /** The tracer of the attempt in progress, for the signal handler to release. */
+    private static final AtomicReference<Tracer> CURRENT = new AtomicReference<>();
+
+    private static Summary attempt(Prepared p, Request r, Io io, Mode mode, Phases phases, long started,
+                                   List<String> extraNotes) throws IOException, CliException {
+        Staging staging = Staging.none();
+        if (mode == Mode.ONE_FREEZE && r.stagingLimit() != 0) {
+            long bytes = stagingEstimate(p.known(), p.pageSize());
+            staging = Staging.allocate(r.stagingLimit() > 0 ? Math.min(bytes, r.stagingLimit()) : bytes);
+            phases.end("staging");
+        }
+        Tracer tracer = null;
+        ProcSnapshot snap = null;
+        long frozenNanos = 0;
+        try {
+            Tracer t = mode == Mode.RUNNING ? null : Tracer.prepare(p.tgid(), r.tree());
+            tracer = t;
+            CURRENT.set(t);
             long freezeStart = System.nanoTime();
             if (t != null) {
                 t.freeze();
             }
             phases.end("freeze");
             hook(afterFreezeHook);
-            List<Integer> processes = t != null ? t.processes() : known;
-            snap = new ProcSnapshot(new ProcSnapshot.Options(processes, t, staging, limits, options.userLimit(),
-                    pageSize, arch, elf, before, false)).read();
+            List<Integer> processes = t != null ? t.processes() : p.known();
+            boolean twoFreezes = mode == Mode.TWO_FREEZES;
+            if (twoFreezes) {
+                for (int tgid : processes) {
+                    if (!Fingerprint.clearSoftDirty(tgid)) {
+                        twoFreezes = false; // no soft-dirty tracking here: copy the pages now, still frozen
+                        if (staging.capacity() == 0 && r.stagingLimit() != 0) {
+                            staging = Staging.allocate(stagingEstimate(processes, p.pageSize()));
+                        }
+                        break;
+                    }
+                }
+            }
+            Fingerprint first = twoFreezes ? Fingerprint.take(t, processes, p.elf()) : null;
+            snap = new ProcSnapshot(p.options().frozen(processes, t, staging, twoFreezes)).read();
             phases.end("read");
             if (t != null) {
                 t.checkAlive(previous(r.output()));
-                if (snap.allStaged) {
+                if (twoFreezes || snap.allStaged) {
                     t.close();
-                    frozen = Duration.ofNanos(System.nanoTime() - freezeStart);
+                    frozenNanos += System.nanoTime() - freezeStart;
                 }
             }
             phases.end("release");
             hook(beforeWriteHook);
-            CheckpointResult result = write(ckpt, snap.tasks, r.output(), io);
-            phases.end("write");
-            if (t != null && !snap.allStaged) {
-                t.close();
-                frozen = Duration.ofNanos(System.nanoTime() - freezeStart);
+            CheckpointResult result;
+            if (twoFreezes) {
+                List<Task> tasks = snap.tasks;
+                long[] second = new long[1];
+                result = AtomicOutput.write(r.output(), ch -> {
+                    CheckpointResult res = p.ckpt().checkpoint(tasks, ch);
+                    phases.end("write");
+                    long s = System.nanoTime();
+                    Tracer again = Tracer.freeze(p.tgid(), r.tree());
+                    CURRENT.set(again);
+                    try {
+                        Fingerprint now = Fingerprint.take(again, again.processes(), p.elf());
+                        String why = first.changes(now, p.pageSize(), p.options().userLimit());
+                        if (why != null) {
+                            throw new Changed(why);
+                        }
+                    } finally {
+                        again.close();
+                        second[0] = System.nanoTime() - s;
+                        phases.end("second_freeze");
+                    }
+                    return res;
+                });
+                frozenNanos += second[0];
+                phases.end("commit");
+            } else {
+                result = write(p.ckpt(), snap.tasks, r.output(), io);
+                phases.end("write");
+                if (t != null && !snap.allStaged) {
+                    t.close();
+                    frozenNanos = System.nanoTime() - freezeStart;
+                }
             }
-            Task first = snap.tasks.isEmpty() ? null : snap.tasks.get(0);
-            return new Summary(tgid, first == null ? "?" : first.comm(), arch, pageSize, processes.size(),
-                    snap.tasks.size(), snap.areas, t != null && elf != null, result, snap.stats,
-                    snap.largestAreas(3), snap.notes, frozen, Duration.ofNanos(System.nanoTime() - started),
-                    snap.allStaged, phases.millis());
+            Task firstTask = snap.tasks.isEmpty() ? null : snap.tasks.get(0);
+            List<String> notes = new ArrayList<>(extraNotes);
+            notes.addAll(snap.notes);
+            String how = switch (mode == Mode.TWO_FREEZES && !twoFreezes ? Mode.ONE_FREEZE : mode) {
+                case TWO_FREEZES -> "two_freezes";
+                case ONE_FREEZE -> snap.allStaged ? "one_freeze_staged" : "one_freeze_until_written";
+                case RUNNING -> "running";
+            };
+            return new Summary(p.tgid(), firstTask == null ? "?" : firstTask.comm(), p.arch(), p.pageSize(),
+                    processes.size(), snap.tasks.size(), snap.areas, t != null && p.elf() != null, result, snap.stats,
+                    snap.largestAreas(3), notes, Duration.ofNanos(frozenNanos),
+                    Duration.ofNanos(System.nanoTime() - started), how, phases.millis());
+        } catch (Changed c) {
+            throw c;
         } catch (IOException | CliException | RuntimeException e) {
-            if (interrupts != null && interrupts.signal() != 0) {
-                Thread.interrupted();
-                throw interrupted(interrupts.signal(), r.output());
-            }
             rethrow(e, r.output());
             // whatever failed, if the process died meanwhile that is the reason to give
             if (tracer != null && !tracer.isClosed()) {
                 tracer.checkAlive(previous(r.output()));
             }
-            if (tracer == null && !alive(tgid)) {
-                throw CliException.failed("process " + tgid + " exited during the dump: no image written"
+            if (tracer == null && !alive(p.tgid())) {
+                throw CliException.failed("process " + p.tgid() + " exited during the dump: no image written"
                         + previous(r.output()));
             }
             throw e;
         } finally {
+            CURRENT.set(null);
             if (tracer != null) {
                 tracer.close();
             }
@@ -264,9 +376,6 @@ final class DumpCommand implements Command {
                 snap.close();
             }
             staging.close();
-            if (interrupts != null) {
-                interrupts.close();
-            }
         }
     }
 
@@ -420,6 +529,7 @@ final class DumpCommand implements Command {
         m.put("frozen_ms", s.frozen().toNanos() / 1e6);
         m.put("write_ms", s.result().elapsed().toNanos() / 1e6);
         m.put("elapsed_ms", s.elapsed().toNanos() / 1e6);
+        m.put("method", s.method());
         m.put("phases_ms", s.phases());
         m.put("left_out", s.notes());
         return m;
@@ -439,8 +549,12 @@ final class DumpCommand implements Command {
                 + " in deleted/memfd file objects (saved once)" : ""));
         out.println("  image: " + Fmt.bytes(r.bytesWritten()) + " in " + Fmt.plural(r.recordsWritten(), "record")
                 + ", written in " + Fmt.seconds(r.elapsed()) + " (" + Fmt.rate(r.bytesWritten(), r.elapsed()) + ")"
-                + (s.frozen().isZero() ? "" : "; process frozen for " + Fmt.millis(s.frozen())
-                + (s.allStaged() ? " (released before writing)" : " (until written: staging memory was short)")));
+                + (s.frozen().isZero() ? "" : "; process frozen for " + Fmt.millis(s.frozen()) + " ("
+                + switch (s.method()) {
+                    case "two_freezes" -> "twice: to read it, and to check nothing changed while its pages were written";
+                    case "one_freeze_staged" -> "its pages copied, released before writing";
+                    default -> "until written";
+                } + ")"));
         if (!s.largest().isEmpty()) {
             out.println("  largest areas:");
             for (String a : s.largest()) {

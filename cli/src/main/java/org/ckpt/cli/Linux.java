@@ -70,7 +70,6 @@ final class Linux {
     static final int MAP_PRIVATE = 0x02;
     static final int MAP_ANONYMOUS = 0x20;
     static final int MAP_NORESERVE = 0x4000;
-    static final int MADV_HUGEPAGE = 14;
     static final int MADV_POPULATE_WRITE = 23;
 
     // kcmp types

@@ -58,17 +58,26 @@ final class ProcSnapshot implements AutoCloseable {
      * @param tracer         the freeze, or {@code null} when the processes run ({@code --leave-running})
      * @param statesBefore   thread states before the freeze (the image records those, not the freeze)
      * @param elf            the core-note layout of the architecture, or {@code null} (then no registers)
+     * @param dryRun         read everything but pages and registers (before the freeze, to load classes)
+     * @param deferPages     read no page now: every page is read while the image is written (the
+     *                       two-freeze dump, which checks afterwards that none changed)
      */
     record Options(List<Integer> processes, Tracer tracer, Staging staging, Limits limits, long userLimit,
                    int pageSize, String architecture, ElfArch elf, Map<Integer, Character> statesBefore,
-                   boolean dryRun) {
+                   boolean dryRun, boolean deferPages) {
         /**
          * The options of a dry run: everything but pages and registers is read, once, before the
          * freeze, so that the frozen pass finds every class loaded and every lambda linked.
          */
         Options dry() {
             return new Options(processes, null, Staging.none(), limits, userLimit, pageSize, architecture, elf,
-                    statesBefore, true);
+                    statesBefore, true, false);
+        }
+
+        /** The same options for {@code processes}, frozen by {@code tracer}. */
+        Options frozen(List<Integer> processes, Tracer tracer, Staging staging, boolean deferPages) {
+            return new Options(processes, tracer, staging, limits, userLimit, pageSize, architecture, elf,
+                    statesBefore, false, deferPages);
         }
     }
 
@@ -560,7 +569,7 @@ final class ProcSnapshot implements AutoCloseable {
         if (runs.isEmpty()) {
             return PageData.none();
         }
-        if (o.tracer() == null) {
+        if (o.tracer() == null || o.deferPages()) {
             allStaged = false;
             stats.live += total;
             return new ProcPages(mem, runs, ps);

@@ -24,39 +24,52 @@ final class Registers {
     private Registers() {
     }
 
-    /** The notes of thread {@code tid} (an {@code NT_PRSTATUS} built around its registers with {@code header}). */
-    static Map<Integer, byte[]> notes(Tracer t, int tid, ElfArch arch, ElfArch.PrHeader header) throws CliException {
-        Map<Integer, byte[]> notes = new LinkedHashMap<>();
+    /**
+     * The register sets of thread {@code tid} as {@code PTRACE_GETREGSET} returns them, keyed by
+     * note type ({@code NT_PRSTATUS}: the bare {@code pr_reg} registers).
+     */
+    static Map<Integer, byte[]> raw(Tracer t, int tid, ElfArch arch) throws CliException {
+        Map<Integer, byte[]> sets = new LinkedHashMap<>();
         byte[] regs = t.regset(tid, ElfArch.NT_PRSTATUS, 4096);
         if (regs == null || regs.length != arch.regsSize) {
             throw CliException.failed("thread " + tid + ": the kernel's general registers are "
                     + (regs == null ? "missing" : regs.length + " bytes") + ", not the " + arch.regsSize
                     + " of an " + arch.architecture + " task (an x32 or foreign-ABI process?)");
         }
-        notes.put(ElfArch.NT_PRSTATUS, arch.prStatus(header, regs));
+        sets.put(ElfArch.NT_PRSTATUS, regs);
         switch (arch) {
             case X86_64, I386 -> {
-                put(notes, ElfArch.NT_PRFPREG, t.regset(tid, ElfArch.NT_PRFPREG, 4096));
+                put(sets, ElfArch.NT_PRFPREG, t.regset(tid, ElfArch.NT_PRFPREG, 4096));
                 if (arch == ElfArch.I386) {
-                    put(notes, ElfArch.NT_PRXFPREG, t.regset(tid, ElfArch.NT_PRXFPREG, 4096));
-                    put(notes, ElfArch.NT_386_TLS, t.regset(tid, ElfArch.NT_386_TLS, 4096));
+                    put(sets, ElfArch.NT_PRXFPREG, t.regset(tid, ElfArch.NT_PRXFPREG, 4096));
+                    put(sets, ElfArch.NT_386_TLS, t.regset(tid, ElfArch.NT_386_TLS, 4096));
                 }
                 byte[] xs = t.regset(tid, ElfArch.NT_X86_XSTATE, MAX_XSTATE);
                 if (xs != null && xs.length >= 576) {
-                    notes.put(ElfArch.NT_X86_XSTATE, xs);
-                    byte[] layout = xsaveLayout(xs);
-                    if (layout != null) {
-                        notes.put(ElfArch.NT_X86_XSAVE_LAYOUT, layout);
-                    }
+                    sets.put(ElfArch.NT_X86_XSTATE, xs);
                 }
             }
             case PPC64, PPC32 -> {
-                put(notes, ElfArch.NT_PRFPREG, t.regset(tid, ElfArch.NT_PRFPREG, 4096));
-                put(notes, ElfArch.NT_PPC_VMX, t.regset(tid, ElfArch.NT_PPC_VMX, 4096));
-                put(notes, ElfArch.NT_PPC_VSX, t.regset(tid, ElfArch.NT_PPC_VSX, 4096));
-                put(notes, ElfArch.NT_PPC_SPE, t.regset(tid, ElfArch.NT_PPC_SPE, 4096));
+                put(sets, ElfArch.NT_PRFPREG, t.regset(tid, ElfArch.NT_PRFPREG, 4096));
+                put(sets, ElfArch.NT_PPC_VMX, t.regset(tid, ElfArch.NT_PPC_VMX, 4096));
+                put(sets, ElfArch.NT_PPC_VSX, t.regset(tid, ElfArch.NT_PPC_VSX, 4096));
+                put(sets, ElfArch.NT_PPC_SPE, t.regset(tid, ElfArch.NT_PPC_SPE, 4096));
             }
             default -> {
+            }
+        }
+        return sets;
+    }
+
+    /** The notes of thread {@code tid} (an {@code NT_PRSTATUS} built around its registers with {@code header}). */
+    static Map<Integer, byte[]> notes(Tracer t, int tid, ElfArch arch, ElfArch.PrHeader header) throws CliException {
+        Map<Integer, byte[]> notes = raw(t, tid, arch);
+        notes.put(ElfArch.NT_PRSTATUS, arch.prStatus(header, notes.get(ElfArch.NT_PRSTATUS)));
+        byte[] xs = notes.get(ElfArch.NT_X86_XSTATE);
+        if (xs != null) {
+            byte[] layout = xsaveLayout(xs);
+            if (layout != null) {
+                notes.put(ElfArch.NT_X86_XSAVE_LAYOUT, layout);
             }
         }
         return notes;

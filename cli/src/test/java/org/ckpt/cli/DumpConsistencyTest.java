@@ -91,6 +91,30 @@ class DumpConsistencyTest {
     }
 
     @Test
+    void anIdleProcessIsCheckedUnchangedAtASecondFreezeAndABusyOneIsDumpedAgainFrozen() throws Exception {
+        try (Procs.Proc idle = Procs.sleep(dir)) {
+            Cli.Result r = Cli.run("dump", "--pid", Integer.toString(idle.pid), "-o", dir.resolve("idle.ckpt").toString(),
+                    "--json");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).contains("\"method\" : \"two_freezes\"");
+        }
+        // a shell loop writes its variables all the time: the check fails, the dump copies its pages frozen
+        try (Procs.Proc busy = Procs.start(dir, "bash", "-c", "x=0; while :; do x=$((x + 1)); done")) {
+            Procs.awaitState(busy.pid, "R");
+            Path image = dir.resolve("busy.ckpt");
+            Cli.Result r = Cli.run("dump", "--pid", Integer.toString(busy.pid), "-o", image.toString(), "--json");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).contains("\"method\" : \"one_freeze_staged\"",
+                    "the process ran while its pages were read (");
+            assertThat(Cli.run("verify", image.toString()).exit()).isZero();
+            assertThat(Procs.tracerPid(busy.pid)).isEqualTo("0");
+            Cli.Result once = Cli.run("dump", "--pid", Integer.toString(busy.pid), "-o", image.toString(), "--json",
+                    "--single-freeze");
+            assertThat(once.out()).contains("\"method\" : \"one_freeze_staged\"").doesNotContain("ran while");
+        }
+    }
+
+    @Test
     void aSecondConcurrentDumpFailsBecauseTheProcessIsTracedAndTheFirstSucceeds() throws Exception {
         try (Procs.Proc p = Procs.sleep(dir)) {
             CountDownLatch frozen = new CountDownLatch(1);
