@@ -267,8 +267,11 @@ final class DumpCommand implements Command {
                                    List<String> extraNotes) throws IOException, CliException {
         Staging staging = Staging.none();
         if (mode == Mode.ONE_FREEZE && r.stagingLimit() != 0) {
-            long bytes = stagingEstimate(p.known(), p.pageSize());
+            long bytes = stagingEstimate(p.known(), p.pageSize(), false);
             staging = Staging.allocate(r.stagingLimit() > 0 ? Math.min(bytes, r.stagingLimit()) : bytes);
+            phases.end("staging");
+        } else if (mode == Mode.TWO_FREEZES) {
+            staging = Staging.allocate(stagingEstimate(p.known(), p.pageSize(), true));
             phases.end("staging");
         }
         Tracer tracer = null;
@@ -290,8 +293,9 @@ final class DumpCommand implements Command {
                 for (int tgid : processes) {
                     if (!Fingerprint.clearSoftDirty(tgid)) {
                         twoFreezes = false; // no soft-dirty tracking here: copy the pages now, still frozen
-                        if (staging.capacity() == 0 && r.stagingLimit() != 0) {
-                            staging = Staging.allocate(stagingEstimate(processes, p.pageSize()));
+                        if (r.stagingLimit() != 0) {
+                            staging.close();
+                            staging = Staging.allocate(stagingEstimate(processes, p.pageSize(), false));
                         }
                         break;
                     }
@@ -300,6 +304,9 @@ final class DumpCommand implements Command {
             Fingerprint first = twoFreezes ? Fingerprint.take(t, processes, p.elf()) : null;
             snap = new ProcSnapshot(p.options().frozen(processes, t, staging, twoFreezes)).read();
             phases.end("read");
+            if (twoFreezes && snap.sharedNotCopied > 0) {
+                throw new Changed("its shared writable memory grew past the memory set aside to copy it");
+            }
             if (t != null) {
                 t.checkAlive(previous(r.output()));
                 if (twoFreezes || snap.allStaged) {
@@ -453,15 +460,21 @@ final class DumpCommand implements Command {
         }
     }
 
-    /** Bytes the dump will copy: resident and swapped memory, and shared areas (read whole), capped by what is free. */
-    static long stagingEstimate(List<Integer> processes, int pageSize) {
+    /**
+     * Bytes a dump will copy while frozen, capped by half of what is free: resident and swapped
+     * memory and shared areas (read whole) — or with {@code sharedWritableOnly}, for a two-freeze
+     * dump, only the shared writable areas.
+     */
+    static long stagingEstimate(List<Integer> processes, int pageSize, boolean sharedWritableOnly) {
         long total = 0;
         for (int p : processes) {
             try {
-                Map<String, String> r = kv(ProcFs.read(ProcFs.dir(p).resolve("smaps_rollup")));
-                total += kib(r.get("Rss")) + kib(r.get("Swap"));
+                if (!sharedWritableOnly) {
+                    Map<String, String> r = kv(ProcFs.read(ProcFs.dir(p).resolve("smaps_rollup")));
+                    total += kib(r.get("Rss")) + kib(r.get("Swap"));
+                }
                 for (ProcFs.MapsEntry e : ProcFs.maps(p)) {
-                    if (e.shared()) {
+                    if (e.shared() && (!sharedWritableOnly || (e.prot() & 2) != 0)) {
                         total += e.end() - e.start();
                     }
                 }
@@ -475,7 +488,7 @@ final class DumpCommand implements Command {
         } catch (IOException | RuntimeException e) {
             // unknown: stage nothing more than a little
         }
-        return Math.min(total + 4L * pageSize, available / 2);
+        return total == 0 ? 0 : Math.min(total + 4L * pageSize, available / 2);
     }
 
     private static Map<String, String> kv(String text) {

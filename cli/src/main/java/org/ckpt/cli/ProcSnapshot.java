@@ -95,6 +95,9 @@ final class ProcSnapshot implements AutoCloseable {
     final List<String> notes = new ArrayList<>();
     final Stats stats = new Stats();
     boolean allStaged = true;
+    /** Pages of shared writable areas that a two-freeze dump could not copy while frozen (staging was full). */
+    long sharedNotCopied;
+    private boolean copyNow;
     boolean kcmpAvailable = true;
     int areas;
     private final Map<String, GenericFile> mappedFiles = new HashMap<>();
@@ -363,6 +366,9 @@ final class ProcSnapshot implements AutoCloseable {
     private Vma vma(int tgid, ProcFs.MapsEntry e, ProcMemory mem, Map<String, String> pinfo)
             throws IOException, CliException {
         int ps = o.pageSize();
+        // memory others may write too: its pages are copied while frozen even when the rest is
+        // read later (soft-dirty bits only see the process's own writes)
+        copyNow = e.shared() && (e.prot() & Vma.PROT_WRITE) != 0;
         if (ProcFs.isSpecialUnreadable(e)) {
             omitArea(tgid, e, pinfo, "the kernel lets no process read it (vDSO data / legacy vsyscall page)");
             return null;
@@ -569,7 +575,7 @@ final class ProcSnapshot implements AutoCloseable {
         if (runs.isEmpty()) {
             return PageData.none();
         }
-        if (o.tracer() == null || o.deferPages()) {
+        if (o.tracer() == null || (o.deferPages() && !copyNow)) {
             allStaged = false;
             stats.live += total;
             return new ProcPages(mem, runs, ps);
@@ -602,6 +608,11 @@ final class ProcSnapshot implements AutoCloseable {
         }
         // staging is full: the rest of this area is read while the image is written, still frozen
         allStaged = false;
+        if (o.deferPages()) {
+            for (long[] r : live) {
+                sharedNotCopied += r[1];
+            }
+        }
         PageData staged = b.build();
         ProcPages rest = new ProcPages(mem, live, ps);
         for (long[] r : live) {
