@@ -107,6 +107,7 @@ final class ProcSnapshot implements AutoCloseable {
     private final Map<Integer, FileTable> tables = new LinkedHashMap<>();
     private final List<ProcMemory> open = new ArrayList<>();
     private final List<Area> read = new ArrayList<>();
+    private final Map<String, String> pipeData = new HashMap<>();
 
     /** An open file description already met: where, and as which object. */
     private record Description(int pid, int fd, String key, GenericFile file) {
@@ -767,9 +768,12 @@ final class ProcSnapshot implements AutoCloseable {
         if (target.startsWith("pipe:") || type == 0010000) {
             kind = target.startsWith("pipe:") ? "pipe" : "FIFO";
             byte[] data = pipeContents(link);
+            // one pipe, its bytes once: the first descriptor met holds them, the others point there
+            String holder = pipeData.putIfAbsent(target, "pid " + pid + "'s " + key + ".data.*");
             detail = ", " + access + " end, " + (data == null ? "buffered bytes unknown"
-                    : data.length + " bytes buffered" + (data.length > 0 ? " (in " + key + ".data.*, base64)" : ""));
-            if (data != null && data.length > 0) {
+                    : data.length + " bytes buffered" + (data.length > 0 ? " (in " + (holder != null ? holder
+                    : key + ".data.*") + ", base64)" : ""));
+            if (data != null && data.length > 0 && holder == null) {
                 TaskInfo.putChunked(pinfo, key + ".data", java.util.Base64.getEncoder().encodeToString(data));
             }
         } else if (target.startsWith("socket:")) {
