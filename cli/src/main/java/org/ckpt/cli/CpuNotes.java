@@ -5,16 +5,11 @@ import java.util.List;
 import java.util.Map;
 import org.ckpt.arch.powerpc.PowerPcCpuState;
 import org.ckpt.arch.powerpc.PowerPcElfNotes;
-import org.ckpt.arch.x86.DebugRegs;
-import org.ckpt.arch.x86.ElfNotes;
-import org.ckpt.arch.x86.FxSave;
-import org.ckpt.arch.x86.I386Regs;
 import org.ckpt.arch.x86.I386State;
-import org.ckpt.arch.x86.UserDesc;
-import org.ckpt.arch.x86.X86_64Regs;
+import org.ckpt.arch.x86.X86CpuState;
+import org.ckpt.arch.x86.X86DebugRegs;
+import org.ckpt.arch.x86.X86ElfNotes;
 import org.ckpt.arch.x86.X86_64State;
-import org.ckpt.arch.x86.XSave;
-import org.ckpt.arch.x86.XSaveLayout;
 import org.ckpt.spi.CpuState;
 
 /**
@@ -46,82 +41,33 @@ final class CpuNotes {
             throw new IllegalArgumentException("no NT_PRSTATUS note");
         }
         return switch (architecture) {
-            case "x86_64" -> x86_64(pr, notes, debug);
-            case "i386" -> i386(pr, notes, debug);
+            case "x86_64", "i386" -> withDebug(X86ElfNotes.toCpu(architecture, notes), debug);
             case "ppc32", "ppc64" -> PowerPcElfNotes.toCpu(architecture, notes);
             default -> throw new IllegalArgumentException("no register notes for architecture " + architecture);
         };
     }
 
-    private static XSaveLayout layout(Map<Integer, byte[]> notes) {
-        byte[] l = notes.get(ElfArch.NT_X86_XSAVE_LAYOUT);
-        return l != null ? XSaveLayout.fromNote(l) : XSaveLayout.standard();
-    }
-
-    private static DebugRegs debug(long[] d) {
-        return d == null ? DebugRegs.NONE : new DebugRegs(d[0], d[1], d[2], d[3], d[4], d[5]);
-    }
-
-    private static X86_64State x86_64(byte[] pr, Map<Integer, byte[]> notes, long[] debug) {
-        X86_64Regs regs = ElfNotes.fromPrStatusX86_64(pr);
-        byte[] fx = notes.get(ElfArch.NT_PRFPREG);
-        byte[] xs = notes.get(ElfArch.NT_X86_XSTATE);
-        XSave xsave = null;
-        FxSave fpu = fx != null ? ElfNotes.fromFxSave(fx) : null;
-        if (xs != null) {
-            ElfNotes.XState x = ElfNotes.fromXState(xs, layout(notes));
-            xsave = x.xsave();
-            fpu = fpu != null ? fpu : x.fpu();
+    /** Debug registers read with ptrace (cores carry none: then they stay unknown). */
+    private static X86CpuState withDebug(X86CpuState s, long[] d) {
+        if (d == null) {
+            return s;
         }
-        return new X86_64State(regs, fpu != null ? fpu : FxSave.initial(), xsave, debug(debug));
-    }
-
-    private static I386State i386(byte[] pr, Map<Integer, byte[]> notes, long[] debug) {
-        I386Regs regs = ElfNotes.fromPrStatusI386(pr);
-        byte[] fsave = notes.get(ElfArch.NT_PRFPREG);
-        byte[] fx = notes.get(ElfArch.NT_PRXFPREG);
-        byte[] xs = notes.get(ElfArch.NT_X86_XSTATE);
-        XSave xsave = null;
-        FxSave fpu = fx != null ? ElfNotes.fromFxSave(fx) : null;
-        if (xs != null) {
-            ElfNotes.XState x = ElfNotes.fromXState(xs, layout(notes));
-            xsave = x.xsave();
-            fpu = fpu != null ? fpu : x.fpu();
-        }
-        if (fpu == null) {
-            fpu = fsave != null ? ElfNotes.fromFSave(fsave, null, regs) : FxSave.initial();
-        }
-        byte[] tlsNote = notes.get(ElfArch.NT_386_TLS);
-        List<UserDesc> tls;
-        if (tlsNote != null) {
-            tls = ElfNotes.fromTls(tlsNote);
-        } else {
-            int first = regs.cs() == 0x23 ? 12 : 6; // GDT_ENTRY_TLS_MIN under x86_64 / native i386
-            tls = List.of(UserDesc.empty(first), UserDesc.empty(first + 1), UserDesc.empty(first + 2));
-        }
-        return new I386State(regs, fpu, xsave, debug(debug), tls);
+        X86DebugRegs regs = new X86DebugRegs(d[0], d[1], d[2], d[3], d[4], d[5]);
+        return s instanceof X86_64State x ? x.withDebug(regs) : ((I386State) s).withDebug(regs);
     }
 
     /**
      * The register notes of one thread for a core file, in the order Linux writes them,
      * with {@code header} in {@code NT_PRSTATUS}. XSAVE state is written in Intel's standard
-     * layout, which gdb assumes, with an {@code NT_X86_XSAVE_LAYOUT} note saying so.
+     * layout, which gdb assumes.
      */
     static List<Note> toNotes(CpuState cpu, ElfArch.PrHeader h) {
         List<Note> out = new ArrayList<>();
-        if (cpu instanceof X86_64State s) {
-            out.add(new Note("CORE", ElfArch.NT_PRSTATUS, ElfNotes.toPrStatus(s.regs(), x86Info(h))));
-            out.add(new Note("CORE", ElfArch.NT_PRFPREG, ElfNotes.toFxSave(s.fpu())));
-            if (s.xsave() != null) {
-                out.add(new Note("LINUX", ElfArch.NT_X86_XSTATE, ElfNotes.toXState(s.fpu(), s.xsave())));
-            }
-        } else if (cpu instanceof I386State s) {
-            out.add(new Note("CORE", ElfArch.NT_PRSTATUS, ElfNotes.toPrStatus(s.regs(), x86Info(h))));
-            out.add(new Note("CORE", ElfArch.NT_PRFPREG, ElfNotes.toFSave(s.fpu(), s.regs())));
-            out.add(new Note("LINUX", ElfArch.NT_PRXFPREG, ElfNotes.toFxSave(s.fpu())));
-            out.add(new Note("LINUX", ElfArch.NT_386_TLS, ElfNotes.toTls(s.tls())));
-            if (s.xsave() != null) {
-                out.add(new Note("LINUX", ElfArch.NT_X86_XSTATE, ElfNotes.toXState(s.fpu(), s.xsave())));
+        if (cpu instanceof X86CpuState x) {
+            for (Map.Entry<Integer, byte[]> e : X86ElfNotes.toNotes(x, x86Info(h)).entrySet()) {
+                int type = e.getKey();
+                out.add(new Note(type == ElfArch.NT_PRSTATUS || type == ElfArch.NT_PRFPREG ? "CORE" : "LINUX", type,
+                        e.getValue()));
             }
         } else if (cpu instanceof PowerPcCpuState p) {
             PowerPcElfNotes.PrStatusInfo info = new PowerPcElfNotes.PrStatusInfo(h.signo(), h.code(), h.errno(),
@@ -141,13 +87,8 @@ final class CpuNotes {
         return out;
     }
 
-    /** The XSAVE layout note of the standard layout, written beside an exported NT_X86_XSTATE. */
-    static byte[] standardLayoutNote() {
-        return XSaveLayout.standard().toNote();
-    }
-
-    private static ElfNotes.PrStatusInfo x86Info(ElfArch.PrHeader h) {
-        return new ElfNotes.PrStatusInfo(h.signo(), h.code(), h.errno(), h.cursig(), h.sigpend(), h.sighold(), h.pid(),
+    private static X86ElfNotes.PrStatusInfo x86Info(ElfArch.PrHeader h) {
+        return new X86ElfNotes.PrStatusInfo(h.signo(), h.code(), h.errno(), h.cursig(), h.sigpend(), h.sighold(), h.pid(),
                 h.ppid(), h.pgrp(), h.sid(), h.utimeMicros() / 1_000_000, h.utimeMicros() % 1_000_000,
                 h.stimeMicros() / 1_000_000, h.stimeMicros() % 1_000_000, h.cutimeMicros() / 1_000_000,
                 h.cutimeMicros() % 1_000_000, h.cstimeMicros() / 1_000_000, h.cstimeMicros() % 1_000_000,
