@@ -51,12 +51,18 @@ final class Child implements AutoCloseable {
      * a Process is closed by the JVM when that process, here the shell, exits).
      */
     static Child start(Path dir, int mib) throws IOException, CliException {
+        return start(dir, mib, List.of());
+    }
+
+    /** {@link #start(Path, int)} with further arguments for {@link DemoChild} ({@code dense}, {@code churn}). */
+    static Child start(Path dir, int mib, List<String> more) throws IOException, CliException {
         String java = ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx32m", "-XX:+UseSerialGC", "-XX:-UsePerfData",
                 "-XX:TieredStopAtLevel=1", "-XX:MaxDirectMemorySize=" + (mib + 16) + "m", "--add-opens",
                 "java.base/java.nio=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 DemoChild.class.getName(), dir.toString(), Integer.toString(mib)));
+        cmd.addAll(more);
         Path toChild = dir.resolve("child.in");
         Path fromChild = dir.resolve("child.out");
         Path err = dir.resolve("child.err");

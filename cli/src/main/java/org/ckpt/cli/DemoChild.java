@@ -41,13 +41,32 @@ public final class DemoChild {
 
     /**
      * @param args the directory for the files, the buffer size in MiB, and optionally {@code dense}
-     *             (the whole buffer pseudo-random bytes, for bench/dump-vs-gcore)
+     *             (the whole buffer pseudo-random bytes, for bench/dump-vs-gcore) or {@code churn}
+     *             (a thread that starts short-lived threads without pause, for the tests)
      */
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         int size = Integer.parseInt(args[1]) << 20;
         ByteBuffer buf = ByteBuffer.allocateDirect(size);
         boolean dense = args.length > 2 && args[2].equals("dense");
+        if (args.length > 2 && args[2].equals("churn")) {
+            // threads come and go all the time: a dump must catch the ones born while it freezes
+            Thread churn = new Thread(() -> {
+                while (true) {
+                    Thread t = new Thread(() -> {
+                        // born, gone
+                    });
+                    t.start();
+                    try {
+                        t.join();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "churn");
+            churn.setDaemon(true);
+            churn.start();
+        }
         int patterned = dense ? size : size / 4 * 3;
         long x = 0x9E3779B97F4A7C15L;
         for (int i = 0; i < patterned; i += 8) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -111,6 +112,30 @@ class DumpConsistencyTest {
             Cli.Result once = Cli.run("dump", "--pid", Integer.toString(busy.pid), "-o", image.toString(), "--json",
                     "--single-freeze");
             assertThat(once.out()).contains("\"method\" : \"one_freeze_staged\"").doesNotContain("ran while");
+        }
+    }
+
+    @Test
+    void threadsBornDuringTheFreezeAreFrozenToo() throws Exception {
+        try (Child c = Child.start(dir, 4, List.of("churn"))) {
+            for (int i = 0; i < 5; i++) {
+                Path image = dir.resolve("churn.ckpt");
+                Cli.Result r = Cli.run("dump", "--pid", Long.toString(c.pid), "-o", image.toString(), "--json");
+                assertThat(r.exit()).as(r.err()).isZero();
+                assertThat(r.out()).as("threads came and went").contains("\"method\" : \"one_freeze_staged\"");
+                for (org.ckpt.model.Task t : LiveProcessTest.restart(image).tasks()) {
+                    assertThat(t.cpu()).as("thread " + t.pid()).isNotNull();
+                }
+                for (int tid : ProcFs.threads(c.pid)) {
+                    try {
+                        String tracer = ProcFs.status(ProcFs.dir(c.pid).resolve("task")
+                                .resolve(Integer.toString(tid))).get("TracerPid");
+                        assertThat(tracer).as("thread " + tid + " released").isEqualTo("0");
+                    } catch (java.nio.file.NoSuchFileException gone) {
+                        // a short-lived thread ended meanwhile
+                    }
+                }
+            }
         }
     }
 
