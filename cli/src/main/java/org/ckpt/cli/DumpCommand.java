@@ -321,7 +321,18 @@ final class DumpCommand implements Command {
                 List<Task> tasks = snap.tasks;
                 long[] second = new long[1];
                 result = AtomicOutput.write(r.output(), ch -> {
-                    CheckpointResult res = p.ckpt().checkpoint(tasks, ch);
+                    CheckpointResult res;
+                    try {
+                        res = p.ckpt().checkpoint(tasks, ch);
+                    } catch (IOException e) {
+                        // a page listed at the first freeze was unmapped since: the process changed
+                        for (Throwable c = e; c != null; c = c.getCause()) {
+                            if (c instanceof ProcPages.ProcessChanged pc && !pc.gone) {
+                                throw new Changed("a page it had was unmapped while it was read");
+                            }
+                        }
+                        throw e;
+                    }
                     phases.end("write");
                     long s = System.nanoTime();
                     Tracer again = Tracer.freeze(p.tgid(), r.tree());

@@ -15,9 +15,12 @@ final class ProcPages implements PageData {
     /** A page of the process could not be read while the image was written: the dump fails. */
     static final class ProcessChanged extends IOException {
         private static final long serialVersionUID = 1L;
+        /** The process exited (rather than unmapping the page). */
+        final boolean gone;
 
-        ProcessChanged(String message) {
+        ProcessChanged(String message, boolean gone) {
             super(message);
+            this.gone = gone;
         }
     }
 
@@ -52,7 +55,7 @@ final class ProcPages implements PageData {
                 try {
                     mem.readRuns(new long[] {at}, new ByteBuffer[] {buf}, 1);
                 } catch (ProcMemory.ReadFailure f) {
-                    throw new ProcessChanged(f.getMessage());
+                    throw new ProcessChanged(f.getMessage(), f.processGone);
                 }
                 visitor.run(at, buf.flip(), false);
             }

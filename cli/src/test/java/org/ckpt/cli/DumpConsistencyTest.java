@@ -102,6 +102,17 @@ class DumpConsistencyTest {
         // a shell loop writes its variables all the time: the check fails, the dump copies its pages frozen
         try (Procs.Proc busy = Procs.start(dir, "bash", "-c", "x=0; while :; do x=$((x + 1)); done")) {
             Procs.awaitState(busy.pid, "R");
+            // between the two freezes, let it run (on a loaded machine it may otherwise get no CPU)
+            DumpCommand.beforeWriteHook = () -> {
+                try {
+                    long ran = onCpu(busy.pid);
+                    while (onCpu(busy.pid) < ran + 5_000_000) {
+                        Thread.sleep(1);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
             Path image = dir.resolve("busy.ckpt");
             Cli.Result r = Cli.run("dump", "--pid", Integer.toString(busy.pid), "-o", image.toString(), "--json");
             assertThat(r.exit()).as(r.err()).isZero();
@@ -113,6 +124,11 @@ class DumpConsistencyTest {
                     "--single-freeze");
             assertThat(once.out()).contains("\"method\" : \"one_freeze_staged\"").doesNotContain("ran while");
         }
+    }
+
+    /** Nanoseconds {@code pid} has run on a CPU (schedstat). */
+    private static long onCpu(int pid) throws java.io.IOException {
+        return Long.parseLong(Files.readString(ProcFs.dir(pid).resolve("schedstat")).trim().split(" ")[0]);
     }
 
     @Test
@@ -131,7 +147,7 @@ class DumpConsistencyTest {
                         String tracer = ProcFs.status(ProcFs.dir(c.pid).resolve("task")
                                 .resolve(Integer.toString(tid))).get("TracerPid");
                         assertThat(tracer).as("thread " + tid + " released").isEqualTo("0");
-                    } catch (java.nio.file.NoSuchFileException gone) {
+                    } catch (java.io.IOException gone) {
                         // a short-lived thread ended meanwhile
                     }
                 }
