@@ -431,7 +431,7 @@ final class DumpCommand implements Command {
             return ckpt.checkpoint(tasks, io.stdout());
         }
         try {
-            return ckpt.checkpoint(tasks, output);
+            return AtomicOutput.write(output, ch -> ckpt.checkpoint(tasks, ch));
         } catch (java.nio.file.FileSystemException e) {
             throw CliException.usage("cannot write " + output + ": " + reason(e));
         }

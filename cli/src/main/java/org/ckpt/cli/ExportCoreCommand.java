@@ -48,7 +48,7 @@ final class ExportCoreCommand implements Command {
         if (out.equals("-")) {
             s = CoreExport.write(arch, ps, threads, io.stdout());
         } else {
-            s = AtomicOutput.write(Path.of(out), ch -> CoreExport.write(arch, ps, threads, ch));
+            s = AtomicOutput.write(Path.of(out), ch -> CoreExport.write(arch, ps, threads, AtomicOutput.file(ch)));
         }
         PrintWriter text = out.equals("-") ? io.err : io.out;
         if (a.has("--json")) {

@@ -83,6 +83,7 @@ final class Linux {
     static final int SPLICE_F_NONBLOCK = 2;
     static final int FIONREAD = 0x541B;
     static final int F_SETPIPE_SZ = 1031;
+    static final int SYNC_FILE_RANGE_WRITE = 2;
 
     private Linux() {
     }
@@ -119,6 +120,8 @@ final class Linux {
     static native int pipe2(int[] fds, int flags) throws LastErrorException;
 
     static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
+
+    static native int sync_file_range(int fd, long offset, long nbytes, int flags) throws LastErrorException;
 
     static native long tee(int in, int out, long len, int flags) throws LastErrorException;
 
