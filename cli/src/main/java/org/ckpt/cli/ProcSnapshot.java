@@ -113,8 +113,14 @@ final class ProcSnapshot implements AutoCloseable {
     private record Description(int pid, int fd, String key, GenericFile file) {
     }
 
-    /** One area's pages, for the summary of the largest. */
-    private record Area(String label, long pages) {
+    /** One area's pages, for the summary of the largest (counted when they are read). */
+    private static final class Area {
+        final String label;
+        long pages;
+
+        Area(String label) {
+            this.label = label;
+        }
     }
 
     ProcSnapshot(Options o) {
@@ -516,49 +522,27 @@ final class ProcSnapshot implements AutoCloseable {
     private PageData pages(ProcMemory mem, long start, long end, Policy policy, String label)
             throws IOException, CliException {
         int ps = o.pageSize();
-        List<long[]> runs = new ArrayList<>();
-        long[] entries = new long[ProcMemory.CHUNK_PAGES];
-        long stop = o.dryRun() ? Math.min(end, start + (long) ProcMemory.CHUNK_PAGES * ps) : end;
-        for (long at = start; at < stop; at += (long) ProcMemory.CHUNK_PAGES * ps) {
-            int n = (int) Math.min(ProcMemory.CHUNK_PAGES, (end - at) / ps);
-            if (policy != Policy.ALL) {
-                mem.pagemap(at, n, entries);
-            }
-            int i = 0;
-            while (i < n) {
-                if (policy != Policy.ALL && !wanted(policy, entries[i])) {
-                    if (policy == Policy.PRIVATE_FILE) {
-                        stats.leftToFile++;
-                    } else {
-                        stats.untouched++;
-                    }
-                    i++;
-                    continue;
-                }
-                int j = i + 1;
-                while (j < n && (policy == Policy.ALL || wanted(policy, entries[j]))) {
-                    j++;
-                }
-                long a = at + (long) i * ps;
-                int last = runs.size() - 1;
-                if (last >= 0 && runs.get(last)[0] + runs.get(last)[1] * ps == a && runs.get(last)[1] + (j - i) <= RUN_PAGES) {
-                    runs.get(last)[1] += j - i;
-                } else {
-                    runs.add(new long[] {a, j - i});
-                }
-                i = j;
-            }
-        }
-        long total = 0;
-        for (long[] r : runs) {
-            total += r[1];
-        }
         if (o.dryRun()) {
+            runs(mem, start, Math.min(end, start + (long) ProcMemory.CHUNK_PAGES * ps), policy, new Stats());
             return PageData.none();
         }
-        read.add(new Area(label, total));
+        Area area = new Area(label);
+        read.add(area);
+        PageData data;
+        if (o.deferPages() && !copyNow) {
+            // which pages exist is asked of the page table only when they are written: a page the
+            // process touches after the first freeze is soft-dirty, and the second freeze sees it
+            allStaged = false;
+            data = new LazyPages(mem, start, end, policy, area);
+        } else {
+            List<long[]> runs = runs(mem, start, end, policy, stats);
+            for (long[] r : runs) {
+                area.pages += r[1];
+            }
+            data = stagedOrLive(mem, runs, area.pages, ps);
+        }
         if (STALL_WRITE) {
-            PageData real = stagedOrLive(mem, runs, total, ps);
+            PageData real = data;
             return visitor -> {
                 try {
                     Thread.sleep(Long.MAX_VALUE);
@@ -569,7 +553,76 @@ final class ProcSnapshot implements AutoCloseable {
                 real.forEachRun(visitor);
             };
         }
-        return stagedOrLive(mem, runs, total, ps);
+        return data;
+    }
+
+    /** Pages of an area found in the page table when the checkpoint writes them, then read. */
+    private final class LazyPages implements PageData {
+        private final ProcMemory mem;
+        private final long start;
+        private final long end;
+        private final Policy policy;
+        private final Area area;
+        private List<long[]> runs;
+
+        LazyPages(ProcMemory mem, long start, long end, Policy policy, Area area) {
+            this.mem = mem;
+            this.start = start;
+            this.end = end;
+            this.policy = policy;
+            this.area = area;
+        }
+
+        @Override
+        public void forEachRun(RunVisitor visitor) throws IOException {
+            if (runs == null) {
+                runs = runs(mem, start, end, policy, stats);
+                for (long[] r : runs) {
+                    area.pages += r[1];
+                }
+                stats.live += area.pages;
+            }
+            new ProcPages(mem, runs, o.pageSize()).forEachRun(visitor);
+        }
+    }
+
+    /** The runs of pages of {@code [start, end)} the image needs, per the page table; counts the rest in {@code st}. */
+    private List<long[]> runs(ProcMemory mem, long start, long end, Policy policy, Stats st) throws IOException {
+        int ps = o.pageSize();
+        List<long[]> runs = new ArrayList<>();
+        long[] entries = new long[ProcMemory.CHUNK_PAGES];
+        for (long at = start; at < end; at += (long) ProcMemory.CHUNK_PAGES * ps) {
+            int n = (int) Math.min(ProcMemory.CHUNK_PAGES, (end - at) / ps);
+            if (policy != Policy.ALL) {
+                mem.pagemap(at, n, entries);
+            }
+            int i = 0;
+            while (i < n) {
+                if (policy != Policy.ALL && !wanted(policy, entries[i])) {
+                    if (policy == Policy.PRIVATE_FILE) {
+                        st.leftToFile++;
+                    } else {
+                        st.untouched++;
+                    }
+                    i++;
+                    continue;
+                }
+                int j = i + 1;
+                while (j < n && (policy == Policy.ALL || wanted(policy, entries[j]))) {
+                    j++;
+                }
+                long a = at + (long) i * ps;
+                int last = runs.size() - 1;
+                if (last >= 0 && runs.get(last)[0] + runs.get(last)[1] * ps == a
+                        && runs.get(last)[1] + (j - i) <= RUN_PAGES) {
+                    runs.get(last)[1] += j - i;
+                } else {
+                    runs.add(new long[] {a, j - i});
+                }
+                i = j;
+            }
+        }
+        return runs;
     }
 
     private PageData stagedOrLive(ProcMemory mem, List<long[]> runs, long total, int ps) throws CliException {
@@ -628,10 +681,10 @@ final class ProcSnapshot implements AutoCloseable {
     /** After the checkpoint: the {@code n} areas that gave it the most pages, largest first. */
     List<String> largestAreas(int n) {
         List<Area> all = new ArrayList<>(read);
-        all.sort((a, b) -> Long.compare(b.pages(), a.pages()));
+        all.sort((a, b) -> Long.compare(b.pages, a.pages));
         List<String> out = new ArrayList<>();
-        for (int i = 0; i < Math.min(n, all.size()) && all.get(i).pages() > 0; i++) {
-            out.add(all.get(i).label() + ": " + Fmt.bytes(all.get(i).pages() * o.pageSize()) + " read");
+        for (int i = 0; i < Math.min(n, all.size()) && all.get(i).pages > 0; i++) {
+            out.add(all.get(i).label + ": " + Fmt.bytes(all.get(i).pages * o.pageSize()) + " read");
         }
         return out;
     }
