@@ -99,7 +99,9 @@ class CoreTest {
 
     private Path stoppedImage(Procs.Proc p, int threads) throws Exception {
         Procs.awaitState(p.pid, "S");
-        while (ProcFs.threads(p.pid).size() < threads) {
+        // every thread in pause(2), its registers loaded
+        while (ProcFs.threads(p.pid).size() < threads
+                || !ProcFs.threadStates(p.pid).values().stream().allMatch(c -> c == 'S')) {
             Thread.sleep(5);
         }
         // stopped (a group stop) so that gcore, later, finds exactly what the dump found
