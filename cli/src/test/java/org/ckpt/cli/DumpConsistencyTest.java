@@ -136,9 +136,10 @@ class DumpConsistencyTest {
         try (Child c = Child.start(dir, 4, List.of("churn"))) {
             for (int i = 0; i < 5; i++) {
                 Path image = dir.resolve("churn.ckpt");
-                Cli.Result r = Cli.run("dump", "--pid", Long.toString(c.pid), "-o", image.toString(), "--json");
+                Cli.Result r = Cli.run("dump", "--pid", Long.toString(c.pid), "-o", image.toString(), "--json",
+                        "--single-freeze");
                 assertThat(r.exit()).as(r.err()).isZero();
-                assertThat(r.out()).as("threads came and went").contains("\"method\" : \"one_freeze_staged\"");
+                assertThat(r.out()).contains("\"method\" : \"one_freeze_staged\"");
                 for (org.ckpt.model.Task t : LiveProcessTest.restart(image).tasks()) {
                     assertThat(t.cpu()).as("thread " + t.pid()).isNotNull();
                 }
