@@ -201,8 +201,11 @@ final class DumpCommand implements Command {
         Limits limits = Limits.DEFAULTS;
         Checkpointer ckpt = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize)
                 .limits(limits).uname(ProcFs.uname()).policy(RestorePolicy.LINUX_USER).build();
-        // load providers, classes and the native library now, not while the process is frozen
-        ckpt.checkpoint(List.of(), Channels.newChannel(OutputStream.nullOutputStream()));
+        // load the native library and the note converters now, not while the process is frozen
+        // (the checkpoint itself runs after the release; with --staging 0 its first use is frozen)
+        if (r.stagingLimit() == 0) {
+            ckpt.checkpoint(List.of(), Channels.newChannel(OutputStream.nullOutputStream()));
+        }
         Warmup.run(elf);
         phases.end("prepare");
 
@@ -231,8 +234,10 @@ final class DumpCommand implements Command {
         Prepared p = new Prepared(tgid, arch, elf, pageSize, ckpt, options, known);
         Mode mode = r.leaveRunning() ? Mode.RUNNING
                 : r.output() == null || r.stagingLimit() >= 0 || r.singleFreeze() ? Mode.ONE_FREEZE : Mode.TWO_FREEZES;
+        // the tracer of the attempt in progress, for the signal handler to release
+        AtomicReference<Tracer> current = new AtomicReference<>();
         Interrupts interrupts = Interrupts.install(() -> {
-            Tracer t = CURRENT.get();
+            Tracer t = current.get();
             if (t != null) {
                 t.close();
             }
@@ -240,15 +245,15 @@ final class DumpCommand implements Command {
         try {
             if (mode == Mode.TWO_FREEZES) {
                 try {
-                    return attempt(p, r, io, Mode.TWO_FREEZES, phases, started, List.of());
+                    return attempt(p, r, io, Mode.TWO_FREEZES, phases, started, List.of(), current);
                 } catch (Changed c) {
                     String why = "the process ran while its pages were read (" + c.getMessage()
                             + "): dumped again, frozen while its pages were copied";
                     phases.end("two_freezes_changed");
-                    return attempt(p, r, io, Mode.ONE_FREEZE, phases, started, List.of(why));
+                    return attempt(p, r, io, Mode.ONE_FREEZE, phases, started, List.of(why), current);
                 }
             }
-            return attempt(p, r, io, mode, phases, started, List.of());
+            return attempt(p, r, io, mode, phases, started, List.of(), current);
         } catch (IOException | CliException | RuntimeException e) {
             if (interrupts.signal() != 0) {
                 Thread.interrupted();
@@ -260,11 +265,9 @@ final class DumpCommand implements Command {
         }
     }
 
-    /** The tracer of the attempt in progress, for the signal handler to release. */
-    private static final AtomicReference<Tracer> CURRENT = new AtomicReference<>();
-
     private static Summary attempt(Prepared p, Request r, Io io, Mode mode, Phases phases, long started,
-                                   List<String> extraNotes) throws IOException, CliException {
+                                   List<String> extraNotes, AtomicReference<Tracer> current)
+            throws IOException, CliException {
         Staging staging = Staging.none();
         if (mode == Mode.ONE_FREEZE && r.stagingLimit() != 0) {
             long bytes = stagingEstimate(p.known(), p.pageSize(), false);
@@ -280,7 +283,7 @@ final class DumpCommand implements Command {
         try {
             Tracer t = mode == Mode.RUNNING ? null : Tracer.prepare(p.tgid(), r.tree());
             tracer = t;
-            CURRENT.set(t);
+            current.set(t);
             long freezeStart = System.nanoTime();
             if (t != null) {
                 t.freeze();
@@ -336,7 +339,7 @@ final class DumpCommand implements Command {
                     phases.end("write");
                     long s = System.nanoTime();
                     Tracer again = Tracer.freeze(p.tgid(), r.tree());
-                    CURRENT.set(again);
+                    current.set(again);
                     try {
                         Fingerprint now = Fingerprint.take(again, again.processes(), p.elf());
                         String why = first.changes(now, p.pageSize(), p.options().userLimit());
@@ -386,7 +389,7 @@ final class DumpCommand implements Command {
             }
             throw e;
         } finally {
-            CURRENT.set(null);
+            current.set(null);
             if (tracer != null) {
                 tracer.close();
             }
