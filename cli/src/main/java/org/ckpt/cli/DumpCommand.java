@@ -201,13 +201,14 @@ final class DumpCommand implements Command {
         Limits limits = Limits.DEFAULTS;
         Checkpointer ckpt = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize)
                 .limits(limits).uname(ProcFs.uname()).policy(RestorePolicy.LINUX_USER).build();
+        phases.end("resolve");
         // load the native library and the note converters now, not while the process is frozen
         // (the checkpoint itself runs after the release; with --staging 0 its first use is frozen)
         if (r.stagingLimit() == 0) {
             ckpt.checkpoint(List.of(), Channels.newChannel(OutputStream.nullOutputStream()));
         }
         Warmup.run(elf);
-        phases.end("prepare");
+        phases.end("native");
 
         List<Integer> known = new ArrayList<>(List.of(tgid));
         if (r.tree()) {

@@ -15,7 +15,8 @@ import java.util.Locale;
  */
 final class Linux {
     static {
-        Native.register(NativeLibrary.getInstance("c"));
+        // libc by its soname: the name "c" makes JNA search the library directories
+        Native.register(NativeLibrary.getInstance("libc.so.6"));
     }
 
     // errno values the callers tell apart
