@@ -64,7 +64,7 @@ final class Fingerprint {
                 sig.append(tid).append(' ').append(st.get("SigPnd")).append(' ').append(st.get("ShdPnd"))
                         .append(' ').append(st.get("SigBlk")).append('\n');
                 if (arch != null) {
-                    f.registers.put(tid, Registers.raw(t, tid, arch));
+                    f.registers.put(tid, t.batch(() -> Registers.raw(t, tid, arch)));
                 }
             }
             f.signals.put(tgid, sig.toString());

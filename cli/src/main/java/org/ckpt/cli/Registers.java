@@ -98,8 +98,11 @@ final class Registers {
 
     /** The CPU state of thread {@code tid}: its notes decoded by the arch module. */
     static CpuState cpu(Tracer t, int tid, ElfArch arch, ElfArch.PrHeader header) throws CliException {
-        Map<Integer, byte[]> notes = notes(t, tid, arch, header);
-        long[] debug = arch == ElfArch.X86_64 || arch == ElfArch.I386 ? debugRegisters(t, tid) : null;
+        Object[] read = t.batch(() -> new Object[] {notes(t, tid, arch, header),
+            arch == ElfArch.X86_64 || arch == ElfArch.I386 ? debugRegisters(t, tid) : null});
+        @SuppressWarnings("unchecked")
+        Map<Integer, byte[]> notes = (Map<Integer, byte[]>) read[0];
+        long[] debug = (long[]) read[1];
         try {
             return CpuNotes.toCpu(arch.architecture, notes, debug);
         } catch (IllegalArgumentException e) {

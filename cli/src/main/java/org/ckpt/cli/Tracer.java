@@ -57,9 +57,11 @@ final class Tracer implements AutoCloseable {
         }
     }
 
+    private volatile Thread tracerThread;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "ckpt-tracer");
         t.setDaemon(true);
+        tracerThread = t;
         return t;
     });
     private final Map<Integer, Tracee> tracees = new LinkedHashMap<>();
@@ -430,9 +432,33 @@ final class Tracer implements AutoCloseable {
         });
     }
 
+    /** What a body run on the tracing thread does. */
+    @FunctionalInterface
+    interface Body<T> {
+        T run() throws CliException;
+    }
+
+    /**
+     * Runs {@code body} on the tracing thread: its ptrace requests ({@link #regset},
+     * {@link #peekUser}, {@link #sigmask}) then need no hand-over each — which on a loaded
+     * machine costs a scheduling delay apiece, inside the freeze.
+     */
+    <T> T batch(Body<T> body) throws CliException {
+        return call(body::run);
+    }
+
     private <T> T call(Callable<T> c) throws CliException {
         if (closed) {
             throw CliException.failed("the freeze was released (interrupted)");
+        }
+        if (Thread.currentThread() == tracerThread) {
+            try {
+                return c.call();
+            } catch (CliException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
         }
         Future<T> f = thread.submit(c);
         try {
