@@ -70,7 +70,8 @@ final class Linux {
     static final int PROT_EXEC = 4;
     static final int MAP_PRIVATE = 0x02;
     static final int MAP_ANONYMOUS = 0x20;
-    static final int MAP_NORESERVE = 0x4000;
+    /** 0x4000 on x86 and most, 0x40 on PowerPC. */
+    static final int MAP_NORESERVE = Arch.HOST == Arch.PPC ? 0x40 : 0x4000;
     static final int MADV_POPULATE_WRITE = 23;
 
     // kcmp types
@@ -82,7 +83,8 @@ final class Linux {
     static final int O_NONBLOCK = 04000;
     static final int O_CLOEXEC = 02000000;
     static final int SPLICE_F_NONBLOCK = 2;
-    static final int FIONREAD = 0x541B;
+    /** 0x541B on x86 and most, _IOR('f', 127, int) on PowerPC. */
+    static final int FIONREAD = Arch.HOST == Arch.PPC ? 0x4004667f : 0x541B;
     static final int F_SETPIPE_SZ = 1031;
     static final int SYNC_FILE_RANGE_WRITE = 2;
 
@@ -92,8 +94,6 @@ final class Linux {
     static native long ptrace(int request, int pid, Pointer addr, Pointer data) throws LastErrorException;
 
     static native long ptrace(int request, int pid, long addr, long data) throws LastErrorException;
-
-    static native int waitpid(int pid, int[] status, int options) throws LastErrorException;
 
     /** {@code waitid(2)}; {@code info} is a 128-byte {@code siginfo_t}. */
     static native int waitid(int idtype, int id, Pointer info, int options) throws LastErrorException;

@@ -49,7 +49,7 @@ final class ProcTree {
         return s;
     }
 
-    /** Every descendant of {@code root} (children, grandchildren...), breadth first. */
+    /** Every descendant of {@code root} (children, grandchildren...), ascending by pid. */
     static List<Integer> descendants(int root) {
         Map<Integer, List<Integer>> children = new HashMap<>();
         try (DirectoryStream<Path> s = Files.newDirectoryStream(ProcFs.PROC)) {
