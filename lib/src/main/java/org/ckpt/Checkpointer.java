@@ -2,6 +2,7 @@ package org.ckpt;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.ckpt.internal.AtomicFiles;
+import org.ckpt.internal.Canonical;
 import org.ckpt.internal.CheckpointSession;
 import org.ckpt.internal.Registry;
 import org.ckpt.model.Task;
@@ -92,14 +94,100 @@ public final class Checkpointer {
         Objects.requireNonNull(channel, "channel");
         List<Task> list = List.copyOf(tasks);
         long id = b.checkpointId != null ? b.checkpointId : IDS.nextLong();
+        ParentImage parent = b.parent;
+        if (parent != null && b.checkpointId == null) {
+            while (id == parent.checkpointId()) {
+                id = IDS.nextLong();
+            }
+        }
+        checkParent(parent, id);
         Instant created = b.created != null ? b.created : Instant.now();
         boolean noArch = registry().arch(b.architecture) == null;
-        ImageInfo head = new ImageInfo(1, CheckpointSession.formatMinor(list, b.policy, noArch),
+        ImageInfo head = new ImageInfo(1, CheckpointSession.formatMinor(list, b.policy, noArch, parent != null),
                 CheckpointSession.headFlags(b.policy, noArch), id, created, b.pageSize, list.size(), b.producerName,
                 b.producerVersion, b.architecture, null, b.uname != null ? b.uname : Uname.current());
         CheckpointSession session = new CheckpointSession(registry(), head, b.policy, b.limits, b.root, b.progress,
                 channel, b.writerThread, b.stallTimeout);
-        return session.run(list);
+        session.incremental(parent == null ? null : parent.index(), parent == null ? null : parent.link(),
+                b.pageDigests);
+        CheckpointResult r = session.run(list);
+        ParentImage self = new ParentImage(id, r.tail(), parent == null ? 0 : parent.depth() + 1, b.architecture,
+                b.pageSize, head.flags(), session.parentIndex());
+        return new CheckpointResult(r.checkpointId(), r.bytesWritten(), r.recordsWritten(), r.pagesWritten(),
+                r.zeroPagesSkipped(), r.cleanPagesSkipped(), r.elapsed(), r.pagesFromParent(), r.tail(), self);
+    }
+
+    /** The rules a chain restart applies to the link, checked before anything is written. */
+    private void checkParent(ParentImage parent, long id) throws CheckpointException {
+        if (parent == null) {
+            return;
+        }
+        String link = "parent 0x" + Long.toHexString(parent.checkpointId());
+        if (!parent.architecture().equals(b.architecture)) {
+            throw new CheckpointException(link + " is of architecture '" + parent.architecture()
+                    + "', this checkpoint of '" + b.architecture + "'");
+        }
+        if (parent.pageSize() != b.pageSize) {
+            throw new CheckpointException(link + " has page size " + parent.pageSize() + ", this checkpoint "
+                    + b.pageSize);
+        }
+        boolean exact = (parent.flags() & ImageInfo.FLAG_EXACT) != 0;
+        if (exact != (b.policy == RestorePolicy.EXACT)) {
+            throw new CheckpointException(link + " was written under " + (exact ? "EXACT" : "LINUX_USER")
+                    + ", this checkpoint under " + b.policy + ": a chain has one restore policy");
+        }
+        if (parent.depth() + 1 > b.limits.maxChainDepth()) {
+            throw new CheckpointException(link + " is at depth " + parent.depth() + ": a child would exceed"
+                    + " maxChainDepth " + b.limits.maxChainDepth() + "; merge the chain (Checkpointer.merge) first");
+        }
+        if (parent.checkpointId() == id) {
+            throw new CheckpointException(link + " has this checkpoint's own id");
+        }
+    }
+
+    /**
+     * Compaction: restarts the image in {@code in} — an incremental image's whole chain, through
+     * {@code restarter}'s {@link Restarter.Builder#parents resolver}, verified before anything is
+     * used — and writes its tasks to {@code out} as one full image with the head of the last
+     * image ({@link Builder#sameHeadAs}), under this checkpointer's other settings (limits,
+     * providers, {@link Builder#pageDigests}). CPU states are written as the image holds them.
+     *
+     * <p>The result is byte for byte a full checkpoint of the same tasks whose host presents
+     * each area's pages as maximal runs (a format without host run boundaries cannot say more):
+     * merging a chain and merging a full image of its last task give the same bytes.
+     *
+     * @throws CheckpointException if the restarter's policy refuses the tasks
+     * @since 0.3 (evolving)
+     */
+    public CheckpointResult merge(Restarter restarter, ReadableByteChannel in, WritableByteChannel out)
+            throws IOException {
+        Objects.requireNonNull(out, "out");
+        Inspection image = restarter.inspect(in, null);
+        if (image.checkFailure().isPresent()) {
+            throw new CheckpointException("the image's tasks do not pass the restore policy: "
+                    + image.checkFailure().get().getMessage(), image.checkFailure().get());
+        }
+        Builder mb = b.copy().sameHeadAs(image.image().info());
+        mb.parent = null;
+        Checkpointer merged = new Checkpointer(mb);
+        List<Task> tasks = Canonical.tasks(image.imageTasks(), image.image().info().pageSize(),
+                CheckpointSession.pagesPerRecord(b.limits, image.image().info().pageSize()));
+        return merged.checkpoint(tasks, out);
+    }
+
+    /**
+     * {@link #merge(Restarter, ReadableByteChannel, WritableByteChannel)} of an image file into
+     * {@code out}, atomically (as {@link #checkpoint(List, Path)}). Without a resolver on
+     * {@code restarter}, parents are found in the image's directory. {@code out} may be the
+     * image itself.
+     *
+     * @since 0.3 (evolving)
+     */
+    public CheckpointResult merge(Restarter restarter, Path image, Path out) throws IOException {
+        Restarter r = restarter.withDefaultParents(image);
+        try (FileChannel in = FileChannel.open(image)) {
+            return AtomicFiles.write(out, (FileChannel o) -> merge(r, in, o));
+        }
     }
 
     /** Checkpoints one task atomically into a file; see {@link #checkpoint(List, Path)}. */
@@ -139,6 +227,8 @@ public final class Checkpointer {
         private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
         private List<ObjectOps<?>> ops = new ArrayList<>();
         private List<ArchProvider> archs = new ArrayList<>();
+        private ParentImage parent;
+        private boolean pageDigests;
 
         private Builder() {
         }
@@ -162,6 +252,8 @@ public final class Checkpointer {
             c.stallTimeout = stallTimeout;
             c.ops = List.copyOf(ops);
             c.archs = List.copyOf(archs);
+            c.parent = parent;
+            c.pageDigests = pageDigests;
             return c;
         }
 
@@ -268,6 +360,37 @@ public final class Checkpointer {
          */
         public Builder register(ArchProvider v) {
             archs.add(Objects.requireNonNull(v));
+            return this;
+        }
+
+        /**
+         * Writes incremental images on {@code parent} (docs/FORMAT.md §15): the image names the
+         * parent and pins its bytes, carries every task, object, area and file table in full, and
+         * takes from the parent the page runs that did not change — those the host reports
+         * unchanged ({@link org.ckpt.model.PageData#changedSinceParent}), never read, or else the
+         * pages whose digest equals the parent's ({@link ParentImage#hasDigests}). Task {@code i}'s
+         * address space continues the parent's task {@code i}'s. {@code null} (the default):
+         * full images. The parent must have this checkpointer's architecture, page size and
+         * policy, and a child must stay within {@link org.ckpt.spi.Limits#maxChainDepth}.
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder parent(ParentImage v) {
+            parent = v;
+            return this;
+        }
+
+        /**
+         * Whether images carry a 64-bit digest (XXH64) of every present page, in optional
+         * {@code PAGE_DIGESTS} records (8 bytes per page), so that a later checkpoint can find the
+         * unchanged pages without a host dirty set. Costs one hash per written page; in an
+         * incremental image the digests of the pages taken from a parent that has digests are
+         * copied, not computed. Default {@code false}.
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder pageDigests(boolean v) {
+            pageDigests = v;
             return this;
         }
 

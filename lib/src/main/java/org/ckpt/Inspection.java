@@ -22,8 +22,13 @@ public final class Inspection {
     private final List<ImageObject> objects;
     private final ImageException checkFailure;
     private final Map<Object, Long> objrefs = new IdentityHashMap<>();
+    private final List<ImageInfo> chain;
+    private final List<ParentLink> links;
 
-    Inspection(RestartResult result, RestartResult image, List<ImageObject> objects, ImageException checkFailure) {
+    Inspection(RestartResult result, RestartResult image, List<ImageObject> objects, ImageException checkFailure,
+               List<ImageInfo> chain, List<ParentLink> links) {
+        this.chain = List.copyOf(chain);
+        this.links = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(links));
         this.result = result;
         this.image = image;
         this.objects = List.copyOf(objects);
@@ -60,6 +65,31 @@ public final class Inspection {
     /** Every object of the image, in objref order. */
     public List<ImageObject> objects() {
         return objects;
+    }
+
+    /**
+     * The heads of the images read, newest first: the inspected image, then its parent, and so on
+     * to the full image the chain starts from. One element for a full image.
+     *
+     * @since 0.3 (evolving)
+     */
+    public List<ImageInfo> chain() {
+        return chain;
+    }
+
+    /** What the inspected image's {@code PARENT} record says, if it is incremental. @since 0.3 (evolving) */
+    public Optional<ParentLink> parent() {
+        return Optional.ofNullable(links.isEmpty() ? null : links.get(0));
+    }
+
+    /**
+     * The {@code PARENT} link of each image of {@link #chain()}, index for index ({@code null} for
+     * the full image at the end).
+     *
+     * @since 0.3 (evolving)
+     */
+    public List<ParentLink> links() {
+        return links;
     }
 
     /** The objref of {@code object} (compared by identity), or 0 if it is not one of the image's objects. */

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.nio.ByteBuffer;
+import org.ckpt.internal.ChainRestart;
 import org.ckpt.internal.Registry;
 import org.ckpt.internal.RestartSession;
 import org.ckpt.spi.ArchProvider;
@@ -64,6 +66,38 @@ public final class Restarter {
                 new RestartSession.Options(b.stallTimeout, b.mapImmutableFiles));
     }
 
+    private ChainRestart chain(TargetCpu target, RestorePolicy policy, PageDestination pages, ParentResolver parents) {
+        ParentResolver r = parents != null ? parents : b.parents != null ? b.parents : ParentResolver.none();
+        return new ChainRestart((ch, dest) -> session(ch, target, policy, dest), r, pages);
+    }
+
+    /** The resolver for parents of {@code image}: the builder's, or the image's directory. */
+    private ParentResolver parentsOf(Path image) {
+        if (b.parents != null) {
+            return b.parents;
+        }
+        Path dir = image.toAbsolutePath().getParent();
+        return dir == null ? ParentResolver.none() : ParentResolver.directory(dir);
+    }
+
+    /** This restarter, finding parents in {@code image}'s directory unless it has a resolver. */
+    Restarter withDefaultParents(Path image) {
+        if (b.parents != null) {
+            return this;
+        }
+        Builder c = b.copy();
+        c.parents = parentsOf(image);
+        return new Restarter(c);
+    }
+
+    private RestartResult restart(ReadableByteChannel channel, TargetCpu cpu, RestorePolicy policy,
+                                  PageDestination pages, ParentResolver parents) throws IOException {
+        try (ChainRestart c = chain(cpu, policy, pages, parents)) {
+            c.read(channel, null);
+            return c.checked();
+        }
+    }
+
     /**
      * Reads and validates the whole image into the in-memory model, under the restarter's
      * {@link Builder#policy policy} (by default the one the image was written under), as for a
@@ -73,13 +107,17 @@ public final class Restarter {
      */
     public RestartResult restart(ReadableByteChannel channel) throws IOException {
         Objects.requireNonNull(channel, "channel");
-        return session(channel, null, b.policy, PageDestination.heap()).run();
+        return restart(channel, null, b.policy, PageDestination.heap(), null);
     }
 
-    /** {@link #restart(ReadableByteChannel)} of an image file. */
+    /**
+     * {@link #restart(ReadableByteChannel)} of an image file. Parents of an incremental image
+     * are found by the builder's {@link Builder#parents resolver}, or else in the image's
+     * directory ({@link ParentResolver#directory}).
+     */
     public RestartResult restart(Path image) throws IOException {
         try (FileChannel in = FileChannel.open(image)) {
-            return restart(in);
+            return restart(in, null, b.policy, PageDestination.heap(), parentsOf(image));
         }
     }
 
@@ -91,6 +129,11 @@ public final class Restarter {
      * @throws IllegalArgumentException if the target's {@code cpu()} or {@code policy()} is {@code null}
      */
     public RestartResult restart(ReadableByteChannel channel, RestartTarget target) throws IOException {
+        return restart(channel, target, null);
+    }
+
+    private RestartResult restart(ReadableByteChannel channel, RestartTarget target, ParentResolver parents)
+            throws IOException {
         Objects.requireNonNull(channel, "channel");
         Objects.requireNonNull(target, "target");
         TargetCpu cpu = target.cpu();
@@ -107,16 +150,70 @@ public final class Restarter {
         if (pages == null) {
             throw new IllegalArgumentException(target.getClass().getName() + ".pages() returned null");
         }
-        RestartResult result = session(channel, cpu, policy, pages).run();
+        RestartResult result = restart(channel, cpu, policy, pages, parents);
         target.commit(result);
         return result;
     }
 
-    /** {@link #restart(ReadableByteChannel, RestartTarget)} of an image file. */
+    /** {@link #restart(ReadableByteChannel, RestartTarget)} of an image file; parents as {@link #restart(Path)} finds them. */
     public RestartResult restart(Path image, RestartTarget target) throws IOException {
         try (FileChannel in = FileChannel.open(image)) {
-            return restart(in, target);
+            return restart(in, target, parentsOf(image));
         }
+    }
+
+    /**
+     * What a child checkpoint needs of the image in {@code channel} as its parent
+     * ({@link Checkpointer.Builder#parent}): the image is read and verified whole (framing,
+     * checksums, tail; an incremental image's parent is not needed), its page bytes are not
+     * kept. The page digests are those its {@code PAGE_DIGESTS} records carry or, for a full
+     * image without them, computed from its pages as they are read.
+     *
+     * @since 0.3 (evolving)
+     */
+    public ParentImage parentImage(ReadableByteChannel channel) throws IOException {
+        return parentImage(channel, true);
+    }
+
+    /**
+     * {@link #parentImage(ReadableByteChannel)} of an image file; a full image without digests
+     * is read a second time to compute them.
+     *
+     * @since 0.3 (evolving)
+     */
+    public ParentImage parentImage(Path image) throws IOException {
+        ParentImage p;
+        try (FileChannel in = FileChannel.open(image)) {
+            p = parentImage(in, false);
+        }
+        if (p == null) {
+            try (FileChannel in = FileChannel.open(image)) {
+                p = parentImage(in, true);
+            }
+        }
+        return p;
+    }
+
+    /** Null when {@code hash} is false and the digests need a hashing pass. */
+    private ParentImage parentImage(ReadableByteChannel channel, boolean hash) throws IOException {
+        Objects.requireNonNull(channel, "channel");
+        ByteBuffer[] scratch = new ByteBuffer[1];
+        PageDestination discard = run -> {
+            if (scratch[0] == null || scratch[0].capacity() < run.length()) {
+                scratch[0] = ByteBuffer.allocate(run.length());
+            }
+            return scratch[0].clear().limit(run.length());
+        };
+        RestartSession s = session(channel, null, b.policy, discard);
+        s.indexOnly(hash);
+        s.readImage();
+        if (!hash && s.needsHashing()) {
+            return null;
+        }
+        ImageInfo h = s.head();
+        ParentLink link = s.parentLink();
+        return new ParentImage(h.checkpointId(), s.tail(), link == null ? 0 : link.depth(), h.architecture(),
+                h.pageSize(), h.flags(), s.parentIndex());
     }
 
     /**
@@ -133,17 +230,30 @@ public final class Restarter {
      */
     public Inspection inspect(ReadableByteChannel channel, Consumer<ImageRecord> records) throws IOException {
         Objects.requireNonNull(channel, "channel");
-        RestartSession session = session(channel, null, b.policy, PageDestination.heap());
-        session.recordListener(records);
-        session.readImage();
-        RestartResult result = null;
-        ImageException checkFailure = null;
-        try {
-            result = session.checkedResult();
-        } catch (ImageException e) {
-            checkFailure = e;
+        try (ChainRestart c = chain(null, b.policy, PageDestination.heap(), null)) {
+            RestartSession session = c.read(channel, records);
+            RestartResult result = null;
+            ImageException checkFailure = null;
+            try {
+                result = c.totals(session.checkedResult());
+            } catch (ImageException e) {
+                checkFailure = e;
+            }
+            List<ImageInfo> infos = new ArrayList<>();
+            List<ParentLink> links = new ArrayList<>();
+            for (RestartSession s : c.sessions()) {
+                infos.add(s.imageResult().info());
+                links.add(s.parentLink());
+            }
+            return new Inspection(result, session.imageResult(), session.objects(), checkFailure, infos, links);
         }
-        return new Inspection(result, session.imageResult(), session.objects(), checkFailure);
+    }
+
+    /** {@link #inspect(ReadableByteChannel, Consumer)} of an image file; parents as {@link #restart(Path)} finds them. @since 0.3 */
+    public Inspection inspect(Path image, Consumer<ImageRecord> records) throws IOException {
+        try (FileChannel in = FileChannel.open(image)) {
+            return withDefaultParents(image).inspect(in, records);
+        }
     }
 
     /** Configures a {@link Restarter}. */
@@ -158,6 +268,7 @@ public final class Restarter {
         private boolean mapImmutableFiles;
         private List<ObjectOps<?>> ops = new ArrayList<>();
         private List<ArchProvider> archs = new ArrayList<>();
+        private ParentResolver parents;
 
         private Builder() {
         }
@@ -174,6 +285,7 @@ public final class Restarter {
             c.mapImmutableFiles = mapImmutableFiles;
             c.ops = List.copyOf(ops);
             c.archs = List.copyOf(archs);
+            c.parents = parents;
             return c;
         }
 
@@ -235,6 +347,19 @@ public final class Restarter {
          */
         public Builder mapImmutableFiles(boolean v) {
             mapImmutableFiles = v;
+            return this;
+        }
+
+        /**
+         * How the parents of an incremental image are opened: a restart reads the whole chain
+         * and verifies every image and every link before it commits anything (docs/FORMAT.md
+         * §15). Default: none for a channel (a restart of an incremental image fails naming its
+         * parent), the image's directory for a file ({@link ParentResolver#directory}).
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder parents(ParentResolver v) {
+            parents = v;
             return this;
         }
 

@@ -29,6 +29,10 @@ public final class BenchMain {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("incr")) {
+            IncrBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         boolean quick = false;
         List<String> workloads = Workload.NAMES;
         for (int i = 0; i < args.length; i++) {

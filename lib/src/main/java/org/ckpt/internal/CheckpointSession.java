@@ -67,6 +67,14 @@ public final class CheckpointSession implements CkptContext {
     private long cleanPagesSkipped;
     private long lastProgressBytes;
     private int tasksDone;
+    // Incremental images and page digests (docs/FORMAT.md §15): null/false/0 for a plain image.
+    private org.ckpt.ParentLink parentLink;
+    private IncrementalWriter incremental;
+    private int currentTask;
+    private long pagesFromParent;
+    private org.ckpt.ImageTail tail;
+    private final List<Long> taskMms = new ArrayList<>();
+    private final Map<Long, List<ParentIndex.Area>> mmAreas = new java.util.LinkedHashMap<>();
 
     /** Checks the configuration; starts no thread and allocates no buffer (that happens in {@link #run}). */
     public CheckpointSession(Registry registry, ImageInfo head, RestorePolicy policy, Limits limits, String root,
@@ -94,12 +102,46 @@ public final class CheckpointSession implements CkptContext {
             throw new CheckpointException("maxRecordSize " + limits.maxRecordSize()
                     + " cannot hold one page of " + ps + " bytes");
         }
-        this.pagesPerRecord = Math.min(byRecord, Math.max(1, MAX_PAGES_BYTES / ps));
+        this.pagesPerRecord = pagesPerRecord(limits, ps);
         this.archHead = arch == null ? null : arch.archHead(head.architecture());
         this.anyTarget = TargetCpu.anyFeatures(head.architecture());
         this.addressLimit = arch == null ? KnownArchitectures.addressLimit(head.architecture(), policy)
                 : arch.addressLimit(head.architecture(), policy);
         this.zeroPage = ZERO_PAGES.computeIfAbsent(ps, ByteBuffer::allocateDirect);
+    }
+
+    /**
+     * Makes this checkpoint write an incremental image on {@code parent} (with {@code link} in
+     * its PARENT record; both null for a full image) and, if {@code digests}, PAGE_DIGESTS
+     * records. Call before {@link #run}.
+     */
+    public void incremental(ParentIndex parent, org.ckpt.ParentLink link, boolean digests) {
+        this.parentLink = link;
+        this.incremental = parent != null || digests ? new IncrementalWriter(this, parent, digests, zeroPage) : null;
+    }
+
+    /** The minor format version of an image of {@code tasks}, incremental if {@code child}. */
+    public static int formatMinor(List<Task> tasks, RestorePolicy policy, boolean noArch, boolean child) {
+        return child ? Format.MINOR_PARENT : formatMinor(tasks, policy, noArch);
+    }
+
+    /** Pages per PAGES record the writer produces for this page size under {@code limits}. */
+    public static int pagesPerRecord(Limits limits, int pageSize) {
+        return Math.min((limits.maxRecordSize() - 16) / pageSize, Math.max(1, MAX_PAGES_BYTES / pageSize));
+    }
+
+    /** After {@link #run}: what this image is as a parent (its tail is what children pin). */
+    public ParentIndex parentIndex() {
+        long[] mms = new long[taskMms.size()];
+        for (int i = 0; i < mms.length; i++) {
+            mms[i] = taskMms.get(i);
+        }
+        return new ParentIndex(mms, Map.copyOf(mmAreas));
+    }
+
+    /** After {@link #run}: the tail written. */
+    public org.ckpt.ImageTail tail() {
+        return tail;
     }
 
     /** The minor format version an image of {@code tasks} is written in: the lowest that describes them. */
@@ -141,8 +183,13 @@ public final class CheckpointSession implements CkptContext {
                 arch.writeArchHead(archHead, ah);
             }
             out.end();
+            if (parentLink != null) {
+                Records.writeParent(out.begin(RecordTypes.PARENT), parentLink);
+                out.end();
+            }
             for (int i = 0; i < tasks.size(); i++) {
                 Task t = tasks.get(i);
+                currentTask = i;
                 try {
                     writeTask(t);
                 } catch (CheckpointException e) {
@@ -154,6 +201,7 @@ public final class CheckpointSession implements CkptContext {
             long crcBefore = out.imageCrc();
             long bytesBefore = out.bytes();
             long recordsBefore = out.records();
+            tail = new org.ckpt.ImageTail(recordsBefore, bytesBefore, (int) crcBefore);
             Records.writeTail(out.begin(RecordTypes.TAIL), recordsBefore, bytesBefore, crcBefore);
             out.end();
             out.flush();
@@ -170,7 +218,7 @@ public final class CheckpointSession implements CkptContext {
         Log.SYS.debug("checkpoint done: {} bytes, {} records, {} pages, {} zero pages skipped in {}",
                 out.bytes(), out.records(), pagesWritten, zeroPagesSkipped, elapsed);
         return new CheckpointResult(head.checkpointId(), out.bytes(), out.records(), pagesWritten, zeroPagesSkipped,
-                cleanPagesSkipped, elapsed);
+                cleanPagesSkipped, elapsed, pagesFromParent, tail, null);
     }
 
     /**
@@ -273,6 +321,7 @@ public final class CheckpointSession implements CkptContext {
                 throw e.addTrace("extension " + i);
             }
         }
+        taskMms.add(mm);
         Records.writeTask(out.begin(RecordTypes.TASK), t, mm, files, limits.maxCommLength());
         out.end();
         if (ext.length > 0) {
@@ -463,6 +512,34 @@ public final class CheckpointSession implements CkptContext {
                 out.discardOpen();
             }
         }
+    }
+
+    /**
+     * The page records of one area, right after its VMA: a plain image's, or an incremental
+     * image's and those with digests (IncrementalWriter). Notes the area for {@link #parentIndex}.
+     */
+    void writeAreaPages(org.ckpt.model.AddressSpace mm, org.ckpt.model.Vma v) throws IOException {
+        DigestIndex digests = null;
+        if (incremental != null) {
+            digests = incremental.writeArea(v, currentTask);
+        } else {
+            AddressSpaceOps.writePages(this, v);
+        }
+        boolean zeroAbsent = v.file() == null || v.isShared();
+        mmAreas.computeIfAbsent(objrefs.get(mm), k -> new ArrayList<>())
+                .add(new ParentIndex.Area(v.start(), v.end(), zeroAbsent, digests));
+    }
+
+    void countZero(int pages) {
+        zeroPagesSkipped += pages;
+    }
+
+    void countClean(int pages) {
+        cleanPagesSkipped += pages;
+    }
+
+    void countFromParent(long pages) {
+        pagesFromParent += pages;
     }
 
     private void closeRecord() {

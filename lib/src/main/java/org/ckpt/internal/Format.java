@@ -10,11 +10,15 @@ public final class Format {
      * describes its content in the head: 0 unless a task has extensions (TASK_EXT,
      * 1.1), so images without extensions stay readable by 1.0 readers byte for byte.
      */
-    static final int MINOR = 2;
+    static final int MINOR = 3;
     /** First minor with the TASK_EXT record. */
     static final int MINOR_TASK_EXT = 1;
     /** First minor with head flag EXACT. */
     static final int MINOR_EXACT = 2;
+    /** First minor with the PARENT and PAGES_PARENT records (incremental images). */
+    static final int MINOR_PARENT = 3;
+    /** PAGE_DIGESTS algorithm 1: XXH64 with seed 0 over the page's bytes. */
+    static final int DIGEST_XXH64 = 1;
     /** Head flags this version knows: bit 0 EXACT. */
     static final long KNOWN_HEAD_FLAGS = org.ckpt.ImageInfo.FLAG_EXACT | org.ckpt.ImageInfo.FLAG_NO_ARCH;
     static final int HEADER_SIZE = 16;

@@ -73,11 +73,23 @@ public final class RestartSession implements CkptContext {
     private long pagesRead;
     private long lastProgressBytes;
     private int tasksDone;
-    private long heapCharged;
     private boolean pagesAllocated;
     private RestartResult imageResult;
     private long started;
     private long currentObjref;
+    // Chains (docs/FORMAT.md §15): this image's PARENT, the verified parent it resolves against,
+    // an index-only read (ParentImage), the heap budget shared by the chain, the verified tail.
+    private org.ckpt.ParentLink parentLink;
+    private long parentAt = -1;
+    private RestartSession parent;
+    private boolean indexOnly;
+    private boolean hashPages;
+    private final Map<Long, Map<Long, DigestIndex.Builder>> digests = new HashMap<>();
+    private final Map<Long, Map<Long, DigestIndex.Builder>> hashed = new HashMap<>();
+    private final Map<org.ckpt.model.Vma, Slices> sliceIndex = new java.util.IdentityHashMap<>();
+    private long[] budget = new long[1];
+    private org.ckpt.ImageTail tail;
+    private boolean prologueRead;
 
     /**
      * @param target what the restart target runs, or {@code null} for the in-memory model (every feature)
@@ -119,11 +131,129 @@ public final class RestartSession implements CkptContext {
     }
 
     /**
+     * Reads only what a child checkpoint needs of this image as a parent (ParentImage): every
+     * record is verified, PAGES_PARENT runs are not resolved, page bytes are not kept, and the
+     * digests come from PAGE_DIGESTS or — in a full image, if {@code hash} — from the page bytes.
+     */
+    public void indexOnly(boolean hash) {
+        indexOnly = true;
+        hashPages = hash;
+    }
+
+    /** The chain's sessions share one heap budget: this one charges {@code first}'s. */
+    public void shareBudget(RestartSession first) {
+        budget = first.budget;
+    }
+
+    /** The verified parent whose model this image's PAGES_PARENT runs resolve against. */
+    public void parent(RestartSession p) {
+        parent = p;
+    }
+
+    /** After the prologue: what this image's PARENT record says, or null for a full image. */
+    public org.ckpt.ParentLink parentLink() {
+        return parentLink;
+    }
+
+    /** Image offset of this image's PARENT record, or -1. */
+    public long parentRecordOffset() {
+        return parentAt;
+    }
+
+    /** After the prologue: the head as read. */
+    public ImageInfo head() {
+        return head;
+    }
+
+    /** After the body: the verified tail. */
+    public org.ckpt.ImageTail tail() {
+        return tail;
+    }
+
+    /** After {@link #readImage} in index-only mode: the image as a parent. */
+    public ParentIndex parentIndex() {
+        java.util.IdentityHashMap<Object, Long> refs = new java.util.IdentityHashMap<>();
+        for (ImageObject o : objectList) {
+            refs.put(o.object(), o.objref());
+        }
+        long[] taskMms = new long[imageTasks.size()];
+        Map<Long, List<ParentIndex.Area>> mms = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < taskMms.length; i++) {
+            org.ckpt.model.AddressSpace mm = imageTasks.get(i).mm();
+            if (mm == null) {
+                continue;
+            }
+            long ref = refs.get(mm);
+            taskMms[i] = ref;
+            if (mms.containsKey(ref)) {
+                continue;
+            }
+            Map<Long, DigestIndex.Builder> recorded = digests.getOrDefault(ref, Map.of());
+            Map<Long, DigestIndex.Builder> computed = parentLink == null ? hashed.getOrDefault(ref, Map.of()) : Map.of();
+            List<ParentIndex.Area> areas = new ArrayList<>();
+            for (org.ckpt.model.Vma v : mm.vmas()) {
+                DigestIndex.Builder d = recorded.get(v.start());
+                if (d == null && hashPages && parentLink == null) {
+                    d = computed.getOrDefault(v.start(), new DigestIndex.Builder());
+                }
+                areas.add(new ParentIndex.Area(v.start(), v.end(), v.file() == null || v.isShared(),
+                        d == null ? null : d.build()));
+            }
+            mms.put(ref, areas);
+        }
+        return new ParentIndex(taskMms, mms);
+    }
+
+    /** Index-only reads: whether the image is full and some area has no recorded digests (so a hashing pass gives them). */
+    public boolean needsHashing() {
+        if (parentLink != null) {
+            return false;
+        }
+        for (Task t : imageTasks) {
+            if (t.mm() == null) {
+                continue;
+            }
+            for (ImageObject o : objectList) {
+                if (o.object() == t.mm()) {
+                    Map<Long, DigestIndex.Builder> rec = digests.getOrDefault(o.objref(), Map.of());
+                    for (org.ckpt.model.Vma v : t.mm().vmas()) {
+                        if (!rec.containsKey(v.start())) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
      * Reads and verifies the whole image, tail included, without the check phase. On failure
      * the page destination is told to release what it handed out.
      */
     public void readImage() throws IOException {
+        if (!prologueRead) {
+            readPrologue();
+        }
+        readBody();
+    }
+
+    /** Reads magic, HEAD, ARCH_HEAD and PARENT (if any). Allocates no page buffer. */
+    public void readPrologue() throws IOException {
         started = System.nanoTime();
+        prologueRead = true;
+        try {
+            prologue();
+        } catch (InternalError e) {
+            if (!in.isMapped()) {
+                throw e;
+            }
+            throw in.fileChanged(e);
+        }
+    }
+
+    /** Reads the rest of the image, tail included; for a child, its parent must have been read and set. */
+    public void readBody() throws IOException {
         try {
             read();
         } catch (InternalError e) {
@@ -151,7 +281,7 @@ public final class RestartSession implements CkptContext {
         }
     }
 
-    private void read() throws IOException {
+    private void prologue() throws IOException {
         in.readMagic();
         head = Records.readHead(in.next(RecordTypes.HEAD), limits);
         policy = requestedPolicy != null ? requestedPolicy : head.policy();
@@ -184,6 +314,19 @@ public final class RestartSession implements CkptContext {
         }
         Log.SYS.debug("restart {} of {} task(s), arch {}, page size {}, policy {}",
                 Long.toHexString(head.checkpointId()), head.taskCount(), head.architecture(), head.pageSize(), policy);
+        if (in.peekType() == RecordTypes.PARENT) {
+            parentAt = in.recordOffset();
+            charge(COST_RECORD, "PARENT");
+            parentLink = Records.readParent(in.next(RecordTypes.PARENT), head, limits);
+        }
+    }
+
+    private void read() throws IOException {
+        if (parentLink != null && parent == null && !indexOnly) {
+            throw new UnsupportedImageException("PARENT", parentAt, "an incremental image: its parent, checkpoint 0x"
+                    + Long.toHexString(parentLink.checkpointId()) + ", is needed to restart it (give the Restarter a"
+                    + " ParentResolver: Restarter.Builder.parents)");
+        }
 
         List<Task> tasks = new ArrayList<>();
         loop:
@@ -216,6 +359,7 @@ public final class RestartSession implements CkptContext {
         long crc = in.crcBeforeRecord();
         Records.readTail(in.next(RecordTypes.TAIL), records, bytes, crc);
         in.expectEnd();
+        tail = new org.ckpt.ImageTail(records, bytes, (int) crc);
         if (tasks.size() != head.taskCount()) {
             throw new InvalidImageException("TAIL", bytes,
                     "the head announces " + head.taskCount() + " tasks, the image holds " + tasks.size());
@@ -340,12 +484,54 @@ public final class RestartSession implements CkptContext {
      * they stand for is read; exceeding the budget is an ImageLimitException at the current record.
      */
     void charge(long bytes, String what) throws ImageLimitException {
-        heapCharged += bytes;
-        if (heapCharged > limits.maxRestartHeap()) {
+        budget[0] += bytes;
+        if (budget[0] > limits.maxRestartHeap()) {
             throw new ImageLimitException(in.recordName(), in.recordOffset(), "the restart would hold more than"
                     + " maxRestartHeap = " + limits.maxRestartHeap() + " bytes of metadata and objects (at this "
                     + what + "); raise the limit for images this large");
         }
+    }
+
+    /** Index-only reads: whether page bytes are hashed as they are read. */
+    boolean hashing() {
+        return indexOnly && hashPages && parentLink == null;
+    }
+
+    boolean isIndexOnly() {
+        return indexOnly;
+    }
+
+    /** The verified parent of this image, or null. */
+    RestartSession parentSession() {
+        return parent;
+    }
+
+    /** An object of this (verified) image by objref, or null. */
+    Object objectAt(long objref) {
+        ImageObject o = objects.get(objref);
+        return o == null ? null : o.object();
+    }
+
+    /** Where the digests of an area read from PAGE_DIGESTS go (index-only reads). */
+    DigestIndex.Builder recordedDigests(long mmRef, long areaStart) {
+        return digests.computeIfAbsent(mmRef, k -> new HashMap<>()).computeIfAbsent(areaStart,
+                k -> new DigestIndex.Builder());
+    }
+
+    /** Where the digests hashed from an area's page bytes go (index-only reads of full images). */
+    DigestIndex.Builder hashedDigests(long mmRef, long areaStart) {
+        return hashed.computeIfAbsent(mmRef, k -> new HashMap<>()).computeIfAbsent(areaStart,
+                k -> new DigestIndex.Builder());
+    }
+
+    /** The present runs of one of this image's areas, for slicing by a child (built once per area). */
+    Slices slices(org.ckpt.model.Vma v) throws IOException {
+        Slices sl = sliceIndex.get(v);
+        if (sl == null) {
+            sl = Slices.of(v.pages());
+            sliceIndex.put(v, sl);
+        }
+        return sl;
     }
 
     /** The objref of the object whose ObjectOps is restoring it now. */

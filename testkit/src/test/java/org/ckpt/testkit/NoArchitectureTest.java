@@ -47,7 +47,7 @@ class NoArchitectureTest {
         Task t = task(0xFFFF_FFFF_FFFF_F000L);
         byte[] image = image("riscv64", t);
         RestartResult r = Restarter.builder().classLoader(NOTHING).build().restart(TestChannels.source(image));
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(t));
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(t));
         assertThat(r.info().flags()).isEqualTo(ImageInfo.FLAG_NO_ARCH);
         assertThat(r.info().formatMinor()).isEqualTo(2);
         assertThat(r.info().archHead()).isNull();
@@ -55,7 +55,7 @@ class NoArchitectureTest {
         assertThat(ah.type()).isEqualTo(RecordTypes.ARCH_HEAD);
         assertThat(ah.payload()).isEmpty();
         // A reader that has providers reads it the same way.
-        CkptAssertions.assertThat(Restarter.builder().build().restart(TestChannels.source(image)).tasks())
+        CkptAssertions.assertThatTasks(Restarter.builder().build().restart(TestChannels.source(image)).tasks())
                 .isEquivalentTo(List.of(t));
     }
 
