@@ -2,16 +2,21 @@ package org.ckpt;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import javax.crypto.SecretKey;
 import org.ckpt.internal.AtomicFiles;
+import org.ckpt.internal.Canonical;
 import org.ckpt.internal.CheckpointSession;
+import org.ckpt.internal.Keys;
 import org.ckpt.internal.Registry;
 import org.ckpt.model.Task;
 import org.ckpt.spi.ArchProvider;
@@ -36,6 +41,12 @@ import org.ckpt.spi.RestorePolicy;
  * exactly the bytes written. A host that changes pages during the checkpoint gets a torn but
  * readable snapshot; a consistent one needs the task paused for the duration of the call.
  *
+ * <p><b>Sealing and encryption.</b> With {@link Builder#seal} every image carries a seal — an
+ * HMAC-SHA-256 tag or an Ed25519 signature over every byte before it — that a
+ * {@link Restarter} configured with {@link Restarter.Builder#trust trusted keys} checks before
+ * it commits anything; with {@link Builder#encrypt} the record payloads are AES-256-GCM
+ * encrypted under a fresh data key per image (docs/FORMAT.md §17).
+ *
  * <p><b>Policy.</b> The checkpoint applies the rules of its {@link Builder#policy restore policy}
  * to every task before it writes the first byte, exactly as a restart under that policy
  * will: a checkpoint that succeeds restarts.
@@ -49,6 +60,9 @@ public final class Checkpointer {
     public static final String VERSION = "0.2.0";
 
     private static final SecureRandom IDS = new SecureRandom();
+    /** Format minor of sealed and encrypted images. */
+    private static final int SEALED_MINOR = 3;
+    private static final Uname ANONYMOUS = new Uname("", "", "", "", "");
 
     private final Builder b;
     private volatile Registry registry;
@@ -92,13 +106,110 @@ public final class Checkpointer {
         Objects.requireNonNull(channel, "channel");
         List<Task> list = List.copyOf(tasks);
         long id = b.checkpointId != null ? b.checkpointId : IDS.nextLong();
+        ParentImage parent = b.parent;
+        if (parent != null && b.checkpointId == null) {
+            while (id == parent.checkpointId()) {
+                id = IDS.nextLong();
+            }
+        }
+        checkParent(parent, id);
         Instant created = b.created != null ? b.created : Instant.now();
-        ImageInfo head = new ImageInfo(1, CheckpointSession.formatMinor(list, b.policy),
-                CheckpointSession.headFlags(b.policy), id, created, b.pageSize, list.size(), b.producerName,
-                b.producerVersion, b.architecture, null, b.uname != null ? b.uname : Uname.current());
+        boolean noArch = registry().arch(b.architecture) == null;
+        CheckpointSession.Protection protection = new CheckpointSession.Protection(b.sealKey, b.cipherKey);
+        int minor = CheckpointSession.formatMinor(list, b.policy, noArch, parent != null);
+        long flags = CheckpointSession.headFlags(b.policy, noArch);
+        if (protection.any()) {
+            minor = Math.max(minor, SEALED_MINOR);
+        }
+        if (b.cipherKey != null) {
+            flags |= ImageInfo.FLAG_ENCRYPTED;
+        }
+        // The head stays in clear: an encrypted image names no machine unless the host says so.
+        Uname uname = b.uname != null ? b.uname : b.cipherKey != null ? ANONYMOUS : Uname.current();
+        ImageInfo head = new ImageInfo(1, minor, flags, id, created, b.pageSize, list.size(), b.producerName,
+                b.producerVersion, b.architecture, null, uname);
         CheckpointSession session = new CheckpointSession(registry(), head, b.policy, b.limits, b.root, b.progress,
-                channel, b.writerThread, b.stallTimeout);
-        return session.run(list);
+                channel, b.writerThread, b.stallTimeout, protection);
+        session.incremental(parent == null ? null : parent.index(), parent == null ? null : parent.link(),
+                b.pageDigests);
+        CheckpointResult r = session.run(list);
+        ParentImage self = new ParentImage(id, r.tail(), parent == null ? 0 : parent.depth() + 1, b.architecture,
+                b.pageSize, head.flags(), session.parentIndex());
+        return new CheckpointResult(r.checkpointId(), r.bytesWritten(), r.recordsWritten(), r.pagesWritten(),
+                r.zeroPagesSkipped(), r.cleanPagesSkipped(), r.elapsed(), r.pagesFromParent(), r.tail(), self);
+    }
+
+    /** The rules a chain restart applies to the link, checked before anything is written. */
+    private void checkParent(ParentImage parent, long id) throws CheckpointException {
+        if (parent == null) {
+            return;
+        }
+        String link = "parent 0x" + Long.toHexString(parent.checkpointId());
+        if (!parent.architecture().equals(b.architecture)) {
+            throw new CheckpointException(link + " is of architecture '" + parent.architecture()
+                    + "', this checkpoint of '" + b.architecture + "'");
+        }
+        if (parent.pageSize() != b.pageSize) {
+            throw new CheckpointException(link + " has page size " + parent.pageSize() + ", this checkpoint "
+                    + b.pageSize);
+        }
+        boolean exact = (parent.flags() & ImageInfo.FLAG_EXACT) != 0;
+        if (exact != (b.policy == RestorePolicy.EXACT)) {
+            throw new CheckpointException(link + " was written under " + (exact ? "EXACT" : "LINUX_USER")
+                    + ", this checkpoint under " + b.policy + ": a chain has one restore policy");
+        }
+        if (parent.depth() + 1 > b.limits.maxChainDepth()) {
+            throw new CheckpointException(link + " is at depth " + parent.depth() + ": a child would exceed"
+                    + " maxChainDepth " + b.limits.maxChainDepth() + "; merge the chain (Checkpointer.merge) first");
+        }
+        if (parent.checkpointId() == id) {
+            throw new CheckpointException(link + " has this checkpoint's own id");
+        }
+    }
+
+    /**
+     * Compaction: restarts the image in {@code in} — an incremental image's whole chain, through
+     * {@code restarter}'s {@link Restarter.Builder#parents resolver}, verified before anything is
+     * used — and writes its tasks to {@code out} as one full image with the head of the last
+     * image ({@link Builder#sameHeadAs}), under this checkpointer's other settings (limits,
+     * providers, {@link Builder#pageDigests}). CPU states are written as the image holds them.
+     *
+     * <p>The result is byte for byte a full checkpoint of the same tasks whose host presents
+     * each area's pages as maximal runs (a format without host run boundaries cannot say more):
+     * merging a chain and merging a full image of its last task give the same bytes.
+     *
+     * @throws CheckpointException if the restarter's policy refuses the tasks
+     * @since 0.3 (evolving)
+     */
+    public CheckpointResult merge(Restarter restarter, ReadableByteChannel in, WritableByteChannel out)
+            throws IOException {
+        Objects.requireNonNull(out, "out");
+        Inspection image = restarter.inspect(in, null);
+        if (image.checkFailure().isPresent()) {
+            throw new CheckpointException("the image's tasks do not pass the restore policy: "
+                    + image.checkFailure().get().getMessage(), image.checkFailure().get());
+        }
+        Builder mb = b.copy().sameHeadAs(image.image().info());
+        mb.parent = null;
+        Checkpointer merged = new Checkpointer(mb);
+        List<Task> tasks = Canonical.tasks(image.imageTasks(), image.image().info().pageSize(),
+                CheckpointSession.pagesPerRecord(b.limits, image.image().info().pageSize()));
+        return merged.checkpoint(tasks, out);
+    }
+
+    /**
+     * {@link #merge(Restarter, ReadableByteChannel, WritableByteChannel)} of an image file into
+     * {@code out}, atomically (as {@link #checkpoint(List, Path)}). Without a resolver on
+     * {@code restarter}, parents are found in the image's directory. {@code out} may be the
+     * image itself.
+     *
+     * @since 0.3 (evolving)
+     */
+    public CheckpointResult merge(Restarter restarter, Path image, Path out) throws IOException {
+        Restarter r = restarter.withDefaultParents(image);
+        try (FileChannel in = FileChannel.open(image)) {
+            return AtomicFiles.write(out, (FileChannel o) -> merge(r, in, o));
+        }
     }
 
     /** Checkpoints one task atomically into a file; see {@link #checkpoint(List, Path)}. */
@@ -138,12 +249,18 @@ public final class Checkpointer {
         private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
         private List<ObjectOps<?>> ops = new ArrayList<>();
         private List<ArchProvider> archs = new ArrayList<>();
+        private Keys.SealingKey sealKey;
+        private Keys.CipherKey cipherKey;
+        private ParentImage parent;
+        private boolean pageDigests;
 
         private Builder() {
         }
 
         private Builder copy() {
             Builder c = new Builder();
+            c.sealKey = sealKey;
+            c.cipherKey = cipherKey;
             c.architecture = architecture;
             c.root = root;
             c.limits = limits;
@@ -161,13 +278,16 @@ public final class Checkpointer {
             c.stallTimeout = stallTimeout;
             c.ops = List.copyOf(ops);
             c.archs = List.copyOf(archs);
+            c.parent = parent;
+            c.pageDigests = pageDigests;
             return c;
         }
 
         /**
          * Whether the channel is written on a thread of its own, started and ended by each
          * {@code checkpoint} call, so that zero detection and checksums overlap the
-         * channel's I/O. Default {@code true}; {@code false} does every write on the
+         * channel's I/O (and a {@link #seal sealed} image's SHA-256 runs on another, so that it
+         * overlaps both). Default {@code true}; {@code false} does every write and hash on the
          * calling thread (hosts that must not start threads). The image is the same.
          */
         public Builder writerThread(boolean v) {
@@ -175,7 +295,11 @@ public final class Checkpointer {
             return this;
         }
 
-        /** The architecture of the tasks, e.g. {@code "x86_64"}; its {@code ArchProvider} must be available. */
+        /**
+         * The architecture of the tasks, e.g. {@code "x86_64"}. Its {@code ArchProvider} must be
+         * available if any task has CPU state; without one, an image of tasks without CPU state
+         * is written with an empty architecture head (docs/FORMAT.md, HEAD flag NO_ARCH).
+         */
         public Builder architecture(String v) {
             architecture = Objects.requireNonNull(v);
             return this;
@@ -266,6 +390,96 @@ public final class Checkpointer {
             return this;
         }
 
+        /**
+         * Seals every image with an HMAC-SHA-256 tag under {@code secret} (at least 32 bytes,
+         * e.g. {@code new SecretKeySpec(bytes, "HmacSHA256")}), naming {@code keyId} in the
+         * image: a {@link Restarter} that {@link Restarter.Builder#trust(String, SecretKey) trusts}
+         * that key id with the same secret accepts it, and rejects the image if any byte of it
+         * changed. Replaces an earlier seal key. The image is format 1.3.
+         *
+         * @param keyId 1 to 255 bytes of UTF-8 that name the key, so that hosts can rotate keys
+         * @throws IllegalArgumentException for a shorter secret or a bad key id
+         * @since 0.3 (evolving)
+         */
+        public Builder seal(String keyId, SecretKey secret) {
+            sealKey = Keys.hmacSealing(keyId, secret);
+            return this;
+        }
+
+        /**
+         * Writes incremental images on {@code parent} (docs/FORMAT.md §15): the image names the
+         * parent and pins its bytes, carries every task, object, area and file table in full, and
+         * takes from the parent the page runs that did not change — those the host reports
+         * unchanged ({@link org.ckpt.model.PageData#changedSinceParent}), never read, or else the
+         * pages whose digest equals the parent's ({@link ParentImage#hasDigests}). Task {@code i}'s
+         * address space continues the parent's task {@code i}'s. {@code null} (the default):
+         * full images. The parent must have this checkpointer's architecture, page size and
+         * policy, and a child must stay within {@link org.ckpt.spi.Limits#maxChainDepth}.
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder parent(ParentImage v) {
+            parent = v;
+            return this;
+        }
+
+        /**
+         * Seals every image with an Ed25519 signature under {@code privateKey} (of the SHA-256
+         * digest of every byte before the seal), naming {@code keyId} in the image: a host that
+         * {@link Restarter.Builder#trust(String, java.security.PublicKey) trusts} the public key
+         * under that id accepts it. Replaces an earlier seal key. The image is format 1.3.
+         *
+         * @throws IllegalArgumentException if the key is not an Ed25519 key, or for a bad key id
+         * @since 0.3 (evolving)
+         */
+        public Builder seal(String keyId, PrivateKey privateKey) {
+            sealKey = Keys.ed25519Sealing(keyId, privateKey);
+            return this;
+        }
+
+        /** No seal (the default). @since 0.3 (evolving) */
+        public Builder unsealed() {
+            sealKey = null;
+            return this;
+        }
+
+        /**
+         * Encrypts the record payloads of every image with AES-256-GCM under a fresh random data
+         * key, which the image carries wrapped (AES key wrap, RFC 3394) under {@code key}, an
+         * AES-256 key named {@code keyId}. What stays in clear: the head (architecture, page size,
+         * task count, checkpoint id, creation time, producer; the machine's uname only if set with
+         * {@link #uname}), the architecture head, every record's type, flags and length, and the
+         * seal — docs/FORMAT.md §17.5. A restarter needs
+         * {@link Restarter.Builder#decryptionKey the key of that id}. The image is format 1.3.
+         *
+         * @throws IllegalArgumentException if the key is not a 32-byte AES key, or for a bad key id
+         * @since 0.3 (evolving)
+         */
+        public Builder encrypt(String keyId, SecretKey key) {
+            cipherKey = Keys.cipher(keyId, key);
+            return this;
+        }
+
+        /** No encryption (the default). @since 0.3 (evolving) */
+        public Builder unencrypted() {
+            cipherKey = null;
+            return this;
+        }
+
+        /**
+         * Whether images carry a 64-bit digest (XXH64) of every present page, in optional
+         * {@code PAGE_DIGESTS} records (8 bytes per page), so that a later checkpoint can find the
+         * unchanged pages without a host dirty set. Costs one hash per written page; in an
+         * incremental image the digests of the pages taken from a parent that has digests are
+         * copied, not computed. Default {@code false}.
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder pageDigests(boolean v) {
+            pageDigests = v;
+            return this;
+        }
+
         /** A fixed checkpoint id (default: random per checkpoint). */
         public Builder checkpointId(long v) {
             checkpointId = v;
@@ -278,7 +492,10 @@ public final class Checkpointer {
             return this;
         }
 
-        /** The producing machine written into the head (default {@link Uname#current()}). */
+        /**
+         * The producing machine written into the head (default {@link Uname#current()}; for an
+         * {@link #encrypt encrypted} image, whose head stays in clear, all fields empty).
+         */
         public Builder uname(Uname v) {
             uname = v;
             return this;

@@ -22,8 +22,17 @@ public final class Inspection {
     private final List<ImageObject> objects;
     private final ImageException checkFailure;
     private final Map<Object, Long> objrefs = new IdentityHashMap<>();
+    private final List<ImageInfo> chain;
+    private final List<ParentLink> links;
+    private final ImageSeal seal;
+    private final ImageEncryption encryption;
 
-    Inspection(RestartResult result, RestartResult image, List<ImageObject> objects, ImageException checkFailure) {
+    Inspection(RestartResult result, RestartResult image, List<ImageObject> objects, ImageException checkFailure,
+               List<ImageInfo> chain, List<ParentLink> links, ImageSeal seal, ImageEncryption encryption) {
+        this.chain = List.copyOf(chain);
+        this.links = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(links));
+        this.seal = seal;
+        this.encryption = encryption;
         this.result = result;
         this.image = image;
         this.objects = List.copyOf(objects);
@@ -57,9 +66,44 @@ public final class Inspection {
         return Optional.ofNullable(checkFailure);
     }
 
+    /** The image's seal, if it has one: its key id, and whether the restarter verified it. @since 0.3 (evolving) */
+    public Optional<ImageSeal> seal() {
+        return Optional.ofNullable(seal);
+    }
+
+    /** How the image is encrypted, if it is. @since 0.3 (evolving) */
+    public Optional<ImageEncryption> encryption() {
+        return Optional.ofNullable(encryption);
+    }
+
     /** Every object of the image, in objref order. */
     public List<ImageObject> objects() {
         return objects;
+    }
+
+    /**
+     * The heads of the images read, newest first: the inspected image, then its parent, and so on
+     * to the full image the chain starts from. One element for a full image.
+     *
+     * @since 0.3 (evolving)
+     */
+    public List<ImageInfo> chain() {
+        return chain;
+    }
+
+    /** What the inspected image's {@code PARENT} record says, if it is incremental. @since 0.3 (evolving) */
+    public Optional<ParentLink> parent() {
+        return Optional.ofNullable(links.isEmpty() ? null : links.get(0));
+    }
+
+    /**
+     * The {@code PARENT} link of each image of {@link #chain()}, index for index ({@code null} for
+     * the full image at the end).
+     *
+     * @since 0.3 (evolving)
+     */
+    public List<ParentLink> links() {
+        return links;
     }
 
     /** The objref of {@code object} (compared by identity), or 0 if it is not one of the image's objects. */

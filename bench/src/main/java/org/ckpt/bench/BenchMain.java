@@ -19,8 +19,15 @@ import java.util.Map;
  * workload and the RESULT line of issue 17 (with the fields of issues 3 and 14). Ratios are
  * of the medians of this run.
  *
- * <pre>java -jar bench/target/benchmarks.jar [--quick] [--workloads mem-1g,many-small,sparse-8g]
- *     [--ops op,op] [--jvm "extra JVM options"]</pre>
+ * <pre>java -jar bench/target/benchmarks.jar [--quick] [--seal] [--workloads mem-1g,many-small,sparse-8g]
+ *     [--ops op,op] [--jvm "extra JVM options"]
+ * java -jar bench/target/benchmarks.jar incr [--quick]</pre>
+ *
+ * <p>The full run adds the sealed and encrypted operations of {@link SealBench} on mem-1g and
+ * then also prints the RESULT line of issue 19. {@code --seal}: only those, beside the plain
+ * checkpoint and restart, on mem-1g unless {@code --workloads} says otherwise, and only the
+ * RESULT line of issue 19. {@code incr}: the incremental-image figures of issue 18
+ * ({@link IncrBench}) in a JVM of their own, with their own RESULT line.
  */
 public final class BenchMain {
     private static final List<String> OPS = List.of("ckptToFile", "ckptInline", "rawWrite", "rawWriteHeap",
@@ -62,33 +69,53 @@ public final class BenchMain {
         }
     }
 
+    /** Where images go: {@code -Dckpt.bench.dir}, by default bench/target/io (local disk). */
+    static Path dir() {
+        return Path.of(System.getProperty("ckpt.bench.dir", "bench/target/io"));
+    }
+
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("incr")) {
+            incr(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         boolean quick = false;
+        boolean sealOnly = false;
         List<String> workloads = null;
         String ops = null;
         String jvm = "";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
+                case "--seal" -> sealOnly = true;
                 case "--workloads" -> workloads = List.of(args[++i].split(","));
                 case "--ops" -> ops = args[++i];
                 case "--jvm" -> jvm = args[++i];
-                default -> throw new IllegalArgumentException(
-                        "usage: [--quick] [--workloads a,b] [--ops x,y] [--jvm \"options\"], got " + args[i]);
+                default -> throw new IllegalArgumentException("usage: [--quick] [--seal] [--workloads a,b] "
+                        + "[--ops x,y] [--jvm \"options\"] | incr [--quick], got " + args[i]);
             }
         }
         if (workloads == null) {
-            workloads = quick ? List.of("mem-1g", "many-small") : Workload.NAMES;
+            workloads = sealOnly ? List.of("mem-1g") : quick ? List.of("mem-1g", "many-small") : Workload.NAMES;
+        }
+        String sealOps = String.join(",", SealBench.OPS);
+        if (sealOnly && ops == null) {
+            ops = "ckptToFile,restartFromFile," + sealOps;
         }
         int warmup = quick ? 2 : 3;
         int rounds = quick ? 5 : 11;
         PrintStream out = System.out;
-        Path dir = Path.of(System.getProperty("ckpt.bench.dir", "bench/target/io")).toAbsolutePath();
+        Path dir = dir().toAbsolutePath();
         Files.createDirectories(dir);
         String startLoad = loadAverage();
         Map<String, Report> reports = new LinkedHashMap<>();
         for (String name : workloads) {
-            reports.put(name, run(name, warmup, rounds, dir, ops, jvm));
+            String these = ops;
+            if (these == null && !quick && name.equals("mem-1g")) {
+                // The full run: issue 19's sealed and encrypted operations beside the others, on mem-1g.
+                these = String.join(",", OPS) + "," + sealOps;
+            }
+            reports.put(name, run(name, warmup, rounds, dir, these, jvm));
         }
 
         out.println();
@@ -105,6 +132,13 @@ public final class BenchMain {
         out.println("load average at the end: " + loadAverage());
         Report m = reports.get("mem-1g");
         Report s = reports.get("many-small");
+        Report sealed = m != null ? m : reports.values().iterator().next();
+        if (sealed.times.containsKey("ckptSealedHmac")) {
+            printSealResult(out, sealed);
+        }
+        if (sealOnly) {
+            return;
+        }
         StringBuilder r = new StringBuilder("RESULT");
         if (m != null) {
             field(r, "checkpoint_vs_raw", m.ratio("ckptToFile", "rawWrite"), 2);
@@ -135,6 +169,37 @@ public final class BenchMain {
             field(r, "ckpt_extra_heap_mib", m.mib("checkpoint"), 1);
         }
         out.println(r);
+    }
+
+    /** Issue 19: sealed and encrypted images over plain ones, and the compute floors of this CPU. */
+    private static void printSealResult(PrintStream out, Report m) {
+        double nzMib = m.nonZeroBytes / 1048576.0;
+        StringBuilder r = new StringBuilder("RESULT");
+        field(r, "sealed_ckpt_vs_plain", m.ratio("ckptSealedHmac", "ckptToFile"), 2);
+        field(r, "sealed_restart_vs_plain", m.ratio("restartSealedHmac", "restartFromFile"), 2);
+        field(r, "ed25519_ckpt_vs_plain", m.ratio("ckptSealedEd25519", "ckptToFile"), 2);
+        field(r, "ed25519_restart_vs_plain", m.ratio("restartSealedEd25519", "restartFromFile"), 2);
+        field(r, "aesgcm_ckpt_vs_plain", m.ratio("ckptEncrypted", "ckptToFile"), 2);
+        field(r, "aesgcm_restart_vs_plain", m.ratio("restartEncrypted", "restartFromFile"), 2);
+        field(r, "sha256_floor_vs_plain_ckpt", m.ratio("sha256Floor", "ckptToFile"), 2);
+        field(r, "sha256_mib_s", nzMib / (m.median("sha256Floor") / 1000), 0);
+        field(r, "aesgcm_mib_s", nzMib / (m.median("aesGcmFloor") / 1000), 0);
+        r.append(" load=").append(loadAverage().split(" ")[0]);
+        out.println(r);
+    }
+
+    /** {@link IncrBench} in a JVM of its own (this one is small), its output passed through. */
+    private static void incr(String[] args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Arrays.asList(JVM.split(" ")));
+        cmd.addAll(List.of("-Dckpt.bench.dir=" + dir().toAbsolutePath(), "-cp", System.getProperty("java.class.path"),
+                IncrBench.class.getName()));
+        cmd.addAll(Arrays.asList(args));
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IOException("IncrBench failed (exit " + p.exitValue() + ")");
+        }
     }
 
     private static void field(StringBuilder r, String name, double v, int decimals) {
@@ -204,7 +269,9 @@ public final class BenchMain {
                 r.nonZeroBytes, r.scannedBytes, r.imageBytes, r.overheadPct());
         out.printf(Locale.ROOT, "   %-16s %10s %10s %10s %12s %10s%n", "operation", "median ms", "min ms", "max ms",
                 "MiB/s (nz)", "cpu ms");
-        for (String op : OPS) {
+        List<String> table = new ArrayList<>(OPS);
+        table.addAll(SealBench.OPS);
+        for (String op : table) {
             double[] v = r.times.get(op);
             if (v != null) {
                 out.printf(Locale.ROOT, "   %-16s %10.1f %10.1f %10.1f %12.0f %10.1f%n", op, v[0], v[1], v[2],

@@ -33,6 +33,8 @@ import org.ckpt.spi.TargetCpu;
  * outputs of earlier ones are deleted, dirty pages are written back ({@code sync}) and the
  * heap is collected, all outside the timing. Prints {@code #}-lines that {@link BenchMain} reads.
  *
+ * <p>The sealed and encrypted operations of {@link SealBench} run only when named in the list of operations.
+ *
  * <pre>java -cp benchmarks.jar org.ckpt.bench.Runner WORKLOAD WARMUP ROUNDS DIR [op,op,...]</pre>
  */
 public final class Runner {
@@ -56,8 +58,10 @@ public final class Runner {
     private KryoModel.KTask[] kryoModel;
     private final Kryo kryo = KryoModel.kryo();
     private final Map<String, Op> ops = new LinkedHashMap<>();
+    /** The sealed and encrypted images and their operations (issue 19), when asked for; else null. */
+    private final SealBench seal;
 
-    private Runner(Workload w, Path dir) throws IOException {
+    private Runner(Workload w, Path dir, boolean sealOps) throws IOException {
         this.w = w;
         this.dir = dir;
         this.image = dir.resolve(w.name + ".ckpt");
@@ -146,6 +150,10 @@ public final class Runner {
                 return kryo.readObject(i, KryoModel.KTask[].class).length;
             }
         });
+        seal = sealOps ? new SealBench(w, dir) : null;
+        if (seal != null) {
+            seal.addOps(ops);
+        }
     }
 
     /** A host that restarts into preallocated memory (its arena) and keeps nothing else. */
@@ -189,7 +197,7 @@ public final class Runner {
         System.err.printf(Locale.ROOT, "%s built in %.1f s: %,d non-zero bytes in %,d runs, %,d scanned%n", name,
                 (System.nanoTime() - t0) / 1e9, w.nonZeroBytes, w.runs.size(), w.scannedBytes);
         System.out.println("#DESC " + w.description);
-        Runner r = new Runner(w, dir);
+        Runner r = new Runner(w, dir, only != null && only.stream().anyMatch(SealBench.OPS::contains));
         List<String> names = new ArrayList<>(r.ops.keySet());
         if (only != null) {
             names.retainAll(only);
@@ -238,6 +246,9 @@ public final class Runner {
         Files.deleteIfExists(r.image);
         Files.deleteIfExists(r.rawFile);
         Files.deleteIfExists(r.kryoFile);
+        if (r.seal != null) {
+            r.seal.delete();
+        }
     }
 
     /** One thread per operation, kept across rounds. */

@@ -8,7 +8,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
-import org.ckpt.arch.x86.DebugRegs;
+import org.ckpt.arch.x86.X86DebugRegs;
 import org.ckpt.arch.x86.FxSave;
 import org.ckpt.arch.x86.X86_64Regs;
 import org.ckpt.arch.x86.X86_64State;
@@ -287,7 +287,7 @@ public final class Workload {
         regs[24] = 0;
         regs[25] = 0;
         regs[26] = 0;
-        X86_64State cpu = new X86_64State(X86_64Regs.fromArray(regs), FxSave.initial(), null, DebugRegs.NONE);
+        X86_64State cpu = new X86_64State(X86_64Regs.fromArray(regs), FxSave.initial(), null, X86DebugRegs.NONE);
         return Task.builder().pid(pid).tgid(pid).comm(comm.length() > 16 ? comm.substring(0, 16) : comm)
                 .mm(mm).files(files).cpu(cpu).build();
     }

@@ -39,16 +39,22 @@ final class Oracle {
         fromFile(image, model, rejection[0]);
         if (model == null) {
             // The rejection must not depend on the target: a few CPUs, none may be committed to.
-            intoTarget(image, TargetCpu.anyFeatures(guessArchitecture(image)), false);
-            intoTarget(image, TargetCpu.of(guessArchitecture(image), Set.of()), false);
+            intoTarget(image, TargetCpu.anyFeatures(guessArchitecture(image)), org.ckpt.spi.RestorePolicy.LINUX_USER,
+                    false);
+            intoTarget(image, TargetCpu.of(guessArchitecture(image), Set.of()), org.ckpt.spi.RestorePolicy.EXACT,
+                    false);
             return null;
         }
         String arch = model.info().architecture();
         // The model restart is defined as a restart onto a CPU with every feature of the
         // image's architecture, so that target must accept the image and see the same tasks.
-        RestartResult committed = intoTarget(image, TargetCpu.anyFeatures(arch), true);
+        // ... under the policy the image was written under, which is the model restart's.
+        org.ckpt.spi.RestorePolicy policy = model.info().policy();
+        RestartResult committed = intoTarget(image, TargetCpu.anyFeatures(arch), policy, true);
         requireSame("target restart", model.tasks(), committed.tasks());
-        intoTarget(image, TargetCpu.of(arch, Set.of()), false);
+        intoTarget(image, TargetCpu.of(arch, Set.of()), policy, false);
+        // The other policy may accept or refuse, but a refusal leaves the target untouched.
+        intoTarget(image, TargetCpu.anyFeatures(arch), other(policy), false);
         writesBack(model);
         return model;
     }
@@ -117,8 +123,14 @@ final class Oracle {
      * Restarts into a recording target. With {@code mustAccept}, a rejection is a finding;
      * otherwise either outcome is fine as long as a rejection left the target untouched.
      */
-    static RestartResult intoTarget(byte[] image, TargetCpu cpu, boolean mustAccept) throws IOException {
-        RecordingTarget target = new RecordingTarget(cpu);
+    private static org.ckpt.spi.RestorePolicy other(org.ckpt.spi.RestorePolicy p) {
+        return p == org.ckpt.spi.RestorePolicy.EXACT ? org.ckpt.spi.RestorePolicy.LINUX_USER
+                : org.ckpt.spi.RestorePolicy.EXACT;
+    }
+
+    static RestartResult intoTarget(byte[] image, TargetCpu cpu, org.ckpt.spi.RestorePolicy policy,
+                                    boolean mustAccept) throws IOException {
+        RecordingTarget target = new RecordingTarget(cpu, policy);
         try {
             RestartResult r = RESTARTER.restart(TestChannels.source(image), target);
             if (target.commits() != 1 || target.committed() != r) {
@@ -154,7 +166,7 @@ final class Oracle {
     }
 
     /** The exception family's contract: a reason, and an offset inside the image or unknown. */
-    private static void requireLocated(ImageException e, byte[] image) {
+    static void requireLocated(ImageException e, byte[] image) {
         if (e.reason() == null || e.reason().isEmpty()) {
             throw new AssertionError("image exception without a reason", e);
         }

@@ -14,6 +14,7 @@ import org.ckpt.spi.CheckpointException;
 import org.ckpt.spi.CkptContext;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.InvalidImageException;
+import org.ckpt.spi.InvalidReferenceException;
 import org.ckpt.spi.ObjectOps;
 import org.ckpt.spi.PayloadReader;
 import org.ckpt.spi.PayloadWriter;
@@ -148,14 +149,14 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                     .u64(v.start()).u64(v.end()).u32(v.prot()).u32(v.flags()).u64(v.pgoff()).u64(fileRef);
             ctx.output().end();
             try {
-                writePages(s, v);
+                s.writeAreaPages(mm, v);
             } catch (CheckpointException e) {
                 throw e.addTrace(vmaLabel(v.start()));
             }
         }
     }
 
-    private static void writePages(CheckpointSession s, Vma v) throws IOException {
+    static void writePages(CheckpointSession s, Vma v) throws IOException {
         int ps = s.pageSize();
         boolean privateFile = v.file() != null && !v.isShared();
         long[] next = {v.start()};
@@ -219,72 +220,224 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             }
             OpenFile file = s.restoreObject(fileRef, OpenFile.class, true, "file_objref");
             s.charge(RestartSession.COST_VMA, "VMA");
-            PageData pages = readPages(s, mmRef, start, end, (int) prot, (int) flags);
+            PageData pages = readPages(s, mmRef, start, end, (int) prot, (int) flags,
+                    file != null && (flags & Vma.SHARED) == 0);
             return new Vma(start, end, (int) prot, (int) flags, pgoff, file, pages);
         } catch (ImageException e) {
             throw e.addTrace(vmaLabel(start));
         }
     }
 
-    private static PageData readPages(RestartSession s, long mmRef, long start, long end, int prot, int flags)
-            throws IOException {
-        int ps = s.pageSize();
-        ImageReader in = s.reader();
+    private static PageData readPages(RestartSession s, long mmRef, long start, long end, int prot, int flags,
+                                      boolean privateFile) throws IOException {
         PageData.Builder pages = PageData.builder();
         long next = start;
         boolean any = false;
-        while (s.input().peekType() == RecordTypes.PAGES) {
-            s.charge(RestartSession.COST_PAGE_RUN, "PAGES");
-            boolean prefixed = in.beginPages();
-            PayloadReader whole = null;
-            long address;
-            long count;
-            long at;
-            if (!prefixed) {
-                // Too short for a prefix, or an inspection that wants whole payloads: the plain path.
-                whole = s.input().next(RecordTypes.PAGES);
-                at = whole.position();
-                address = whole.u64("address");
-                count = whole.u32("page_count");
-                whole.reserved32("reserved");
+        while (true) {
+            int type = s.input().peekType();
+            if (type == RecordTypes.PAGES) {
+                next = readPagesRecord(s, pages, mmRef, start, end, prot, flags, next);
+            } else if (type == RecordTypes.PAGES_PARENT) {
+                next = readParentRun(s, pages, start, end, privateFile, next);
             } else {
-                at = in.pagesAt();
-                address = in.pagesAddress();
-                count = in.pagesCount();
+                break;
             }
-            long length = prefixed ? in.pageBytes() : whole.remaining();
-            ImageException problem = prefixed && in.pagesReserved() != 0
-                    ? new InvalidImageException("PAGES", at + 12, "reserved field 'reserved' is "
-                            + Integer.toUnsignedString(in.pagesReserved()) + ", must be 0")
-                    : runProblem(address, count, length, ps, next, start, end, at);
-            if (problem != null) {
-                throw prefixed ? in.abandonPages(problem) : problem;
-            }
-            long runEnd = address + count * ps;
-            ByteBuffer bytes;
-            if (prefixed && in.isMapped()) {
-                bytes = in.mappedPageBytes();
-            } else {
-                PageDestination.Run run = new PageDestination.Run(mmRef, start, end, prot, flags, address,
-                        (int) length);
-                bytes = s.pageDestination().allocate(run);
-                if (bytes == null || bytes.remaining() != length) {
-                    throw new IllegalStateException("the page destination returned "
-                            + (bytes == null ? "null" : bytes.remaining() + " bytes") + " for a run of " + length
-                            + " bytes at 0x" + Long.toHexString(address));
-                }
-                if (prefixed) {
-                    in.readPageBytes(bytes);
-                } else {
-                    bytes.duplicate().put(whole.slice("pages", (int) length));
-                }
-            }
-            pages.run(address, bytes);
-            next = runEnd;
             any = true;
-            s.pagesRead((int) count);
+        }
+        long[] digestNext = {start};
+        while (s.input().peekType() == RecordTypes.PAGE_DIGESTS) {
+            readDigests(s, mmRef, start, end, digestNext);
         }
         return any ? pages.build() : PageData.none();
+    }
+
+    /** One PAGES record: the fused copy into the page destination. Returns the end of the run. */
+    private static long readPagesRecord(RestartSession s, PageData.Builder pages, long mmRef, long start, long end,
+                                        int prot, int flags, long next) throws IOException {
+        int ps = s.pageSize();
+        ImageReader in = s.reader();
+        s.charge(RestartSession.COST_PAGE_RUN, "PAGES");
+        boolean prefixed = in.beginPages();
+        PayloadReader whole = null;
+        long address;
+        long count;
+        long at;
+        if (!prefixed) {
+            // Too short for a prefix, or an inspection that wants whole payloads: the plain path.
+            whole = s.input().next(RecordTypes.PAGES);
+            at = whole.position();
+            address = whole.u64("address");
+            count = whole.u32("page_count");
+            whole.reserved32("reserved");
+        } else {
+            at = in.pagesAt();
+            address = in.pagesAddress();
+            count = in.pagesCount();
+        }
+        long length = prefixed ? in.pageBytes() : whole.remaining();
+        ImageException problem = prefixed && in.pagesReserved() != 0
+                ? new InvalidImageException("PAGES", at + 12, "reserved field 'reserved' is "
+                        + Integer.toUnsignedString(in.pagesReserved()) + ", must be 0")
+                : runProblem(address, count, length, ps, next, start, end, at);
+        if (problem != null) {
+            throw prefixed ? in.abandonPages(problem) : problem;
+        }
+        long runEnd = address + count * ps;
+        ByteBuffer bytes;
+        if (prefixed && in.isMapped()) {
+            bytes = in.mappedPageBytes();
+        } else {
+            PageDestination.Run run = new PageDestination.Run(mmRef, start, end, prot, flags, address,
+                    (int) length);
+            bytes = s.pageDestination().allocate(run);
+            if (bytes == null || bytes.remaining() != length) {
+                throw new IllegalStateException("the page destination returned "
+                        + (bytes == null ? "null" : bytes.remaining() + " bytes") + " for a run of " + length
+                        + " bytes at 0x" + Long.toHexString(address));
+            }
+            if (prefixed) {
+                in.readPageBytes(bytes);
+            } else {
+                bytes.duplicate().put(whole.slice("pages", (int) length));
+            }
+        }
+        if (s.hashing()) {
+            DigestIndex.Builder d = s.hashedDigests(mmRef, start);
+            s.charge(16L * count, "PAGES");
+            int base = bytes.position();
+            for (int i = 0; i < count; i++) {
+                d.add(address + (long) i * ps,
+                        Xxh64.hash(bytes.duplicate().limit(base + (i + 1) * ps).position(base + i * ps)));
+            }
+        }
+        pages.run(address, bytes);
+        s.pagesRead((int) count);
+        return runEnd;
+    }
+
+    /**
+     * One PAGES_PARENT record (docs/FORMAT.md §15): the run takes the parent's pages at the same
+     * addresses, as slices of the verified parent's own buffers. Returns the end of the run.
+     */
+    private static long readParentRun(RestartSession s, PageData.Builder pages, long start, long end,
+                                      boolean privateFile, long next) throws IOException {
+        int ps = s.pageSize();
+        PayloadReader r = s.input().next(RecordTypes.PAGES_PARENT);
+        long at = r.position();
+        long address = r.u64("address");
+        long count = r.u64("page_count");
+        long mmAt = r.position();
+        long parentMm = r.u64("parent_mm");
+        if (s.parentLink() == null) {
+            throw new InvalidImageException("PAGES_PARENT", at, "PAGES_PARENT in an image without a PARENT record");
+        }
+        if ((address & (ps - 1)) != 0) {
+            throw new InvalidImageException("PAGES_PARENT", at,
+                    "page run address 0x" + Long.toHexString(address) + " is not page aligned");
+        }
+        if (count == 0 || Long.compareUnsigned(address, next) < 0 || Long.compareUnsigned(address, end) >= 0
+                || Long.compareUnsigned(count, (end - address) / ps) > 0) {
+            throw new InvalidImageException("PAGES_PARENT", at, "page run at 0x" + Long.toHexString(address) + " of "
+                    + Long.toUnsignedString(count) + " pages is empty, outside the area [0x" + Long.toHexString(start)
+                    + ", 0x" + Long.toHexString(end) + ") or overlaps the previous run");
+        }
+        long runEnd = address + count * ps;
+        if (parentMm == 0) {
+            throw new InvalidReferenceException("PAGES_PARENT", mmAt, "parent_mm: objref 0 (none) where the"
+                    + " parent's address space is required");
+        }
+        s.charge(RestartSession.COST_PAGE_RUN, "PAGES_PARENT");
+        RestartSession parent = s.parentSession();
+        if (parent == null) {
+            // An index-only read: the structure is checked, the pages are the parent's business.
+            return runEnd;
+        }
+        String parentName = "the parent image 0x" + Long.toHexString(parent.checkpointId());
+        Object o = parent.objectAt(parentMm);
+        if (!(o instanceof AddressSpace pm)) {
+            throw new InvalidReferenceException("PAGES_PARENT", mmAt, "parent_mm: objref "
+                    + Long.toUnsignedString(parentMm) + (o == null ? " is no object of " : " is not an address space of ")
+                    + parentName);
+        }
+        Vma pv = areaOf(pm.vmas(), address);
+        if (pv == null || Long.compareUnsigned(runEnd, pv.end()) > 0) {
+            throw new InvalidImageException("PAGES_PARENT", at, "page run [0x" + Long.toHexString(address) + ", 0x"
+                    + Long.toHexString(runEnd) + ") does not lie within one area of address space "
+                    + Long.toUnsignedString(parentMm) + " of " + parentName);
+        }
+        Slices sl = parent.slices(pv);
+        boolean parentZero = pv.file() == null || pv.isShared();
+        if (privateFile || !parentZero) {
+            long gap = sl.firstGap(address, runEnd);
+            if (gap != -1) {
+                throw new InvalidImageException("PAGES_PARENT", at, "page 0x" + Long.toHexString(gap)
+                        + " of the run is absent in " + parentName + ", and in a private file-backed area ("
+                        + (privateFile ? "this image's" : "the parent's") + ") an absent page is the file's, not zero:"
+                        + " such a run may take only pages the parent holds");
+            }
+        }
+        s.charge((long) RestartSession.COST_PAGE_RUN * sl.count(address, runEnd), "PAGES_PARENT");
+        sl.addTo(pages, address, runEnd);
+        return runEnd;
+    }
+
+    /** The area of {@code vmas} (ascending) containing {@code address}, or null. */
+    private static Vma areaOf(List<Vma> vmas, long address) {
+        int lo = 0;
+        int hi = vmas.size() - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            Vma v = vmas.get(mid);
+            if (Long.compareUnsigned(v.end(), address) <= 0) {
+                lo = mid + 1;
+            } else if (Long.compareUnsigned(v.start(), address) > 0) {
+                hi = mid - 1;
+            } else {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    /** One PAGE_DIGESTS record: checked whatever the read; kept by an index-only read. */
+    private static void readDigests(RestartSession s, long mmRef, long start, long end, long[] next)
+            throws IOException {
+        int ps = s.pageSize();
+        PayloadReader r = s.input().next(RecordTypes.PAGE_DIGESTS);
+        long at = r.position();
+        long algorithm = r.u32("algorithm");
+        if (algorithm != Format.DIGEST_XXH64) {
+            throw new InvalidImageException("PAGE_DIGESTS", at, "unknown digest algorithm " + algorithm
+                    + " (1 = XXH64 is the only one)");
+        }
+        r.reserved32("reserved");
+        DigestIndex.Builder keep = s.isIndexOnly() ? s.recordedDigests(mmRef, start) : null;
+        while (r.remaining() > 0) {
+            long eAt = r.position();
+            long address = r.u64("address");
+            long count = r.u32("page_count");
+            r.reserved32("reserved");
+            if (count * 8 > r.remaining()) {
+                throw new org.ckpt.spi.TruncatedImageException("PAGE_DIGESTS", eAt, "page_count " + count
+                        + " digests do not fit the " + r.remaining() + " bytes that follow");
+            }
+            if ((address & (ps - 1)) != 0 || count == 0 || Long.compareUnsigned(address, next[0]) < 0
+                    || Long.compareUnsigned(address, end) >= 0 || count > (end - address) / ps) {
+                throw new InvalidImageException("PAGE_DIGESTS", eAt, "digest run at 0x" + Long.toHexString(address)
+                        + " of " + count + " pages is unaligned, empty, outside the area [0x" + Long.toHexString(start)
+                        + ", 0x" + Long.toHexString(end) + ") or overlaps the previous run");
+            }
+            if (keep != null) {
+                s.charge(16 * count, "PAGE_DIGESTS");
+            }
+            for (long k = 0; k < count; k++) {
+                long d = r.u64("digest");
+                if (keep != null) {
+                    keep.add(address + k * ps, d);
+                }
+            }
+            next[0] = address + count * ps;
+        }
     }
 
     /** Why a run's prefix is unacceptable, or null. */

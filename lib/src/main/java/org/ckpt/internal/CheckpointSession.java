@@ -5,6 +5,7 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -36,6 +37,20 @@ import org.ckpt.spi.TargetCpu;
 
 /** One checkpoint: the writing side of the engine and the {@link CkptContext} its providers see. */
 public final class CheckpointSession implements CkptContext {
+    /**
+     * How the image is protected (docs/FORMAT.md §17): sealed with {@code seal} and/or its
+     * payloads encrypted under a data key wrapped with {@code encrypt}; either may be null.
+     */
+    public record Protection(Keys.SealingKey seal, Keys.CipherKey encrypt) {
+        public static final Protection NONE = new Protection(null, null);
+
+        public boolean any() {
+            return seal != null || encrypt != null;
+        }
+    }
+
+    private static final java.security.SecureRandom DATA_KEYS = new java.security.SecureRandom();
+
     /** A PAGES record holds at most this many bytes of pages (fewer when maxRecordSize says so). */
     static final int MAX_PAGES_BYTES = 1 << 20;
     private static final Map<Integer, ByteBuffer> ZERO_PAGES = new ConcurrentHashMap<>();
@@ -55,6 +70,7 @@ public final class CheckpointSession implements CkptContext {
     private final long addressLimit;
     private final int pagesPerRecord;
     private final ByteBuffer zeroPage;
+    private final Protection protection;
     /** Objects met → objref; {@link #IN_PROGRESS} while the object's references are being written. */
     private final IdentityLongMap objrefs;
     /** Grabbed objects and their ops, in grab order: (ops, object) pairs, released in reverse. */
@@ -82,11 +98,26 @@ public final class CheckpointSession implements CkptContext {
     private long cleanPagesSkipped;
     private long lastProgressBytes;
     private int tasksDone;
+    // Incremental images and page digests (docs/FORMAT.md §15): null/false/0 for a plain image.
+    private org.ckpt.ParentLink parentLink;
+    private IncrementalWriter incremental;
+    private int currentTask;
+    private long pagesFromParent;
+    private org.ckpt.ImageTail tail;
+    private final List<Long> taskMms = new ArrayList<>();
+    private final Map<Long, List<ParentIndex.Area>> mmAreas = new java.util.LinkedHashMap<>();
 
     /** Checks the configuration; starts no thread and allocates no buffer (that happens in {@link #run}). */
     public CheckpointSession(Registry registry, ImageInfo head, RestorePolicy policy, Limits limits, String root,
                              ProgressListener progress, WritableByteChannel channel, boolean writerThread,
                              Duration stallTimeout) throws CheckpointException {
+        this(registry, head, policy, limits, root, progress, channel, writerThread, stallTimeout, Protection.NONE);
+    }
+
+    /** As above, for an image sealed and/or encrypted as {@code protection} says. */
+    public CheckpointSession(Registry registry, ImageInfo head, RestorePolicy policy, Limits limits, String root,
+                             ProgressListener progress, WritableByteChannel channel, boolean writerThread,
+                             Duration stallTimeout, Protection protection) throws CheckpointException {
         ChannelIo.requireBlocking(channel, "the image channel");
         this.registry = registry;
         this.head = head;
@@ -97,28 +128,74 @@ public final class CheckpointSession implements CkptContext {
         this.channel = channel;
         this.writerThread = writerThread;
         this.stallTimeout = stallTimeout;
-        this.arch = registry.arch(head.architecture());
-        if (arch == null) {
+        this.protection = protection;
+        if (protection.any() && head.formatMinor() < Format.MINOR_SEAL) {
+            throw new IllegalArgumentException("a sealed or encrypted image in a format 1." + head.formatMinor()
+                    + " head; sealing and encryption exist since 1." + Format.MINOR_SEAL);
+        }
+        if ((protection.encrypt() != null) != ((head.flags() & ImageInfo.FLAG_ENCRYPTED) != 0)) {
+            throw new IllegalArgumentException("head flag ENCRYPTED must be set exactly when encrypting");
+        }
+        // Null for an image without an architecture head: then no task may have CPU state.
+        this.arch = (head.flags() & ImageInfo.FLAG_NO_ARCH) != 0 ? null : registry.arch(head.architecture());
+        if (arch == null && (head.flags() & ImageInfo.FLAG_NO_ARCH) == 0) {
             throw new CheckpointException("no ArchProvider for architecture '" + head.architecture()
                     + "' available (known: " + registry.architectures() + ")");
         }
         int ps = head.pageSize();
-        int byRecord = (limits.maxRecordSize() - 16) / ps;
+        // An encrypted PAGES record holds its 16-byte GCM tag too.
+        int byRecord = (limits.maxRecordSize() - 16 - (protection.encrypt() != null ? RecordCipher.TAG_LENGTH : 0))
+                / ps;
         if (byRecord < 1) {
             throw new CheckpointException("maxRecordSize " + limits.maxRecordSize()
                     + " cannot hold one page of " + ps + " bytes");
         }
-        this.pagesPerRecord = Math.min(byRecord, Math.max(1, MAX_PAGES_BYTES / ps));
-        this.archHead = arch.archHead(head.architecture());
+        this.pagesPerRecord = Math.min(byRecord, pagesPerRecord(limits, ps));
+        this.archHead = arch == null ? null : arch.archHead(head.architecture());
         this.anyTarget = TargetCpu.anyFeatures(head.architecture());
-        this.addressLimit = arch.addressLimit(head.architecture(), policy);
+        this.addressLimit = arch == null ? KnownArchitectures.addressLimit(head.architecture(), policy)
+                : arch.addressLimit(head.architecture(), policy);
         this.zeroPage = ZERO_PAGES.computeIfAbsent(ps, ByteBuffer::allocateDirect);
         this.objrefs = new IdentityLongMap(256);
     }
 
+    /**
+     * Makes this checkpoint write an incremental image on {@code parent} (with {@code link} in
+     * its PARENT record; both null for a full image) and, if {@code digests}, PAGE_DIGESTS
+     * records. Call before {@link #run}.
+     */
+    public void incremental(ParentIndex parent, org.ckpt.ParentLink link, boolean digests) {
+        this.parentLink = link;
+        this.incremental = parent != null || digests ? new IncrementalWriter(this, parent, digests, zeroPage) : null;
+    }
+
+    /** The minor format version of an image of {@code tasks}, incremental if {@code child}. */
+    public static int formatMinor(List<Task> tasks, RestorePolicy policy, boolean noArch, boolean child) {
+        return child ? Format.MINOR_PARENT : formatMinor(tasks, policy, noArch);
+    }
+
+    /** Pages per PAGES record the writer produces for this page size under {@code limits}. */
+    public static int pagesPerRecord(Limits limits, int pageSize) {
+        return Math.min((limits.maxRecordSize() - 16) / pageSize, Math.max(1, MAX_PAGES_BYTES / pageSize));
+    }
+
+    /** After {@link #run}: what this image is as a parent (its tail is what children pin). */
+    public ParentIndex parentIndex() {
+        long[] mms = new long[taskMms.size()];
+        for (int i = 0; i < mms.length; i++) {
+            mms[i] = taskMms.get(i);
+        }
+        return new ParentIndex(mms, Map.copyOf(mmAreas));
+    }
+
+    /** After {@link #run}: the tail written. */
+    public org.ckpt.ImageTail tail() {
+        return tail;
+    }
+
     /** The minor format version an image of {@code tasks} is written in: the lowest that describes them. */
-    public static int formatMinor(List<Task> tasks, RestorePolicy policy) {
-        if (policy == RestorePolicy.EXACT) {
+    public static int formatMinor(List<Task> tasks, RestorePolicy policy, boolean noArch) {
+        if (policy == RestorePolicy.EXACT || noArch) {
             return Format.MINOR_EXACT;
         }
         for (Task t : tasks) {
@@ -130,8 +207,8 @@ public final class CheckpointSession implements CkptContext {
     }
 
     /** The head flags of an image written under {@code policy}. */
-    public static long headFlags(RestorePolicy policy) {
-        return policy == RestorePolicy.EXACT ? ImageInfo.FLAG_EXACT : 0;
+    public static long headFlags(RestorePolicy policy, boolean noArch) {
+        return (policy == RestorePolicy.EXACT ? ImageInfo.FLAG_EXACT : 0) | (noArch ? ImageInfo.FLAG_NO_ARCH : 0);
     }
 
     /**
@@ -147,13 +224,30 @@ public final class CheckpointSession implements CkptContext {
                 tasks.size(), head.architecture(), policy);
         out = new ImageWriter(channel, limits.maxRecordSize(), writerThread, stallTimeout);
         try {
-            out.archTypes(arch.recordTypes());
+            out.archTypes(arch == null ? Set.of() : arch.recordTypes());
+            if (protection.seal() != null) {
+                out.sealed();
+            }
+            if (protection.encrypt() != null) {
+                out.encrypted();
+            }
             out.writeMagic();
             Records.writeHead(out.begin(RecordTypes.HEAD), head);
-            arch.writeArchHead(archHead, out.begin(RecordTypes.ARCH_HEAD));
+            PayloadWriter ah = out.begin(RecordTypes.ARCH_HEAD);
+            if (arch != null) {
+                arch.writeArchHead(archHead, ah);
+            }
             out.end();
+            if (protection.encrypt() != null) {
+                out.startEncryption(protection.encrypt(), DATA_KEYS);
+            }
+            if (parentLink != null) {
+                Records.writeParent(out.begin(RecordTypes.PARENT), parentLink);
+                out.end();
+            }
             for (int i = 0; i < tasks.size(); i++) {
                 Task t = tasks.get(i);
+                currentTask = i;
                 try {
                     writeTask(t);
                 } catch (CheckpointException e) {
@@ -162,9 +256,16 @@ public final class CheckpointSession implements CkptContext {
                 tasksDone++;
                 progress(true);
             }
+            if (protection.encrypt() != null) {
+                out.endEncryption();
+            }
+            if (protection.seal() != null) {
+                out.seal(protection.seal());
+            }
             long crcBefore = out.imageCrc();
             long bytesBefore = out.bytes();
             long recordsBefore = out.records();
+            tail = new org.ckpt.ImageTail(recordsBefore, bytesBefore, (int) crcBefore);
             Records.writeTail(out.begin(RecordTypes.TAIL), recordsBefore, bytesBefore, crcBefore);
             out.end();
             out.flush();
@@ -179,7 +280,7 @@ public final class CheckpointSession implements CkptContext {
         Log.SYS.debug("checkpoint done: {} bytes, {} records, {} pages, {} zero pages skipped in {}",
                 out.bytes(), out.records(), pagesWritten, zeroPagesSkipped, elapsed);
         return new CheckpointResult(head.checkpointId(), out.bytes(), out.records(), pagesWritten, zeroPagesSkipped,
-                cleanPagesSkipped, elapsed);
+                cleanPagesSkipped, elapsed, pagesFromParent, tail, null);
     }
 
     /**
@@ -220,6 +321,11 @@ public final class CheckpointSession implements CkptContext {
                 }
             }
             CpuState cpu = t.cpu();
+            if (cpu != null && arch == null) {
+                throw new CheckpointException("no ArchProvider for architecture '" + head.architecture()
+                        + "' available: a task with CPU state needs it (known: " + registry.architectures() + ")")
+                        .addTrace(where(i, t));
+            }
             if (cpu != null) {
                 if (!arch.architectures().contains(cpu.architecture())
                         || !cpu.architecture().equals(head.architecture())) {
@@ -281,6 +387,7 @@ public final class CheckpointSession implements CkptContext {
                 throw e.addTrace("extension " + i);
             }
         }
+        taskMms.add(mm);
         Records.writeTask(out.begin(RecordTypes.TASK), t, mm, files, limits.maxCommLength());
         out.end();
         if (ext.length > 0) {
@@ -533,7 +640,35 @@ public final class CheckpointSession implements CkptContext {
         }
     }
 
-    private void closeRecord() {
+    /**
+     * The page records of one area, right after its VMA: a plain image's, or an incremental
+     * image's and those with digests (IncrementalWriter). Notes the area for {@link #parentIndex}.
+     */
+    void writeAreaPages(org.ckpt.model.AddressSpace mm, org.ckpt.model.Vma v) throws IOException {
+        DigestIndex digests = null;
+        if (incremental != null) {
+            digests = incremental.writeArea(v, currentTask);
+        } else {
+            AddressSpaceOps.writePages(this, v);
+        }
+        boolean zeroAbsent = v.file() == null || v.isShared();
+        mmAreas.computeIfAbsent(objrefs.get(mm), k -> new ArrayList<>())
+                .add(new ParentIndex.Area(v.start(), v.end(), zeroAbsent, digests));
+    }
+
+    void countZero(int pages) {
+        zeroPagesSkipped += pages;
+    }
+
+    void countClean(int pages) {
+        cleanPagesSkipped += pages;
+    }
+
+    void countFromParent(long pages) {
+        pagesFromParent += pages;
+    }
+
+    private void closeRecord() throws IOException {
         pagesWritten += out.pagesCount();
         out.pagesEnd();
         progress(false);

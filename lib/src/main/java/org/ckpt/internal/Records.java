@@ -59,9 +59,14 @@ final class Records {
             throw new InvalidImageException(r.recordName(), flagsAt, "unknown head flags 0x"
                     + Long.toHexString(flags & ~Format.KNOWN_HEAD_FLAGS));
         }
-        if ((flags & ImageInfo.FLAG_EXACT) != 0 && minor < Format.MINOR_EXACT) {
-            throw new InvalidImageException(r.recordName(), flagsAt, "head flag EXACT in a format " + major + "."
-                    + minor + " image (it exists since 1." + Format.MINOR_EXACT + ")");
+        if ((flags & (ImageInfo.FLAG_EXACT | ImageInfo.FLAG_NO_ARCH)) != 0 && minor < Format.MINOR_EXACT) {
+            throw new InvalidImageException(r.recordName(), flagsAt, "head flags 0x" + Long.toHexString(flags)
+                    + " in a format " + major + "." + minor + " image (EXACT and NO_ARCH exist since 1."
+                    + Format.MINOR_EXACT + ")");
+        }
+        if ((flags & ImageInfo.FLAG_ENCRYPTED) != 0 && minor < Format.MINOR_SEAL) {
+            throw new InvalidImageException(r.recordName(), flagsAt, "head flag ENCRYPTED in a format " + major + "."
+                    + minor + " image (it exists since 1." + Format.MINOR_SEAL + ")");
         }
         long id = r.u64("checkpoint_id");
         long sec = r.u64("time_sec");
@@ -126,6 +131,40 @@ final class Records {
                     String.format("image CRC32C mismatch: tail says %08x, image gives %08x", c, crc));
         }
         r.reserved32("reserved");
+    }
+
+    // ---- PARENT ----------------------------------------------------------------
+
+    static void writeParent(PayloadWriter w, org.ckpt.ParentLink link) {
+        w.u64(link.checkpointId()).u64(link.tail().recordCount()).u64(link.tail().byteCount())
+                .u32(link.tail().imageCrc32c()).u32(link.depth());
+    }
+
+    /** The link of an image whose head is {@code head}; depth bounded by {@code maxChainDepth} before any parent is opened. */
+    static org.ckpt.ParentLink readParent(PayloadReader r, ImageInfo head, Limits limits) throws ImageException {
+        long at = r.position();
+        if (head.formatMinor() < Format.MINOR_PARENT) {
+            throw new InvalidImageException(r.recordName(), at, "PARENT in a format " + head.formatMajor() + "."
+                    + head.formatMinor() + " image (incremental images exist since 1." + Format.MINOR_PARENT + ")");
+        }
+        long id = r.u64("parent_checkpoint_id");
+        if (id == head.checkpointId()) {
+            throw new InvalidImageException(r.recordName(), at, "the image names itself (checkpoint 0x"
+                    + Long.toHexString(id) + ") as its parent");
+        }
+        long records = r.u64("parent_record_count");
+        long bytes = r.u64("parent_byte_count");
+        int crc = (int) r.u32("parent_image_crc32c");
+        long depthAt = r.position();
+        long depth = r.u32("depth");
+        if (depth == 0) {
+            throw new InvalidImageException(r.recordName(), depthAt, "depth 0: an image with a parent has depth >= 1");
+        }
+        if (depth > limits.maxChainDepth()) {
+            throw new org.ckpt.spi.ImageLimitException(r.recordName(), depthAt, "chain depth " + depth
+                    + " exceeds maxChainDepth = " + limits.maxChainDepth() + " (merge the chain, or raise the limit)");
+        }
+        return new org.ckpt.ParentLink(id, new org.ckpt.ImageTail(records, bytes, crc), (int) depth);
     }
 
     // ---- ERROR ---------------------------------------------------------------

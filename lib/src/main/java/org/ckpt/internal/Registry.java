@@ -108,6 +108,13 @@ public final class Registry {
         for (ArchProvider p : archLoader) {
             providers.add(p);
         }
+        // The library's own ops are part of it: present even where a host's loader or layer
+        // cannot see the library's service registration.
+        for (ObjectOps<?> builtIn : List.of(new AddressSpaceOps(), new FileTableOps(), new GenericFileOps())) {
+            if (ops.stream().noneMatch(o -> o.getClass() == builtIn.getClass())) {
+                ops.add(builtIn);
+            }
+        }
         return new Registry(ops, providers, "discovered");
     }
 

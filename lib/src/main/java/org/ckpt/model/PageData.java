@@ -65,6 +65,58 @@ public interface PageData {
         dst.position(base + length);
     }
 
+    /**
+     * What the host knows changed in this area since the parent checkpoint (an incremental
+     * checkpoint's {@code Checkpointer.Builder.parent}), or {@code null} (the default) when it
+     * does not know. Every page of the area <b>outside</b> the returned ranges must hold exactly
+     * what it held at the parent checkpoint, at the same address, in the address space of the
+     * same task (by position in the task list); pages inside may or may not have changed.
+     * Emulators and hypervisors have this for free (a dirty bitmap, {@link PageRanges#fromBitmap}).
+     *
+     * <p>A checkpoint with a parent then never reads the unchanged pages: it writes them as
+     * "unchanged since the parent" where the parent image holds that range in one area of a
+     * compatible kind, and reads and writes only the changed pages (and the rest, as a full
+     * checkpoint would). Without a parent the answer is not used. A wrong answer makes the
+     * image restart with the parent's bytes where the host said nothing changed.
+     *
+     * @since 0.3 (evolving)
+     */
+    default PageRanges changedSinceParent() {
+        return null;
+    }
+
+    /**
+     * This area's contents with the host's answer to {@link #changedSinceParent()}: the same
+     * runs, and {@code changed} as what changed since the parent checkpoint.
+     *
+     * @since 0.3 (evolving)
+     */
+    default PageData withChangedSinceParent(PageRanges changed) {
+        PageData self = this;
+        java.util.Objects.requireNonNull(changed, "changed");
+        return new PageData() {
+            @Override
+            public void forEachRun(RunVisitor visitor) throws IOException {
+                self.forEachRun(visitor);
+            }
+
+            @Override
+            public void read(long address, ByteBuffer dst) throws IOException {
+                self.read(address, dst);
+            }
+
+            @Override
+            public PageRanges changedSinceParent() {
+                return changed;
+            }
+
+            @Override
+            public String toString() {
+                return self + " changed " + changed;
+            }
+        };
+    }
+
     /** No present pages: the area reads as zero. */
     static PageData none() {
         return RunList.EMPTY;

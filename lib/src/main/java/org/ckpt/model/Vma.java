@@ -36,7 +36,17 @@ public record Vma(long start, long end, int prot, int flags, long pgoff, OpenFil
 
     /** An anonymous private read-write area with the given contents. */
     public static Vma anonymous(long start, long end, PageData pages) {
-        return new Vma(start, end, PROT_READ | PROT_WRITE, 0, 0, null, pages);
+        return anonymous(start, end, PROT_READ | PROT_WRITE, pages);
+    }
+
+    /**
+     * An anonymous private area with the given protection ({@link #PROT_READ} | {@link #PROT_EXEC}
+     * for code, for example) and contents.
+     *
+     * @since 0.2
+     */
+    public static Vma anonymous(long start, long end, int prot, PageData pages) {
+        return new Vma(start, end, prot, 0, 0, null, pages);
     }
 
     public long size() {

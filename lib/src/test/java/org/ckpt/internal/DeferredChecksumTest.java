@@ -9,6 +9,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.SecretKeySpec;
 import org.ckpt.Checkpointer;
 import org.ckpt.RestartResult;
 import org.ckpt.Restarter;
@@ -51,11 +53,21 @@ class DeferredChecksumTest {
                 .cpu(new TestCpu(0x401000, 0x7ff000, 1, 2, 3, 4, 0x1FF)).build();
     }
 
+    private static final SecretKey HMAC = new SecretKeySpec(new byte[32], "HmacSHA256");
+    private static final SecretKey AES = new SecretKeySpec(new byte[32], "AES");
+
+    private static Checkpointer.Builder checkpointer(boolean writerThread) {
+        return Checkpointer.builder().architecture("test64").writerThread(writerThread).checkpointId(5)
+                .created(Instant.ofEpochSecond(1_000_000)).uname(new Uname("Linux", "h", "6", "#1", "x86_64"));
+    }
+
     private static byte[] image(Task t, boolean writerThread) throws Exception {
+        return image(t, checkpointer(writerThread));
+    }
+
+    private static byte[] image(Task t, Checkpointer.Builder b) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Checkpointer.builder().architecture("test64").writerThread(writerThread).checkpointId(5)
-                .created(Instant.ofEpochSecond(1_000_000)).uname(new Uname("Linux", "h", "6", "#1", "x86_64"))
-                .build().checkpoint(t, Channels.newChannel(out));
+        b.build().checkpoint(t, Channels.newChannel(out));
         return out.toByteArray();
     }
 
@@ -75,5 +87,32 @@ class DeferredChecksumTest {
         assertThat(adaptive).isEqualTo(inline);
         RestartResult r = Restarter.builder().build().restart(Channels.newChannel(new ByteArrayInputStream(deferred)));
         assertThat(r.pagesRead()).isPositive();
+    }
+
+    /** The seal hashes the bytes as sent: after the writer thread has filled in the deferred checksums. */
+    @Test
+    void aSealedImageDoesNotDependOnWhoChecksumsThePagesAndVerifies() throws Exception {
+        Task t = task();
+        byte[] inline = image(t, checkpointer(false).seal("k", HMAC));
+        Staging.deferCrcForTests = true;
+        byte[] deferred = image(t, checkpointer(true).seal("k", HMAC));
+        Staging.deferCrcForTests = null;
+        assertThat(deferred).isEqualTo(inline);
+        RestartResult r = Restarter.builder().trust("k", HMAC).build()
+                .restart(Channels.newChannel(new ByteArrayInputStream(deferred)));
+        assertThat(r.pagesRead()).isPositive();
+    }
+
+    /** Encrypted PAGES records are checksummed over their ciphertext, whoever would have deferred them. */
+    @Test
+    void anEncryptedImageRestartsWhateverTheChecksumMode() throws Exception {
+        Task t = task();
+        for (Boolean mode : new Boolean[] {true, false, null}) {
+            Staging.deferCrcForTests = mode;
+            byte[] image = image(t, checkpointer(true).encrypt("e", AES).seal("k", HMAC));
+            RestartResult r = Restarter.builder().trust("k", HMAC).decryptionKey("e", AES).build()
+                    .restart(Channels.newChannel(new ByteArrayInputStream(image)));
+            assertThat(r.pagesRead()).as("mode %s", mode).isPositive();
+        }
     }
 }

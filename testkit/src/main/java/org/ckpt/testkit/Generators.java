@@ -4,13 +4,12 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import org.ckpt.model.AddressSpace;
 import org.ckpt.model.ExitState;
 import org.ckpt.model.FileKind;
@@ -29,8 +28,17 @@ import org.ckpt.testkit.arch.X86States;
 /**
  * jqwik generators for the task model. Addresses stay below 0x7000_0000 so that
  * generated tasks are valid on every architecture (32-bit ones included); page
- * size 4096. Everything is derived from a seed so counterexamples shrink by
- * shrinking sizes and seeds.
+ * size 4096.
+ *
+ * <p>The arbitraries are built from jqwik combinators field by field: every field of a
+ * task, an area, a page, a file and a descriptor shrinks on its own toward a small value
+ * (0, the first constant, an empty list), and shared objects are referenced through indices
+ * into pools, so a failing set shrinks to a small, readable one — typically one task with
+ * one small area and at most one file. Samples print compactly (one line per area and file,
+ * only fields that differ from their defaults).
+ *
+ * <p>{@link #build} derives a set from a seed instead (the golden images depend on its exact
+ * output); it does not shrink.
  *
  * @since 0.1 (evolving)
  */
@@ -55,19 +63,12 @@ public final class Generators {
     }
 
     /**
-     * Task sets as {@code config} says. Shrinking reduces the task count, the size and
-     * the extension pool and moves the seed toward 0, so a failing set shrinks to a
-     * small one (typically one task with at most one small area and one file).
+     * Task sets as {@code config} says: tasks, their address spaces, file tables, files,
+     * CPU states and extension objects, every field shrinking on its own; a failing set
+     * shrinks to a small one (typically one task with at most one small area and one file).
      */
     public static Arbitrary<List<Task>> taskSets(GenConfig config) {
-        Arbitrary<Long> seeds = Arbitraries.longs();
-        Arbitrary<Integer> taskCount = Arbitraries.integers().between(1, config.maxTasks());
-        Arbitrary<Integer> size = Arbitraries.integers().between(0, config.maxSize());
-        Arbitrary<List<CpuState>> cpuList = config.cpus().map(c -> (CpuState) c).list().ofSize(config.maxTasks());
-        Arbitrary<List<Object>> pool = config.extensions() == null ? Arbitraries.just(List.of())
-                : config.extensions().map(o -> (Object) o).list().ofMaxSize(config.maxExtensions());
-        return Combinators.combine(seeds, taskCount, size, cpuList, pool)
-                .as((seed, n, sz, cpus, ext) -> build(seed, n, sz, cpus, ext, config));
+        return ModelArbitraries.taskSets(config);
     }
 
     /** One task without CPU state. */
@@ -82,27 +83,17 @@ public final class Generators {
 
     /** Address spaces with areas, page patterns and file-backed areas, as {@code config} says. */
     public static Arbitrary<AddressSpace> addressSpaces(GenConfig config) {
-        return Combinators.combine(Arbitraries.longs(), Arbitraries.integers().between(0, config.maxSize()))
-                .as((seed, size) -> {
-                    Build b = new Build(new SplittableRandom(seed), config);
-                    b.files(size);
-                    return b.addressSpace(size);
-                });
+        return ModelArbitraries.addressSpaces(config);
     }
 
     /** File tables whose descriptors refer to generated open files (shared between descriptors if sharing is on). */
     public static Arbitrary<FileTable> fileTables(GenConfig config) {
-        return Combinators.combine(Arbitraries.longs(), Arbitraries.integers().between(1, Math.max(1, config.maxSize())))
-                .as((seed, size) -> {
-                    Build b = new Build(new SplittableRandom(seed), config.withFiles(true));
-                    b.files(size);
-                    return b.fileTable();
-                });
+        return ModelArbitraries.fileTables(config);
     }
 
     /** Regular files and directories opened by path, some deleted with contents (if the config allows). */
     public static Arbitrary<GenericFile> genericFiles(GenConfig config) {
-        return Arbitraries.longs().map(seed -> new Build(new SplittableRandom(seed), config).file(0));
+        return ModelArbitraries.genericFiles(config);
     }
 
     /**
@@ -117,8 +108,7 @@ public final class Generators {
                     + cpuArchitectures() + ")");
         }
         Arbitrary<CpuState> states = switch (architecture) {
-            case "x86_64" -> X86States.x86_64().map(c -> (CpuState) c);
-            case "i386" -> X86States.i386().map(c -> (CpuState) c);
+            case "x86_64", "i386" -> X86States.cpu(architecture).map(c -> (CpuState) c);
             default -> PowerPcStates.cpu(architecture).map(c -> (CpuState) c);
         };
         // Enumerating edge cases of whole register files costs seconds per property; the
@@ -141,8 +131,12 @@ public final class Generators {
 
     private static final Set<String> GENERATED = Set.of("i386", "x86_64", "ppc32", "ppc64");
 
-    /** Builds a deterministic task set from a seed; {@code size} scales the number of areas, pages and files. */
+    /**
+     * Builds a deterministic task set from a seed (no shrinking; for fixtures such as the
+     * golden images); {@code size} scales the number of areas, pages and files.
+     */
     public static List<Task> build(long seed, int taskCount, int size, List<CpuState> cpus) {
+        Objects.requireNonNull(cpus, "cpus");
         return build(seed, taskCount, size, cpus, List.of(), GenConfig.DEFAULT);
     }
 
@@ -153,6 +147,9 @@ public final class Generators {
      */
     public static List<Task> build(long seed, int taskCount, int size, List<CpuState> cpus, List<?> extensions,
                                    GenConfig config) {
+        Objects.requireNonNull(cpus, "cpus");
+        Objects.requireNonNull(extensions, "extensions");
+        Objects.requireNonNull(config, "config");
         Build b = new Build(new SplittableRandom(seed), config);
         SplittableRandom rnd = b.rnd;
         b.files(size);

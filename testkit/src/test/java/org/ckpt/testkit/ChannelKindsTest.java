@@ -36,7 +36,7 @@ class ChannelKindsTest {
         try (FileChannel in = FileChannel.open(f)) {
             RestartResult r = rstr.restart(in);
             assertThat(r.bytesRead()).isEqualTo(w.bytesWritten());
-            CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
+            CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(tasks);
         }
     }
 
@@ -55,7 +55,7 @@ class ChannelKindsTest {
             r = rstr.restart(source);
         }
         assertThat(r.bytesRead()).isEqualTo(writer.get().bytesWritten());
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(tasks);
     }
 
     @Test
@@ -64,6 +64,6 @@ class ChannelKindsTest {
         CheckpointResult w = ckpt.checkpoint(tasks, Channels.newChannel(bos));
         RestartResult r = rstr.restart(Channels.newChannel(new java.io.ByteArrayInputStream(bos.toByteArray())));
         assertThat(r.bytesRead()).isEqualTo(w.bytesWritten()).isEqualTo(bos.size());
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(tasks);
     }
 }

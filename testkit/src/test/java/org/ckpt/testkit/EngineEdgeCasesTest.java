@@ -49,7 +49,7 @@ class EngineEdgeCasesTest {
                 .checkpoint(tasks, sink);
         assertThat(w.pagesWritten()).isEqualTo(pages);
         RestartResult r = Restarter.builder().build().restart(TestChannels.source(sink.toByteArray()));
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(tasks);
     }
 
     @Test

@@ -81,7 +81,7 @@ class FileRestartTest {
             in.position(1000);
             r = restarter.restart(in);
         }
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(task));
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(task));
         assertThat(r.bytesRead()).isEqualTo(image.length);
         assertThat(runs(r)).isNotEmpty().noneMatch(b -> b.isDirect() || b.isReadOnly());
     }
@@ -94,7 +94,7 @@ class FileRestartTest {
             in.position(1000);
             r = mapping.restart(in);
         }
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(task));
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(task));
         assertThat(r.bytesRead()).isEqualTo(image.length);
         assertThat(runs(r)).isNotEmpty().allMatch(b -> b.isDirect() && b.isReadOnly());
     }
@@ -138,7 +138,7 @@ class FileRestartTest {
         for (Restarter each : both) {
             try (FileChannel in = FileChannel.open(f)) {
                 RestartResult r = each.restart(in);
-                CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(huge));
+                CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(huge));
                 assertThat(r.bytesRead()).isEqualTo(Files.size(f)).isGreaterThan(64L << 20);
             }
         }
@@ -147,7 +147,7 @@ class FileRestartTest {
     @Test
     void fromAStreamThePagesAreHeapCopies() throws IOException {
         RestartResult r = restarter.restart(Channels.newChannel(new java.io.ByteArrayInputStream(image)));
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(List.of(task));
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(task));
         assertThat(runs(r)).isNotEmpty().noneMatch(ByteBuffer::isDirect);
     }
 
@@ -221,7 +221,7 @@ class FileRestartTest {
         Files.write(bad, ImageMutator.flipBit(image, (ImageRecords.parse(image).get(pages).offset() + 40) * 8L));
         for (int i = 0; i < 20; i++) {
             try (FileChannel in = FileChannel.open(good)) {
-                CkptAssertions.assertThat(restarter.restart(in).tasks()).isEquivalentTo(List.of(task));
+                CkptAssertions.assertThatTasks(restarter.restart(in).tasks()).isEquivalentTo(List.of(task));
             }
             try (FileChannel in = FileChannel.open(bad)) {
                 assertThatThrownBy(() -> restarter.restart(in)).isInstanceOf(ChecksumException.class);

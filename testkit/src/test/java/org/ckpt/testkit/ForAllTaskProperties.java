@@ -15,6 +15,6 @@ class ForAllTaskProperties {
         TestChannels.Sink sink = TestChannels.sink();
         Checkpointer.builder().architecture(TestArch.NAME).build().checkpoint(task, sink);
         List<Task> back = Restarter.builder().build().restart(TestChannels.source(sink.toByteArray())).tasks();
-        CkptAssertions.assertThat(back).isEquivalentTo(List.of(task));
+        CkptAssertions.assertThatTasks(back).isEquivalentTo(List.of(task));
     }
 }

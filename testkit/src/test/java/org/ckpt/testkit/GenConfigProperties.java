@@ -27,6 +27,7 @@ import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
 import org.ckpt.spi.CpuState;
 import org.ckpt.testkit.example.EmulatorDevice;
+import org.ckpt.testkit.example.HostPipe;
 import org.ckpt.testkit.image.TestChannels;
 
 /** Each knob of {@link GenConfig} does what it says, and failing sets shrink to small ones. */
@@ -34,6 +35,10 @@ class GenConfigProperties {
     private static final Arbitrary<EmulatorDevice> DEVICES = Combinators.combine(
             Arbitraries.strings().alpha().ofMaxLength(8), Arbitraries.longs().array(long[].class).ofMaxSize(4),
             Arbitraries.bytes().array(byte[].class).ofMaxSize(16)).as(EmulatorDevice::new);
+
+    private static final Arbitrary<HostPipe> PIPES = Combinators.combine(Arbitraries.strings().alpha().ofMaxLength(8),
+            Arbitraries.integers().between(0, 1 << 16), Arbitraries.bytes().array(byte[].class).ofMaxSize(16))
+            .as(HostPipe::new);
 
     /** Every object reachable from the set, with how often it is referenced. */
     private static Map<Object, Integer> references(List<Task> tasks) {
@@ -121,6 +126,34 @@ class GenConfigProperties {
         return Generators.taskSets(GenConfig.DEFAULT.withFiles(false));
     }
 
+    @Provide
+    Arbitrary<List<Task>> hostObjects() {
+        return Generators.taskSets(GenConfig.DEFAULT.withExtensions(DEVICES, 4).withOpenFiles(PIPES));
+    }
+
+    /** A host's own objects (extensions, open-file types) round-trip with its ops registered by instance. */
+    @Property(tries = 60)
+    void hostObjectsRoundTripWithTheirOpsRegistered(@ForAll("hostObjects") List<Task> tasks) throws Exception {
+        TestChannels.Sink sink = TestChannels.sink();
+        Checkpointer.builder().architecture("x86_64").register(new HostPipe.Ops()).build().checkpoint(tasks, sink);
+        CkptAssertions.assertThatTasks(Restarter.builder().register(new HostPipe.Ops()).build()
+                .restart(TestChannels.source(sink.toByteArray())).tasks()).isEquivalentTo(tasks);
+    }
+
+    @Example
+    void hostOpenFilesAppearBehindDescriptorsAndAreas() {
+        List<List<Task>> sets = hostObjects().sampleStream().limit(200).toList();
+        long behindFd = sets.stream().filter(ts -> ts.stream().anyMatch(t -> t.files() != null
+                && t.files().entries().stream().anyMatch(e -> e.file() instanceof HostPipe))).count();
+        long behindArea = sets.stream().filter(ts -> ts.stream().anyMatch(t -> t.mm() != null
+                && t.mm().vmas().stream().anyMatch(v -> v.file() instanceof HostPipe))).count();
+        long generic = sets.stream().filter(ts -> references(ts).keySet().stream()
+                .anyMatch(o -> o instanceof GenericFile)).count();
+        assertThat(behindFd).isGreaterThan(20);
+        assertThat(behindArea).isGreaterThan(10);
+        assertThat(generic).isGreaterThan(50);
+    }
+
     @Example
     void cpuStatesForEveryArchitectureOnTheClassPath() {
         assertThat(Generators.cpuArchitectures()).containsExactlyInAnyOrder("i386", "x86_64", "ppc32", "ppc64");
@@ -195,7 +228,7 @@ class GenConfigProperties {
     private static void roundTrip(List<Task> tasks, String arch) throws Exception {
         TestChannels.Sink sink = TestChannels.sink();
         Checkpointer.builder().architecture(arch).build().checkpoint(tasks, sink);
-        CkptAssertions.assertThat(Restarter.builder().build().restart(TestChannels.source(sink.toByteArray()))
+        CkptAssertions.assertThatTasks(Restarter.builder().build().restart(TestChannels.source(sink.toByteArray()))
                 .tasks()).isEquivalentTo(tasks);
     }
 }

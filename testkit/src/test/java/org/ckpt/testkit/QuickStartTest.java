@@ -34,6 +34,6 @@ class QuickStartTest {
                 .checkpoint(task, image);
         Task back = Restarter.builder().root("/srv/box").build().restart(image).tasks().get(0);
         assertThat(back.files().get(1).file()).isSameAs(back.files().get(2).file());
-        CkptAssertions.assertThat(List.of(back)).isEquivalentTo(List.of(task));
+        CkptAssertions.assertThatTasks(List.of(back)).isEquivalentTo(List.of(task));
     }
 }

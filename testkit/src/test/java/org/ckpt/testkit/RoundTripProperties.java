@@ -40,7 +40,7 @@ class RoundTripProperties {
         assertThat(r.bytesRead()).isEqualTo(image.length);
         assertThat(r.recordsRead()).isEqualTo(w.recordsWritten());
         assertThat(r.pagesRead()).isEqualTo(w.pagesWritten());
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(tasks);
     }
 
     @Property(tries = 60)
@@ -58,7 +58,7 @@ class RoundTripProperties {
         ReadableByteChannel in = TestChannels.shortReads(slowTarget.toByteArray(), chunk, seed);
         RestartResult r = RSTR.restart(in);
         assertThat(r.bytesRead()).isEqualTo(w.bytesWritten());
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(tasks);
     }
 
     @Provide

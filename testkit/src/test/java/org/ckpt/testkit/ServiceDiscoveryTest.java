@@ -1,6 +1,5 @@
 package org.ckpt.testkit;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
@@ -68,7 +67,7 @@ class ServiceDiscoveryTest {
             Checkpointer.builder().architecture(TestArch.NAME).classLoader(loader).build().checkpoint(task, sink);
             List<Task> back = Restarter.builder().classLoader(loader).build()
                     .restart(TestChannels.source(sink.toByteArray())).tasks();
-            CkptAssertions.assertThat(back).isEquivalentTo(List.of(task));
+            CkptAssertions.assertThatTasks(back).isEquivalentTo(List.of(task));
         }
     }
 

@@ -66,7 +66,7 @@ class TaskExtensionTest {
         byte[] image = image(tasks);
         RestartResult r = Restarter.builder().build().restart(TestChannels.source(image));
         assertThat(r.info().formatMinor()).isEqualTo(1);
-        CkptAssertions.assertThat(r.tasks()).isEquivalentTo(tasks);
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(tasks);
         List<Object> a = r.tasks().get(0).extensions();
         assertThat(a).containsExactly(UART, RTC, UART);
         assertThat(a.get(0)).isSameAs(a.get(2));

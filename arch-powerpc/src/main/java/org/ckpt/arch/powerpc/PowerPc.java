@@ -5,14 +5,15 @@ import java.util.List;
 
 /**
  * Names and numbers of the PowerPC provider: architecture names, the feature bits of
- * the image, the target feature names a {@link org.ckpt.spi.TargetCpu} declares, and
- * the Linux register values the restart check phase applies.
+ * the image, the target feature names a {@link org.ckpt.spi.TargetCpu} declares, the
+ * register bits a host composes XER and MSR from, and the Linux register values the
+ * {@link org.ckpt.spi.RestorePolicy#LINUX_USER} rules apply.
  *
  * <p>The MSR and DABR values are Linux's (Book3S, big-endian), from
  * {@code arch/powerpc/include/asm/reg.h} and {@code ptrace_set_debugreg} in
  * {@code arch/powerpc/kernel/ptrace/ptrace.c}; the limits from
- * {@code arch/powerpc/include/asm/task_size_64.h}. {@code arch-powerpc/FORMAT-powerpc.md}
- * explains each.
+ * {@code arch/powerpc/include/asm/task_size_64.h}. The image format document,
+ * {@code docs/FORMAT.md} §12, explains each and lists the rules of both restore policies.
  *
  * @since 0.1 (evolving)
  */
@@ -47,7 +48,12 @@ public final class PowerPc {
      */
     public static final String TARGET_PPC64 = "ppc64";
 
-    /** MSR bit 63 (Linux {@code MSR_SF}): 64-bit mode. The only MSR bit read from an image. */
+    /**
+     * MSR bit 63 (Linux {@code MSR_SF}): 64-bit mode. Under {@code LINUX_USER} the only MSR bit
+     * read from an image (it must match the architecture); under {@code EXACT} a {@code ppc64}
+     * state may have it clear (a 64-bit CPU running 32-bit code) and a {@code ppc32} state never
+     * has it (its MSR is 32 bits wide).
+     */
     public static final long MSR_SF = 1L << 63;
     /** MSR bit 60 ({@code MSR_HV}): hypervisor state, part of Linux's 64-bit {@code MSR_}. */
     public static final long MSR_HV = 1L << 60;
@@ -78,18 +84,38 @@ public final class PowerPc {
 
     /**
      * Linux's {@code MSR_USER32} on a 64-bit Book3S big-endian kernel:
-     * {@code ME | RI | IR | DR | HV | PR | EE} = {@code 0x100000000000d032}.
+     * {@code ME | RI | IR | DR | HV | PR | EE} = {@code 0x100000000000d032}: the MSR the
+     * hardware holds while a 64-bit kernel runs a 32-bit task. No 32-bit view shows it (32-bit
+     * ptrace and 32-bit core dumps report its low word, {@link #MSR_USER_PPC32}), so no
+     * {@code ppc32} state carries it.
      */
     public static final long MSR_USER32 = MSR_ME | MSR_RI | MSR_IR | MSR_DR | MSR_HV | MSR_PR | MSR_EE;
     /** Linux's {@code MSR_USER64}: {@code MSR_USER32 | MSR_SF} = {@code 0x900000000000d032}. */
     public static final long MSR_USER64 = MSR_USER32 | MSR_SF;
     /**
-     * Linux's {@code MSR_USER} on a 32-bit Book3S kernel, where {@code MSR_HV} and
-     * {@code MSR_SF} are 0: {@code ME | RI | IR | DR | PR | EE} = {@code 0xd032}.
+     * The user MSR of a 32-bit task as a 32-bit view shows it: {@code ME | RI | IR | DR | PR | EE}
+     * = {@code 0xd032}. It is Linux's {@code MSR_USER} on a 32-bit Book3S kernel (where
+     * {@code MSR_HV} and {@code MSR_SF} are 0) and the low word of {@link #MSR_USER32} that a
+     * 64-bit kernel reports to 32-bit ptrace and writes into a 32-bit core dump, so it is what a
+     * {@code LINUX_USER} restart gives every {@code ppc32} state, whatever the target's
+     * bitness: a 32-bit task stays 32-bit (its kernel supplies the upper MSR bits itself).
      */
-    public static final long MSR_USER_32BIT_KERNEL = MSR_ME | MSR_RI | MSR_IR | MSR_DR | MSR_PR | MSR_EE;
+    public static final long MSR_USER_PPC32 = MSR_ME | MSR_RI | MSR_IR | MSR_DR | MSR_PR | MSR_EE;
     /** The bits {@code fpexc_mode} may hold: Linux keeps the prctl FP exception mode as MSR FE0/FE1. */
     public static final long FPEXC_MASK = MSR_FE0 | MSR_FE1;
+
+    /** XER bit 31 ({@code XER_SO}, bit 32 in the architecture's 64-bit numbering): summary overflow. */
+    public static final long XER_SO = 1L << 31;
+    /** XER bit 30 ({@code XER_OV}): overflow. */
+    public static final long XER_OV = 1L << 30;
+    /** XER bit 29 ({@code XER_CA}): carry. */
+    public static final long XER_CA = 1L << 29;
+    /** XER bit 19 ({@code XER_OV32}, POWER9 and later): overflow of the low 32-bit result. */
+    public static final long XER_OV32 = 1L << 19;
+    /** XER bit 18 ({@code XER_CA32}, POWER9 and later): carry out of the low 32-bit result. */
+    public static final long XER_CA32 = 1L << 18;
+    /** XER bits 0–6: the byte count of {@code lswx}/{@code stswx}. */
+    public static final long XER_BYTE_COUNT = 0x7FL;
 
     /** DABR bit 2 ({@code DABR_TRANSLATION}): the breakpoint matches translated (user) addresses. */
     public static final long DABR_TRANSLATION = 1L << 2;

@@ -19,6 +19,7 @@ import org.ckpt.model.AddressSpace;
 import org.ckpt.model.PageData;
 import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
+import org.ckpt.spi.RestorePolicy;
 import org.ckpt.spi.TargetCpu;
 
 /** Full images for the tests: write, read, and patch bytes with checksums and tail fixed. */
@@ -40,7 +41,7 @@ final class Images {
     }
 
     /** A task with one page of memory and {@code cpu}. */
-    static Task task(PowerPcCpu cpu) {
+    static Task task(PowerPcCpuState cpu) {
         byte[] page = new byte[4096];
         Arrays.fill(page, 0, 16, (byte) 0x7f);
         long base = 0x1000_0000L;
@@ -49,14 +50,23 @@ final class Images {
         return Task.builder().pid(7).tgid(7).comm("regs").mm(AddressSpace.of(List.of(text))).cpu(cpu).build();
     }
 
-    static byte[] checkpoint(PowerPcCpu cpu) throws IOException {
+    static byte[] checkpoint(PowerPcCpuState cpu) throws IOException {
         return checkpoint(task(cpu), cpu.architecture());
     }
 
     static byte[] checkpoint(Task task, String architecture) throws IOException {
+        return checkpoint(task, architecture, RestorePolicy.LINUX_USER);
+    }
+
+    static byte[] checkpoint(PowerPcCpuState cpu, RestorePolicy policy) throws IOException {
+        return checkpoint(task(cpu), cpu.architecture(), policy);
+    }
+
+    /** A checkpoint under {@code policy}: the image records it, and a model restart applies it. */
+    static byte[] checkpoint(Task task, String architecture, RestorePolicy policy) throws IOException {
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        Checkpointer.builder().architecture(architecture).checkpointId(42).created(Instant.EPOCH).build()
-                .checkpoint(task, Channels.newChannel(bos));
+        Checkpointer.builder().architecture(architecture).policy(policy).checkpointId(42).created(Instant.EPOCH)
+                .build().checkpoint(task, Channels.newChannel(bos));
         return bos.toByteArray();
     }
 
@@ -71,10 +81,16 @@ final class Images {
     /** A target that records whether it was committed to. */
     static final class RecordingTarget implements RestartTarget {
         final TargetCpu cpu;
+        final RestorePolicy policy;
         final List<RestartResult> commits = new ArrayList<>();
 
         RecordingTarget(TargetCpu cpu) {
+            this(cpu, RestorePolicy.LINUX_USER);
+        }
+
+        RecordingTarget(TargetCpu cpu, RestorePolicy policy) {
             this.cpu = cpu;
+            this.policy = policy;
         }
 
         @Override
@@ -83,8 +99,8 @@ final class Images {
         }
 
         @Override
-        public org.ckpt.spi.RestorePolicy policy() {
-            return org.ckpt.spi.RestorePolicy.LINUX_USER;
+        public RestorePolicy policy() {
+            return policy;
         }
 
         @Override

@@ -15,19 +15,19 @@ import org.junit.jupiter.api.Test;
 /** Full images through Checkpointer and Restarter: what comes back, and what the checkpoint refuses. */
 class PowerPcImageTest {
 
-    private static PowerPcCpu sanitised(PowerPcCpu c, long userMsr) {
+    private static PowerPcCpuState sanitised(PowerPcCpuState c, long userMsr) {
         long fe = c.fp() == null ? 0 : c.fp().fpexcMode();
         return c.withRegs(c.regs().withMsr(userMsr | fe));
     }
 
     @Test
     void ppc64RoundTripsWithEverySection() throws IOException {
-        PowerPcCpu cpu = States.ppc64All();
+        PowerPcCpuState cpu = States.ppc64All();
         byte[] image = Images.checkpoint(cpu);
         RestartResult r = Images.restart(image);
         Task t = r.tasks().get(0);
         assertThat(t.cpu()).isEqualTo(sanitised(cpu, PowerPc.MSR_USER64));
-        assertThat(((PowerPcCpu) t.cpu()).regs().msr()).isEqualTo(0x9000_0000_0000_d932L);
+        assertThat(((PowerPcCpuState) t.cpu()).regs().msr()).isEqualTo(0x9000_0000_0000_d932L);
         assertThat(r.info().archHead()).isEqualTo(new PowerPcArchHead("ppc64", java.nio.ByteOrder.BIG_ENDIAN, 8,
                 0x17, 368, 280, 16, 16, 528, 0, 264));
         assertThat(r.bytesRead()).isEqualTo(image.length);
@@ -38,26 +38,28 @@ class PowerPcImageTest {
 
     @Test
     void ppc32RoundTripsWithFpDebugAltivec() throws IOException {
-        PowerPcCpu cpu = States.ppc32Altivec();
+        PowerPcCpuState cpu = States.ppc32Altivec();
         RestartResult r = Images.restart(Images.checkpoint(cpu));
-        assertThat(r.tasks().get(0).cpu()).isEqualTo(sanitised(cpu, PowerPc.MSR_USER32));
+        // The 32-bit value a 32-bit view shows, not the 64-bit kernel's MSR_USER32 with HV.
+        assertThat(r.tasks().get(0).cpu()).isEqualTo(sanitised(cpu, PowerPc.MSR_USER_PPC32));
+        assertThat(((PowerPcCpuState) r.tasks().get(0).cpu()).regs().msr()).isEqualTo(0xd032L | PowerPc.MSR_FE1);
         assertThat(((PowerPcArchHead) r.info().archHead()).wordSize()).isEqualTo(4);
     }
 
     @Test
     void ppc32SpeRoundTrips() throws IOException {
-        PowerPcCpu cpu = States.ppc32Spe();
+        PowerPcCpuState cpu = States.ppc32Spe();
         Images.RecordingTarget e500 = new Images.RecordingTarget(TargetCpu.of("ppc32", Set.of("spe")));
         RestartResult r = Images.restart(Images.checkpoint(cpu), e500);
         assertThat(e500.commits).hasSize(1);
-        // A 32-bit kernel: MSR_USER without MSR_HV.
-        assertThat(r.tasks().get(0).cpu()).isEqualTo(sanitised(cpu, PowerPc.MSR_USER_32BIT_KERNEL));
-        assertThat(((PowerPcCpu) r.tasks().get(0).cpu()).regs().msr()).isEqualTo(0xd032L);
+        // A 32-bit kernel: MSR_USER, which is also the 32-bit view on a 64-bit kernel.
+        assertThat(r.tasks().get(0).cpu()).isEqualTo(sanitised(cpu, PowerPc.MSR_USER_PPC32));
+        assertThat(((PowerPcCpuState) r.tasks().get(0).cpu()).regs().msr()).isEqualTo(0xd032L);
     }
 
     @Test
     void onlyGeneralRegistersRoundTrip() throws IOException {
-        PowerPcCpu cpu = PowerPcCpu.of("ppc64", States.regs(true));
+        PowerPcCpuState cpu = PowerPcCpuState.of("ppc64", States.regs(true));
         byte[] image = Images.checkpoint(cpu);
         assertThat(Images.restart(image).tasks().get(0).cpu()).isEqualTo(sanitised(cpu, PowerPc.MSR_USER64));
         assertThat(Images.read(image, Images.PPC_REGS, Images.REGS_FEATURES, 8)).isZero();
@@ -72,14 +74,14 @@ class PowerPcImageTest {
     void msrValuesAreLinuxs() {
         assertThat(PowerPc.MSR_USER32).isEqualTo(0x1000_0000_0000_d032L);
         assertThat(PowerPc.MSR_USER64).isEqualTo(0x9000_0000_0000_d032L);
-        assertThat(PowerPc.MSR_USER_32BIT_KERNEL).isEqualTo(0xd032L);
+        assertThat(PowerPc.MSR_USER_PPC32).isEqualTo(0xd032L);
         assertThat(PowerPc.FPEXC_MASK).isEqualTo(0x900L);
     }
 
     @Test
     void checkpointRefusesStatesNoRestartWouldAccept() {
-        PowerPcCpu good = States.ppc64All();
-        assertThatThrownBy(() -> Images.checkpoint(good.withDebug(DebugRegs.of(0x1000_0000L))))
+        PowerPcCpuState good = States.ppc64All();
+        assertThatThrownBy(() -> Images.checkpoint(good.withDebug(PowerPcDebugRegs.of(0x1000_0000L))))
                 .isInstanceOf(CheckpointException.class).hasMessageContaining("dabr = 0x10000000")
                 .hasMessageContaining("DABR_TRANSLATION");
         assertThatThrownBy(() -> Images.checkpoint(good.withRegs(good.regs().withMsr(0xd032))))
@@ -87,9 +89,9 @@ class PowerPcImageTest {
         assertThatThrownBy(() -> Images.checkpoint(good.withFp(States.fp(0x1))))
                 .isInstanceOf(CheckpointException.class).hasMessageContaining("fpexc_mode = 0x1");
         assertThatThrownBy(() -> Images.checkpoint(good.withDebug(
-                new DebugRegs(0, List.of(new DebugRegs.Entry(1, 2))))))
+                new PowerPcDebugRegs(0, List.of(new PowerPcDebugRegs.Entry(1, 2))))))
                 .isInstanceOf(CheckpointException.class).hasMessageContaining("debug register id 0x1");
-        PowerPcCpu ppc32 = States.ppc32Altivec();
+        PowerPcCpuState ppc32 = States.ppc32Altivec();
         assertThatThrownBy(() -> Images.checkpoint(Images.task(ppc32), "ppc64"))
                 .isInstanceOf(CheckpointException.class).hasMessageContaining("ppc32");
     }
@@ -97,13 +99,13 @@ class PowerPcImageTest {
     @Test
     void constructorsRefuseImpossibleCombinations() {
         GeneralRegs r = States.regs(false);
-        assertThatThrownBy(() -> new PowerPcCpu("ppc32", r, States.fp(0), null, null, null, States.vsx()))
+        assertThatThrownBy(() -> new PowerPcCpuState("ppc32", r, States.fp(0), null, null, null, States.vsx()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("VSX needs FP and ALTIVEC");
-        assertThatThrownBy(() -> new PowerPcCpu("ppc32", r, null, null, States.altivec(), States.spe(), null))
+        assertThatThrownBy(() -> new PowerPcCpuState("ppc32", r, null, null, States.altivec(), States.spe(), null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exclude");
-        assertThatThrownBy(() -> new PowerPcCpu("ppc64", States.regs(true), null, null, null, States.spe(), null))
+        assertThatThrownBy(() -> new PowerPcCpuState("ppc64", States.regs(true), null, null, null, States.spe(), null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("SPE");
-        assertThatThrownBy(() -> PowerPcCpu.of("ppc", r)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> PowerPcCpuState.of("ppc", r)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new GeneralRegs(new long[31], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
                 .isInstanceOf(IllegalArgumentException.class);
     }
@@ -140,6 +142,8 @@ class PowerPcImageTest {
         var p = new org.ckpt.arch.powerpc.internal.PowerPcArchProvider();
         assertThat(p.addressLimit("ppc64", org.ckpt.spi.RestorePolicy.LINUX_USER)).isEqualTo(1L << 52);
         assertThat(p.addressLimit("ppc32", org.ckpt.spi.RestorePolicy.LINUX_USER)).isEqualTo(0xFFFF_F000L);
+        assertThat(p.addressLimit("ppc64", org.ckpt.spi.RestorePolicy.EXACT)).isEqualTo(-1L);
+        assertThat(p.addressLimit("ppc32", org.ckpt.spi.RestorePolicy.EXACT)).isEqualTo(1L << 32);
         assertThat(p.architectures()).containsExactlyInAnyOrder("ppc32", "ppc64");
         assertThat(p.recordTypes()).containsExactlyInAnyOrder(0x120, 0x121, 0x122, 0x123, 0x124, 0x125);
     }

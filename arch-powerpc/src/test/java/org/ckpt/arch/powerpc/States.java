@@ -52,19 +52,19 @@ final class States {
     }
 
     /** ppc64 with FP, DEBUG, ALTIVEC and VSX. */
-    static PowerPcCpu ppc64All() {
-        return new PowerPcCpu(PowerPc.PPC64, regs(true), fp(PowerPc.MSR_FE0 | PowerPc.MSR_FE1),
-                DebugRegs.of(0x1002_0000L | 0x4 | 0x2), altivec(), null, vsx());
+    static PowerPcCpuState ppc64All() {
+        return new PowerPcCpuState(PowerPc.PPC64, regs(true), fp(PowerPc.MSR_FE0 | PowerPc.MSR_FE1),
+                PowerPcDebugRegs.of(0x1002_0000L | 0x4 | 0x2), altivec(), null, vsx());
     }
 
     /** ppc32 with FP, DEBUG and ALTIVEC. */
-    static PowerPcCpu ppc32Altivec() {
-        return new PowerPcCpu(PowerPc.PPC32, regs(false), fp(PowerPc.MSR_FE1), DebugRegs.of(0x1002_0000L | 0x4 | 0x1),
-                altivec(), null, null);
+    static PowerPcCpuState ppc32Altivec() {
+        return new PowerPcCpuState(PowerPc.PPC32, regs(false), fp(PowerPc.MSR_FE1),
+                PowerPcDebugRegs.of(0x1002_0000L | 0x4 | 0x1), altivec(), null, null);
     }
 
     /** ppc32 with SPE (an e500 task). */
-    static PowerPcCpu ppc32Spe() {
-        return new PowerPcCpu(PowerPc.PPC32, regs(false), null, null, null, spe(), null);
+    static PowerPcCpuState ppc32Spe() {
+        return new PowerPcCpuState(PowerPc.PPC32, regs(false), null, null, null, spe(), null);
     }
 }

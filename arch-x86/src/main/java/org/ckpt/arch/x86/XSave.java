@@ -86,6 +86,23 @@ public record XSave(long xcr0, long xstateBv, List<Component> components) {
         return new XSave(xcr0, xcr0 & XFeature.LEGACY_MASK, c);
     }
 
+    /** A copy with another XSTATE_BV (a subset of {@code xcr0}). @since 0.2 */
+    public XSave withXstateBv(long v) {
+        return new XSave(xcr0, v, components);
+    }
+
+    /** A copy with the save area of {@code feature} (enabled in {@code xcr0}) replaced. @since 0.2 */
+    public XSave withData(XFeature feature, byte[] data) {
+        List<Component> c = new java.util.ArrayList<>(components);
+        for (int i = 0; i < c.size(); i++) {
+            if (c.get(i).feature() == feature) {
+                c.set(i, new Component(feature, data));
+                return new XSave(xcr0, xstateBv, c);
+            }
+        }
+        throw new IllegalArgumentException(feature + " is not enabled in xcr0 0x" + Long.toHexString(xcr0));
+    }
+
     /** The save area of {@code feature}, or {@code null} if XCR0 does not enable it. */
     public byte[] data(XFeature feature) {
         for (Component c : components) {

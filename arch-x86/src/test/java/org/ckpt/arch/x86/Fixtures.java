@@ -58,19 +58,19 @@ public final class Fixtures {
 
     /** x86_64 state of a route, from NT_PRSTATUS, NT_FPREGSET and NT_X86_XSTATE (with the kernel's layout note). */
     public static X86_64State x86_64(String route) {
-        X86_64Regs regs = ElfNotes.fromPrStatusX86_64(note("x86_64", route, "NT_PRSTATUS"));
-        FxSave fx = ElfNotes.fromFxSave(note("x86_64", route, "NT_FPREGSET"));
-        ElfNotes.XState xs = ElfNotes.fromXState(note("x86_64", route, "NT_X86_XSTATE"), layout("x86_64", route));
-        return new X86_64State(regs, fx, xs.xsave(), DebugRegs.NONE);
+        X86_64Regs regs = (X86_64Regs) X86ElfNotes.readPrStatus("x86_64", note("x86_64", route, "NT_PRSTATUS"));
+        FxSave fx = X86ElfNotes.readFpRegs(note("x86_64", route, "NT_FPREGSET"));
+        X86ElfNotes.XState xs = X86ElfNotes.readXState(note("x86_64", route, "NT_X86_XSTATE"), layout("x86_64", route));
+        return new X86_64State(regs, fx, xs.xsave(), X86DebugRegs.NONE);
     }
 
     /** i386 state of the kernel route (PRSTATUS, PRXFPREG, XSTATE, 386_TLS). */
     public static I386State i386Kernel() {
-        I386Regs regs = ElfNotes.fromPrStatusI386(note("i386", "kernel", "NT_PRSTATUS"));
-        FxSave fx = ElfNotes.fromFxSave(note("i386", "kernel", "NT_PRXFPREG"));
-        ElfNotes.XState xs = ElfNotes.fromXState(note("i386", "kernel", "NT_X86_XSTATE"), layout("i386", "kernel"));
-        List<UserDesc> tls = ElfNotes.fromTls(note("i386", "kernel", "NT_386_TLS"));
-        return new I386State(regs, fx, xs.xsave(), DebugRegs.NONE, tls);
+        I386Regs regs = (I386Regs) X86ElfNotes.readPrStatus("i386", note("i386", "kernel", "NT_PRSTATUS"));
+        FxSave fx = X86ElfNotes.readFpRegs(note("i386", "kernel", "NT_PRXFPREG"));
+        X86ElfNotes.XState xs = X86ElfNotes.readXState(note("i386", "kernel", "NT_X86_XSTATE"), layout("i386", "kernel"));
+        List<UserDesc> tls = X86ElfNotes.readTls(note("i386", "kernel", "NT_386_TLS"));
+        return new I386State(regs, fx, xs.xsave(), X86DebugRegs.NONE, tls);
     }
 
     public static XSaveLayout layout(String arch, String route) {

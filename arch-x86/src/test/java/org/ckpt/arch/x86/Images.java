@@ -41,6 +41,71 @@ final class Images {
         return out.toByteArray();
     }
 
+    /**
+     * The bytes a checkpoint under {@code policy} writes for {@code cpu} had its rules not
+     * refused it: the provider registered by instance with a check that accepts everything.
+     */
+    static byte[] checkpointUnchecked(CpuState cpu, org.ckpt.spi.RestorePolicy policy) throws IOException {
+        Task t = Task.builder().pid(7).tgid(7).comm("regs").cpu(cpu).build();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Checkpointer.builder().architecture(cpu.architecture()).policy(policy).register(new Unchecked())
+                .checkpointId(1).created(Instant.EPOCH)
+                .uname(new Uname("Linux", "host", "6.18", "#1", cpu.architecture())).build()
+                .checkpoint(t, Channels.newChannel(out));
+        return out.toByteArray();
+    }
+
+    /** The x86 provider with a check phase that accepts every state unchanged. */
+    private static final class Unchecked implements org.ckpt.spi.ArchProvider {
+        private final org.ckpt.spi.ArchProvider p = new org.ckpt.arch.x86.internal.X86ArchProvider();
+
+        @Override
+        public Set<String> architectures() {
+            return p.architectures();
+        }
+
+        @Override
+        public Set<Integer> recordTypes() {
+            return p.recordTypes();
+        }
+
+        @Override
+        public long addressLimit(String architecture, org.ckpt.spi.RestorePolicy policy) {
+            return p.addressLimit(architecture, policy);
+        }
+
+        @Override
+        public org.ckpt.spi.ArchHead archHead(String architecture) {
+            return p.archHead(architecture);
+        }
+
+        @Override
+        public void writeArchHead(org.ckpt.spi.ArchHead head, org.ckpt.spi.PayloadWriter out) throws IOException {
+            p.writeArchHead(head, out);
+        }
+
+        @Override
+        public org.ckpt.spi.ArchHead readArchHead(String architecture, org.ckpt.spi.PayloadReader in)
+                throws IOException {
+            return p.readArchHead(architecture, in);
+        }
+
+        @Override
+        public void checkpointCpu(CpuState state, org.ckpt.spi.CkptContext ctx) throws IOException {
+            p.checkpointCpu(state, ctx);
+        }
+
+        @Override
+        public CpuState restoreCpu(org.ckpt.spi.CkptContext ctx) throws IOException {
+            return p.restoreCpu(ctx);
+        }
+
+        @Override
+        public CpuState check(CpuState state, org.ckpt.spi.CkptContext ctx) {
+            return state;
+        }
+    }
+
     static CpuState restart(byte[] image) throws IOException {
         RestartResult r = Restarter.builder().build().restart(Channels.newChannel(new ByteArrayInputStream(image)));
         return r.tasks().get(0).cpu();
@@ -55,10 +120,21 @@ final class Images {
     /** A target that declares a CPU and records what is committed to it. */
     static final class RecordingTarget implements RestartTarget {
         final TargetCpu cpu;
+        final org.ckpt.spi.RestorePolicy policy;
         final List<RestartResult> commits = new ArrayList<>();
 
         RecordingTarget(TargetCpu cpu) {
+            this(cpu, org.ckpt.spi.RestorePolicy.LINUX_USER);
+        }
+
+        RecordingTarget(TargetCpu cpu, org.ckpt.spi.RestorePolicy policy) {
             this.cpu = cpu;
+            this.policy = policy;
+        }
+
+        /** An emulator's target: every feature of {@code arch}, policy EXACT. */
+        static RecordingTarget exact(String arch) {
+            return new RecordingTarget(TargetCpu.anyFeatures(arch), org.ckpt.spi.RestorePolicy.EXACT);
         }
 
         static RecordingTarget of(String arch, String... features) {
@@ -76,7 +152,7 @@ final class Images {
 
         @Override
         public org.ckpt.spi.RestorePolicy policy() {
-            return org.ckpt.spi.RestorePolicy.LINUX_USER;
+            return policy;
         }
 
         @Override
@@ -90,6 +166,31 @@ final class Images {
     }
 
     // ---- byte-level patching (framing per docs/FORMAT.md: 8-byte magic, 16-byte headers, 8-byte padding) ----
+
+    /** The record types of {@code image} in order (HEAD first, TAIL last). */
+    static List<Integer> recordTypes(byte[] image) {
+        List<Integer> out = new ArrayList<>();
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        for (int pos = 8; pos < image.length; ) {
+            int len = b.getInt(pos + 8);
+            out.add(b.getInt(pos));
+            pos += 16 + len + ((8 - (len & 7)) & 7);
+        }
+        return out;
+    }
+
+    /** The payload of the first record of {@code type}, or {@code null}. */
+    static byte[] payload(byte[] image, int type) {
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        for (int pos = 8; pos < image.length; ) {
+            int len = b.getInt(pos + 8);
+            if (b.getInt(pos) == type) {
+                return Arrays.copyOfRange(image, pos + 16, pos + 16 + len);
+            }
+            pos += 16 + len + ((8 - (len & 7)) & 7);
+        }
+        return null;
+    }
 
     /** Rewrites the payload of the first record of {@code type}, fixing record checksums and the tail. */
     static byte[] patch(byte[] image, int type, Consumer<ByteBuffer> edit) {

@@ -27,6 +27,23 @@ public final class ImagesAccess {
         }
     }
 
+    /** An image of {@code cpu} written under {@code policy}. */
+    public static byte[] image(CpuState cpu, org.ckpt.spi.RestorePolicy policy) {
+        try {
+            return Images.checkpoint(cpu, policy);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static byte[] payload(byte[] image, int type) {
+        return Images.payload(image, type);
+    }
+
+    public static java.util.List<Integer> recordTypes(byte[] image) {
+        return Images.recordTypes(image);
+    }
+
     public static byte[] patch(byte[] image, int type, Consumer<ByteBuffer> edit) {
         return Images.patch(image, type, edit);
     }

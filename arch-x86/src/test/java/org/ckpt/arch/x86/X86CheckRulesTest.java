@@ -8,6 +8,7 @@ import org.ckpt.arch.x86.Images.RecordingTarget;
 import org.ckpt.spi.CpuState;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.InvalidImageException;
+import org.ckpt.spi.RestorePolicy;
 import org.ckpt.spi.UnsupportedImageException;
 import org.junit.jupiter.api.Test;
 
@@ -20,23 +21,49 @@ class X86CheckRulesTest {
     private static final X86_64State X64 = Fixtures.x86_64("kernel");
     private static final I386State I32 = Fixtures.i386Kernel();
 
+    /** A LINUX_USER rule: refused by that policy in both directions, kept bit for bit by EXACT. */
     private static <T extends ImageException> T rejected(CpuState bad, RecordingTarget target, Class<T> type)
             throws Exception {
-        // A LINUX_USER checkpoint refuses a state that breaks a rule of its own (not a target's)
-        // with the same message: a checkpoint that succeeds restarts...
-        if (target.cpu.allFeatures() && target.cpu.architecture().equals(bad.architecture())) {
-            org.ckpt.spi.CheckpointException c = catchThrowableOfType(org.ckpt.spi.CheckpointException.class,
-                    () -> Images.checkpoint(bad));
-            assertThat(c).as("LINUX_USER checkpoint of the state").isNotNull();
-            T again = catchThrowableOfType(type, () -> Images.restart(Images.checkpoint(bad,
-                    org.ckpt.spi.RestorePolicy.EXACT), RecordingTarget.any(bad.architecture())));
-            assertThat(c.getMessage()).endsWith(again.getMessage());
-        }
-        // ...so the image comes from an EXACT checkpoint, which keeps every register as it is.
-        byte[] image = Images.checkpoint(bad, org.ckpt.spi.RestorePolicy.EXACT);
+        return rejected(bad, target, type, true);
+    }
+
+    /** A rule of both policies (representability): refused by either, in both directions. */
+    private static <T extends ImageException> T rejectedByBoth(CpuState bad, RecordingTarget target, Class<T> type)
+            throws Exception {
+        return rejected(bad, target, type, false);
+    }
+
+    private static <T extends ImageException> T rejected(CpuState bad, RecordingTarget target, Class<T> type,
+                                                         boolean exactKeeps) throws Exception {
+        // The bytes a checkpoint would write for the state, restarted: refused, nothing committed...
+        byte[] image = Images.checkpointUnchecked(bad, target.policy);
         T e = catchThrowableOfType(type, () -> Images.restart(image, target));
         assertThat(e).as("restart must fail with " + type.getSimpleName()).isNotNull();
         assertThat(target.commits).as("target must be left untouched").isEmpty();
+        if (target.cpu.allFeatures() && target.cpu.architecture().equals(bad.architecture())) {
+            // ...and a LINUX_USER checkpoint, which stands for that restart, refuses the state with
+            // the same message: a checkpoint that succeeds restarts.
+            org.ckpt.spi.CheckpointException c = catchThrowableOfType(org.ckpt.spi.CheckpointException.class,
+                    () -> Images.checkpoint(bad));
+            assertThat(c).as("LINUX_USER checkpoint of the state").isNotNull();
+            assertThat(c.getMessage()).endsWith(e.getMessage());
+            if (exactKeeps) {
+                // EXACT has no such rule: the state comes back as it was.
+                RecordingTarget emulator = RecordingTarget.exact(bad.architecture());
+                assertThat(Images.restart(Images.checkpoint(bad, RestorePolicy.EXACT), emulator)).isEqualTo(bad);
+                assertThat(emulator.committedCpu()).isEqualTo(bad);
+            } else {
+                org.ckpt.spi.CheckpointException x = catchThrowableOfType(org.ckpt.spi.CheckpointException.class,
+                        () -> Images.checkpoint(bad, RestorePolicy.EXACT));
+                assertThat(x).as("EXACT checkpoint of the state").isNotNull();
+                RecordingTarget emulator = RecordingTarget.exact(bad.architecture());
+                T ex = catchThrowableOfType(type, () -> Images.restart(Images.checkpointUnchecked(bad,
+                        RestorePolicy.EXACT), emulator));
+                assertThat(ex).as("EXACT restart").isNotNull();
+                assertThat(emulator.commits).isEmpty();
+                assertThat(x.getMessage()).endsWith(ex.getMessage());
+            }
+        }
         return e;
     }
 
@@ -48,7 +75,7 @@ class X86CheckRulesTest {
         return new X86_64State(r, X64.fpu(), X64.xsave(), X64.debug());
     }
 
-    private static X86_64State with(DebugRegs d) {
+    private static X86_64State with(X86DebugRegs d) {
         return new X86_64State(X64.regs(), X64.fpu(), X64.xsave(), d);
     }
 
@@ -128,7 +155,7 @@ class X86CheckRulesTest {
         assertThat(e.getMessage()).contains("register ds = 0x18").contains("RPL 3");
         e = invalid64(with(regs64(24, 0x10)));
         assertThat(e.getMessage()).contains("register es = 0x10");
-        e = invalid64(with(regs64(25, 0x1_0003)));
+        e = rejectedByBoth(with(regs64(25, 0x1_0003)), RecordingTarget.any("x86_64"), InvalidImageException.class);
         assertThat(e.getMessage()).contains("register fs = 0x10003").contains("16-bit");
         e = rejected(with(regs32(10, 0x62)), RecordingTarget.any("x86_64"), InvalidImageException.class);
         assertThat(e.getMessage()).contains("register gs = 0x62");
@@ -179,32 +206,32 @@ class X86CheckRulesTest {
 
     @Test
     void debugAddressRegistersMustBeUserAddresses() throws Exception {
-        InvalidImageException e = invalid64(with(new DebugRegs(0, 0, 0xFFFF_FFFF_8100_0000L, 0, 0, 0)));
+        InvalidImageException e = invalid64(with(new X86DebugRegs(0, 0, 0xFFFF_FFFF_8100_0000L, 0, 0, 0)));
         assertThat(e.getMessage()).contains("register dr2 = 0xffffffff81000000").contains("user");
-        e = rejected(new I386State(I32.regs(), I32.fpu(), I32.xsave(), new DebugRegs(0, 0, 0, 0xC000_0000L, 0, 0),
+        e = rejected(new I386State(I32.regs(), I32.fpu(), I32.xsave(), new X86DebugRegs(0, 0, 0, 0xC000_0000L, 0, 0),
                 I32.tls()), RecordingTarget.of("i386", "avx", "pkru"), InvalidImageException.class);
         assertThat(e.getMessage()).contains("register dr3 = 0xc0000000");
     }
 
     @Test
     void dr7MayNotSetGeneralDetect() throws Exception {
-        InvalidImageException e = invalid64(with(new DebugRegs(0, 0, 0, 0, 0, 0x2000)));
+        InvalidImageException e = invalid64(with(new X86DebugRegs(0, 0, 0, 0, 0, 0x2000)));
         assertThat(e.getMessage()).contains("register dr7 = 0x2000").contains("GD");
     }
 
     @Test
     void dr7MayNotEnableKernelOnlyBreakpoints() throws Exception {
         // an I/O breakpoint (R/W0 = 10)
-        InvalidImageException e = invalid64(with(new DebugRegs(0x1000, 0, 0, 0, 0, 0x0002_0001L)));
+        InvalidImageException e = invalid64(with(new X86DebugRegs(0x1000, 0, 0, 0, 0, 0x0002_0001L)));
         assertThat(e.getMessage()).contains("register dr7 = 0x20001").contains("I/O");
         // a breakpoint whose 8 bytes reach past the user limit
-        e = invalid64(with(new DebugRegs(0, 0x7FFF_FFFF_EFF8L + 8, 0, 0, 0, 0x00B0_0004L)));
+        e = invalid64(with(new X86DebugRegs(0, 0x7FFF_FFFF_EFF8L + 8, 0, 0, 0, 0x00B0_0004L)));
         assertThat(e.getMessage()).contains("dr1");
         // reserved control bits 32-63 and 10-15
-        e = invalid64(with(new DebugRegs(0, 0, 0, 0, 0, 0x1_0000_0000L)));
+        e = invalid64(with(new X86DebugRegs(0, 0, 0, 0, 0, 0x1_0000_0000L)));
         assertThat(e.getMessage()).contains("register dr7 = 0x100000000").contains("reserved");
         // misaligned 4-byte watchpoint
-        e = invalid64(with(new DebugRegs(0x1002, 0, 0, 0, 0, 0x000D_0001L)));
+        e = invalid64(with(new X86DebugRegs(0x1002, 0, 0, 0, 0, 0x000D_0001L)));
         assertThat(e.getMessage()).contains("register dr0 = 0x1002").contains("aligned");
     }
 
@@ -262,5 +289,89 @@ class X86CheckRulesTest {
         e = rejected(new I386State(I32.regs(), I32.fpu(), I32.xsave(), I32.debug(), wrongEntry),
                 RecordingTarget.any("x86_64"), InvalidImageException.class);
         assertThat(e.getMessage()).contains("tls[2].entry_number = 8");
+    }
+
+    @Test
+    void dr6MayNotSetBits32To63() throws Exception {
+        InvalidImageException e = invalid64(with(new X86DebugRegs(0, 0, 0, 0, 0x1_FFFF_0FF0L, 0)));
+        assertThat(e.getMessage()).contains("register dr6 = 0x1ffff0ff0").contains("reserved");
+    }
+
+    @Test
+    void executeBreakpointsNeedLength1() throws Exception {
+        // DR0 enabled (L0), R/W0 = 00 (execute), LEN0 = 11 (4 bytes)
+        InvalidImageException e = invalid64(with(new X86DebugRegs(0x1000, 0, 0, 0, 0, 0x000C_0001L)));
+        assertThat(e.getMessage()).contains("register dr7 = 0xc0001").contains("execute breakpoint");
+    }
+
+    @Test
+    void eightByteBreakpointsNeedA64BitKernel() throws Exception {
+        // DR0 enabled, R/W0 = 01 (write), LEN0 = 10 (8 bytes): fine in compat mode, not on a native i386 kernel
+        I386State s = new I386State(I32.regs(), I32.fpu(), I32.xsave(), new X86DebugRegs(0x1000, 0, 0, 0, 0,
+                0x0009_0001L), I32.tls());
+        assertThat(Images.restart(Images.checkpoint(s), RecordingTarget.of("x86_64", "avx", "pkru"))).isEqualTo(s);
+        InvalidImageException e = rejected(s, RecordingTarget.of("i386", "avx", "pkru"), InvalidImageException.class);
+        assertThat(e.getMessage()).contains("register dr7 = 0x90001").contains("LEN0 = 10")
+                .contains("native i386 kernel");
+    }
+
+    @Test
+    void i386DebugRegistersMustFit32BitsUnderEveryPolicy() throws Exception {
+        I386State bad = new I386State(I32.regs(), I32.fpu(), I32.xsave(), new X86DebugRegs(0, 0x1_0000_1000L, 0, 0,
+                0, 0), I32.tls());
+        InvalidImageException e = rejectedByBoth(bad, RecordingTarget.any("i386"), InvalidImageException.class);
+        assertThat(e.getMessage()).contains("register dr1 = 0x100001000").contains("32 bits");
+        e = rejectedByBoth(bad.withDebug(X86DebugRegs.NONE.withDr7(0xFFFF_FFFF_0000_0400L)),
+                RecordingTarget.any("i386"), InvalidImageException.class);
+        assertThat(e.getMessage()).contains("register dr7 = 0xffffffff00000400").contains("32 bits");
+    }
+
+    @Test
+    void selectorsMustFit16BitsUnderEveryPolicy() throws Exception {
+        InvalidImageException e = rejectedByBoth(with(regs64(17, 0x1_0033)), RecordingTarget.any("x86_64"),
+                InvalidImageException.class);
+        assertThat(e.getMessage()).contains("register cs = 0x10033").contains("16-bit");
+        e = rejectedByBoth(with(regs32(16, 0xFFFF_002B)), RecordingTarget.any("i386"), InvalidImageException.class);
+        assertThat(e.getMessage()).contains("register ss = 0xffff002b").contains("16-bit");
+    }
+
+    @Test
+    void tlsFlagsBeyondUserDescAreRejected() throws Exception {
+        InvalidImageException e = rejected(tls(1, new UserDesc(13, 0x1000, 0xFFFFF, 0x151)),
+                RecordingTarget.any("i386"), InvalidImageException.class);
+        assertThat(e.getMessage()).contains("tls[1].flags = 0x151").contains("8 flags");
+    }
+
+    @Test
+    void tlsSegmentsMustBe32BitPresentAndWithin20BitLimits() throws Exception {
+        InvalidImageException e = rejected(tls(0, new UserDesc(12, 0x1000, 0xFFFFF, 0x50)),
+                RecordingTarget.any("i386"), InvalidImageException.class);
+        assertThat(e.getMessage()).contains("tls[0].flags = 0x50").contains("32-bit");
+        e = rejected(tls(0, new UserDesc(12, 0x1000, 0xFFFFF, 0x71)), RecordingTarget.any("i386"),
+                InvalidImageException.class);
+        assertThat(e.getMessage()).contains("tls[0].flags = 0x71").contains("not-present");
+        e = rejected(tls(2, new UserDesc(14, 0x1000, 0x100000, 0x51)), RecordingTarget.any("i386"),
+                InvalidImageException.class);
+        assertThat(e.getMessage()).contains("tls[2].limit = 0x100000").contains("20-bit");
+    }
+
+    @Test
+    void unknownDebugRegistersAndTlsPassLinuxUserAndStayUnknown() throws Exception {
+        X86_64State noDebug = X64.withDebug(null);
+        assertThat(Images.restart(Images.checkpoint(noDebug), RecordingTarget.any("x86_64"))).isEqualTo(noDebug);
+        I386State unknown = I32.withDebug(null).withTls(null);
+        assertThat(Images.restart(Images.checkpoint(unknown), RecordingTarget.any("x86_64"))).isEqualTo(unknown);
+        // onto a native kernel the selectors still move to its layout; the descriptors stay unknown
+        I386State got = (I386State) Images.restart(Images.checkpoint(unknown), RecordingTarget.of("i386", "avx",
+                "pkru"));
+        assertThat(got.tls()).isNull();
+        assertThat(got.debug()).isNull();
+        assertThat(got.regs().gs()).isEqualTo(0x33);
+    }
+
+    private static I386State tls(int slot, UserDesc d) {
+        List<UserDesc> l = new java.util.ArrayList<>(I32.tls());
+        l.set(slot, d);
+        return I32.withTls(l);
     }
 }

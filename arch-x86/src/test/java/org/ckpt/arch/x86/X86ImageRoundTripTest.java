@@ -31,7 +31,7 @@ class X86ImageRoundTripTest {
         assertThat(t.committedCpu()).isEqualTo(s);
         // and the restarted state exports the very bytes the kernel wrote
         X86_64State back = (X86_64State) t.committedCpu();
-        assertThat(ElfNotes.toXState(back.fpu(), back.xsave(), Fixtures.layout("x86_64", route)))
+        assertThat(X86ElfNotes.writeXState(back.fpu(), back.xsave(), Fixtures.layout("x86_64", route)))
                 .isEqualTo(Fixtures.note("x86_64", route, "NT_X86_XSTATE"));
         // re-checkpointing gives the same image
         assertThat(Images.checkpoint(back)).isEqualTo(image);
@@ -46,19 +46,19 @@ class X86ImageRoundTripTest {
         assertThat(Images.restart(image, t)).isEqualTo(s);
         assertThat(t.committedCpu()).isEqualTo(s);
         I386State back = (I386State) t.committedCpu();
-        assertThat(ElfNotes.toTls(back.tls())).isEqualTo(Fixtures.note("i386", "kernel", "NT_386_TLS"));
-        assertThat(ElfNotes.toPrStatus(back.regs(), ElfNotes.prStatusInfo(Fixtures.note("i386", "kernel",
+        assertThat(X86ElfNotes.writeTls(back.tls())).isEqualTo(Fixtures.note("i386", "kernel", "NT_386_TLS"));
+        assertThat(X86ElfNotes.writePrStatus(back.regs(), X86ElfNotes.prStatusInfo("i386", Fixtures.note("i386", "kernel",
                 "NT_PRSTATUS")))).isEqualTo(Fixtures.note("i386", "kernel", "NT_PRSTATUS"));
         assertThat(Images.checkpoint(back)).isEqualTo(image);
     }
 
     @Test
     void i386GcoreStateRoundTrips() throws Exception {
-        I386Regs regs = ElfNotes.fromPrStatusI386(Fixtures.note("i386", "gcore", "NT_PRSTATUS"));
-        ElfNotes.XState xs = ElfNotes.fromXState(Fixtures.note("i386", "gcore", "NT_X86_XSTATE"));
+        I386Regs regs = (I386Regs) X86ElfNotes.readPrStatus("i386", Fixtures.note("i386", "gcore", "NT_PRSTATUS"));
+        X86ElfNotes.XState xs = X86ElfNotes.readXState(Fixtures.note("i386", "gcore", "NT_X86_XSTATE"));
         // gdb writes no NT_386_TLS: describe glibc's %gs=0x63 and our %fs=0x6b entries as the kernel core has them
-        List<UserDesc> tls = ElfNotes.fromTls(Fixtures.note("i386", "kernel", "NT_386_TLS"));
-        I386State s = new I386State(regs, xs.fpu(), xs.xsave(), DebugRegs.NONE, tls);
+        List<UserDesc> tls = X86ElfNotes.readTls(Fixtures.note("i386", "kernel", "NT_386_TLS"));
+        I386State s = new I386State(regs, xs.fpu(), xs.xsave(), X86DebugRegs.NONE, tls);
         assertThat(Images.restart(Images.checkpoint(s))).isEqualTo(s);
     }
 
@@ -84,7 +84,7 @@ class X86ImageRoundTripTest {
     void stateWithoutXsaveRoundTrips() throws Exception {
         X86_64State full = Fixtures.x86_64("kernel");
         X86_64State s = new X86_64State(full.regs(), full.fpu(), null,
-                new DebugRegs(0x401000, 0x601008, 0, 0, 0xFFFF0FF0L, 0x000D0007L));
+                new X86DebugRegs(0x401000, 0x601008, 0, 0, 0xFFFF0FF0L, 0x000D0007L));
         byte[] image = Images.checkpoint(s);
         RecordingTarget t = RecordingTarget.of("x86_64");
         assertThat(Images.restart(image, t)).isEqualTo(s);

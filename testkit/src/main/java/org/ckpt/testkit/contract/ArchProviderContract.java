@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.Set;
 import net.jqwik.api.Arbitraries;
@@ -25,6 +24,9 @@ import org.ckpt.spi.RecordOutput;
 import org.ckpt.spi.RecordTypes;
 import org.ckpt.spi.TargetCpu;
 import org.ckpt.spi.UnsupportedImageException;
+import org.ckpt.testkit.HostDifference;
+import org.ckpt.testkit.image.Corruption;
+import org.ckpt.testkit.image.ImageMap;
 import org.ckpt.testkit.image.RecordingTarget;
 import org.ckpt.testkit.image.ImageMutator;
 import org.ckpt.testkit.image.ImageRecords;
@@ -61,7 +63,11 @@ public interface ArchProviderContract {
     record FeatureField(int recordType, int offset, long knownBits) {
     }
 
-    /** The provider under test; the same class must be registered for {@link ServiceLoader}. */
+    /**
+     * The provider under test. Every property checkpoints and restarts with this instance
+     * registered ({@code register(provider())}); {@link #isDiscoverableThroughServiceLoader}
+     * also checks that its class is registered for {@link ServiceLoader}.
+     */
     ArchProvider provider();
 
     /** Valid CPU states of {@code architecture} (one of {@code provider().architectures()}). */
@@ -147,12 +153,13 @@ public interface ArchProviderContract {
                                              @ForAll long seed) throws IOException {
         String arch = state.architecture();
         List<Task> tasks = List.of(task(state));
-        byte[] image = Images.checkpoint(arch, tasks);
+        Images images = images(arch);
+        byte[] image = images.checkpoint(tasks);
         TestChannels.Sink sink = TestChannels.sink();
-        Images.checkpointer(arch).checkpoint(tasks, TestChannels.shortWrites(sink, chunk, seed));
+        images.checkpointer().checkpoint(tasks, TestChannels.shortWrites(sink, chunk, seed));
         assertThat(sink.toByteArray()).as("bytes written through short writes").isEqualTo(image);
         TargetCpu target = TargetCpu.anyFeatures(arch);
-        RestartResult r = Images.restarter().restart(TestChannels.shortReads(image, chunk, ~seed),
+        RestartResult r = images.restarter().restart(TestChannels.shortReads(image, chunk, ~seed),
                 new RecordingTarget(target));
         assertThat(r.bytesRead()).isEqualTo(image.length);
         CpuState back = r.tasks().get(0).cpu();
@@ -161,7 +168,7 @@ public interface ArchProviderContract {
             assertThat(back).isEqualTo(expected);
         }
         // What a restart commits is a fixed point: it checkpoints and restarts to itself.
-        RestartResult again = Images.accept(Images.checkpoint(arch, List.of(task(back))), target);
+        RestartResult again = images.accept(images.checkpoint(List.of(task(back))), target);
         assertThat(again.tasks().get(0).cpu()).isEqualTo(back);
     }
 
@@ -232,23 +239,24 @@ public interface ArchProviderContract {
         if (a32 == null || a64 == null) {
             return;
         }
-        byte[] image = Images.checkpoint(state.architecture(), List.of(task(state)));
+        Images images = images(state.architecture());
+        byte[] image = images.checkpoint(List.of(task(state)));
         if (state.architecture().equals(a64)) {
             // Declare the features the state needs where known: only its bitness may be refused.
             Set<String> used = featuresUsed(state);
             TargetCpu narrow = used != null ? TargetCpu.of(a32, used) : TargetCpu.anyFeatures(a32);
-            assertThat(Images.reject(image, narrow, "a 64-bit image on a 32-bit target"))
+            assertThat(images.reject(image, narrow, "a 64-bit image on a 32-bit target"))
                     .isInstanceOf(UnsupportedImageException.class);
         } else if (state.architecture().equals(a32)) {
             TargetCpu wide = TargetCpu.anyFeatures(a64);
             if (supportsCompat()) {
-                CpuState back = Images.accept(image, wide).tasks().get(0).cpu();
+                CpuState back = images.accept(image, wide).tasks().get(0).cpu();
                 CpuState expected = afterRestart(state, wide);
                 if (expected != null) {
                     assertThat(back).isEqualTo(expected);
                 }
             } else {
-                assertThat(Images.reject(image, wide, "a 32-bit image on a 64-bit target without compat"))
+                assertThat(images.reject(image, wide, "a 32-bit image on a 64-bit target without compat"))
                         .isInstanceOf(UnsupportedImageException.class);
             }
         }
@@ -257,12 +265,13 @@ public interface ArchProviderContract {
     @Property(tries = 40)
     default void targetFeaturesAreEnforced(@ForAll("contractStates") CpuState state) throws IOException {
         String arch = state.architecture();
-        byte[] image = Images.checkpoint(arch, List.of(task(state)));
-        Images.accept(image, TargetCpu.anyFeatures(arch));
+        Images images = images(arch);
+        byte[] image = images.checkpoint(List.of(task(state)));
+        images.accept(image, TargetCpu.anyFeatures(arch));
         String targetArch = featureTargetArchitecture(state);
         RecordingTarget bare = new RecordingTarget(TargetCpu.of(targetArch, Set.of()));
         try {
-            Images.restarter().restart(TestChannels.source(image), bare);
+            images.restarter().restart(TestChannels.source(image), bare);
             assertThat(bare.committed()).isNotNull();
         } catch (UnsupportedImageException e) {
             assertThat(bare.committed()).as("committed after " + e.getMessage()).isNull();
@@ -271,11 +280,11 @@ public interface ArchProviderContract {
         if (used == null) {
             return;
         }
-        Images.accept(image, TargetCpu.of(targetArch, used));
+        images.accept(image, TargetCpu.of(targetArch, used));
         for (String f : used) {
             Set<String> less = new HashSet<>(used);
             less.remove(f);
-            assertThat(Images.reject(image, TargetCpu.of(targetArch, less), "target without '" + f + "'"))
+            assertThat(images.reject(image, TargetCpu.of(targetArch, less), "target without '" + f + "'"))
                     .isInstanceOf(UnsupportedImageException.class).hasMessageContaining(f);
         }
     }
@@ -283,7 +292,8 @@ public interface ArchProviderContract {
     @Property(tries = 5)
     default void unknownFeatureBitsAreRejected(@ForAll("contractStates") CpuState state) throws IOException {
         String arch = state.architecture();
-        byte[] image = Images.checkpoint(arch, List.of(task(state)));
+        Images images = images(arch);
+        byte[] image = images.checkpoint(List.of(task(state)));
         for (FeatureField f : featureFields(arch)) {
             int index = ImageMutator.indexOf(image, f.recordType());
             assertThat(index).as("record 0x%04x in the image", f.recordType()).isGreaterThanOrEqualTo(0);
@@ -294,7 +304,7 @@ public interface ArchProviderContract {
                 }
                 byte[] bad = ImageMutator.editPayload(image, index,
                         p -> p.putLong(f.offset(), p.getLong(f.offset()) | b));
-                Images.reject(bad, TargetCpu.anyFeatures(arch), "unknown feature bit " + bit + " in record "
+                images.reject(bad, TargetCpu.anyFeatures(arch), "unknown feature bit " + bit + " in record "
                         + RecordTypes.name(f.recordType()) + " offset " + f.offset());
             }
         }
@@ -303,9 +313,10 @@ public interface ArchProviderContract {
     @Property(tries = 5)
     default void everyTruncationIsRejected(@ForAll("contractStates") CpuState state, @ForAll long seed)
             throws IOException {
-        byte[] image = Images.checkpoint(state.architecture(), List.of(task(state)));
-        for (int len : Images.truncations(image, positionsPerImage(), seed)) {
-            Images.reject(ImageMutator.truncate(image, len), TargetCpu.anyFeatures(state.architecture()),
+        Images images = images(state.architecture());
+        byte[] image = images.checkpoint(List.of(task(state)));
+        for (int len : Corruption.truncationLengths(image, positionsPerImage(), seed)) {
+            images.reject(ImageMutator.truncate(image, len), TargetCpu.anyFeatures(state.architecture()),
                     "image truncated to " + len + " bytes");
         }
     }
@@ -313,9 +324,10 @@ public interface ArchProviderContract {
     @Property(tries = 5)
     default void everySingleBitFlipIsRejected(@ForAll("contractStates") CpuState state, @ForAll long seed)
             throws IOException {
-        byte[] image = Images.checkpoint(state.architecture(), List.of(task(state)));
-        for (long bit : Images.bits(image, positionsPerImage(), seed, archRecords(image))) {
-            Images.reject(ImageMutator.flipBit(image, bit), TargetCpu.anyFeatures(state.architecture()),
+        Images images = images(state.architecture());
+        byte[] image = images.checkpoint(List.of(task(state)));
+        for (long bit : Corruption.bitPositions(image, positionsPerImage(), seed, archRecords(image))) {
+            images.reject(ImageMutator.flipBit(image, bit), TargetCpu.anyFeatures(state.architecture()),
                     "bit " + bit + " flipped");
         }
     }
@@ -324,23 +336,27 @@ public interface ArchProviderContract {
     default void damageWithRepairedChecksumsIsRejectedOrConsistent(@ForAll("contractStates") CpuState state,
                                                                  @ForAll long seed) throws IOException {
         String arch = state.architecture();
-        byte[] image = Images.checkpoint(arch, List.of(task(state)));
-        for (Images.Mutation m : Images.mutations(image, archRecords(image), positionsPerImage() / 20, seed)) {
-            Images.rejectOrConsistent(m.image(), TargetCpu.anyFeatures(arch), arch, Objects::equals, m.what());
+        Images images = images(arch);
+        byte[] image = images.checkpoint(List.of(task(state)));
+        ImageMap map = ImageMap.of(image);
+        for (Corruption.Damaged d : Corruption.damage(map, archRecords(image), positionsPerImage() / 20, seed)) {
+            images.rejectOrConsistent(d.image(), TargetCpu.anyFeatures(arch), HostDifference.equalsMethod(),
+                    d.description());
         }
     }
 
     @Property(tries = 5)
     default void unknownOptionalRecordsAreSkipped(@ForAll("contractStates") CpuState state) throws IOException {
         String arch = state.architecture();
-        byte[] image = Images.checkpoint(arch, List.of(task(state)));
+        Images images = images(arch);
+        byte[] image = images.checkpoint(List.of(task(state)));
         TargetCpu target = TargetCpu.anyFeatures(arch);
-        CpuState expected = Images.accept(image, target).tasks().get(0).cpu();
+        CpuState expected = images.accept(image, target).tasks().get(0).cpu();
         int records = ImageRecords.parse(image).size();
         byte[] payload = "from a newer version".getBytes(StandardCharsets.UTF_8);
         for (int at = 0; at < records; at++) {
             byte[] bigger = ImageMutator.insert(image, at, Images.UNKNOWN_TYPE, RecordOutput.FLAG_OPTIONAL, payload);
-            assertThat(Images.accept(bigger, target).tasks().get(0).cpu()).isEqualTo(expected);
+            assertThat(images.accept(bigger, target).tasks().get(0).cpu()).isEqualTo(expected);
         }
     }
 
@@ -386,6 +402,11 @@ public interface ArchProviderContract {
     }
 
     // ---- helpers (not part of the contract) --------------------------------------------------
+
+    /** Images of {@code architecture} with {@link #provider()} registered by instance. */
+    private Images images(String architecture) {
+        return Images.of(architecture, List.of(), provider());
+    }
 
     private static Task task(CpuState state) {
         return Task.builder().pid(1).tgid(1).comm("arch").cpu(state).build();

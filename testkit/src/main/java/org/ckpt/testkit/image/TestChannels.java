@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
@@ -25,16 +26,19 @@ public final class TestChannels {
 
     /** A source over {@code bytes} (not copied). */
     public static ReadableByteChannel source(byte[] bytes) {
+        Objects.requireNonNull(bytes, "bytes");
         return new Source(bytes, Integer.MAX_VALUE, null);
     }
 
     /** A source that hands out between 1 and {@code maxChunk} bytes per read, chosen by {@code seed}. */
     public static ReadableByteChannel shortReads(byte[] bytes, int maxChunk, long seed) {
+        Objects.requireNonNull(bytes, "bytes");
         return new Source(bytes, maxChunk, new SplittableRandom(seed));
     }
 
     /** Wraps {@code target} so each write accepts between 1 and {@code maxChunk} bytes. */
     public static WritableByteChannel shortWrites(WritableByteChannel target, int maxChunk, long seed) {
+        Objects.requireNonNull(target, "target");
         SplittableRandom rnd = new SplittableRandom(seed);
         return new Forwarding(target) {
             @Override
@@ -46,6 +50,7 @@ public final class TestChannels {
 
     /** Wraps {@code target} so that writing fails with an IOException once {@code limit} bytes have been accepted. */
     public static WritableByteChannel failingAfter(WritableByteChannel target, long limit) {
+        Objects.requireNonNull(target, "target");
         return new Forwarding(target) {
             private long written;
 

@@ -1,5 +1,6 @@
 package org.ckpt.testkit.contract;
 
+import java.util.List;
 import net.jqwik.api.Arbitrary;
 import org.ckpt.model.FileTable;
 import org.ckpt.spi.ObjectOps;
@@ -16,5 +17,16 @@ class FileTableOpsContractTest implements ObjectOpsContract<FileTable> {
     @Override
     public Arbitrary<FileTable> objects() {
         return Generators.fileTables(GenConfig.DEFAULT.withMaxSize(4));
+    }
+
+    @Override
+    public boolean discoverable() {
+        return true;
+    }
+
+    /** Descriptor flags: CLOEXEC only (docs/FORMAT.md §6.2). */
+    @Override
+    public List<FlagField> flagFields() {
+        return List.of(new FlagField("flags", 0x1));
     }
 }

@@ -1,5 +1,6 @@
 package org.ckpt.testkit.contract;
 
+import java.util.List;
 import net.jqwik.api.Arbitrary;
 import org.ckpt.model.GenericFile;
 import org.ckpt.spi.ObjectOps;
@@ -16,5 +17,17 @@ class GenericFileOpsContractTest implements ObjectOpsContract<GenericFile> {
     @Override
     public Arbitrary<GenericFile> objects() {
         return Generators.genericFiles(GenConfig.DEFAULT);
+    }
+
+    @Override
+    public boolean discoverable() {
+        return true;
+    }
+
+    /** Open flags, mode bits and the file flags (docs/FORMAT.md §6.3). */
+    @Override
+    public List<FlagField> flagFields() {
+        return List.of(new FlagField("flags", 0x007F_FFFFL), new FlagField("mode", 0xFFFF),
+                new FlagField("file_flags", 0x1));
     }
 }

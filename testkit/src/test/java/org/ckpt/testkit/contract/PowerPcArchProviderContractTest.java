@@ -5,7 +5,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import net.jqwik.api.Arbitrary;
 import org.ckpt.arch.powerpc.PowerPc;
-import org.ckpt.arch.powerpc.PowerPcCpu;
+import org.ckpt.arch.powerpc.PowerPcCpuState;
 import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.CpuState;
 import org.ckpt.spi.RecordTypes;
@@ -37,17 +37,25 @@ class PowerPcArchProviderContractTest implements ArchProviderContract {
         return PowerPc.PPC64;
     }
 
-    /** The check phase rebuilds the MSR for the target's mode; nothing else changes. */
+    /**
+     * The LINUX_USER check phase rebuilds the MSR for the task's mode — the 32-bit value for a
+     * ppc32 task, whatever the target — and changes nothing else.
+     */
     @Override
     public CpuState afterRestart(CpuState state, TargetCpu target) {
-        boolean target64 = target.architecture().equals(PowerPc.PPC64) || target.supports(PowerPc.TARGET_PPC64);
-        return PowerPcStates.withUserMsr((PowerPcCpu) state, target64);
+        return PowerPcStates.withUserMsr((PowerPcCpuState) state);
+    }
+
+    /** Every register over its whole width, rule boundaries mixed in (see {@link PowerPcStates#anyCpu}). */
+    @Override
+    public Arbitrary<? extends CpuState> anyStates(String architecture) {
+        return PowerPcStates.anyCpu(architecture);
     }
 
     @Override
     public Set<String> featuresUsed(CpuState state) {
         Set<String> used = new TreeSet<>();
-        for (long m = ((PowerPcCpu) state).features(); m != 0; m &= m - 1) {
+        for (long m = ((PowerPcCpuState) state).features(); m != 0; m &= m - 1) {
             String f = PowerPc.targetFeature(Long.lowestOneBit(m));
             if (f != null) {
                 used.add(f);

@@ -11,7 +11,7 @@ import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.CpuState;
 import org.ckpt.spi.RecordTypes;
 import org.ckpt.spi.TargetCpu;
-import org.ckpt.testkit.Generators;
+import org.ckpt.testkit.arch.X86States;
 
 /** The x86 provider (i386, x86_64) through the same contract a third-party provider passes. */
 class X86ArchProviderContractTest implements ArchProviderContract {
@@ -22,9 +22,16 @@ class X86ArchProviderContractTest implements ArchProviderContract {
         return ArchProviderContract.discovered("x86_64");
     }
 
+    /** Valid states with every optional part present or absent, FCS/FDS and full tag words included. */
     @Override
     public Arbitrary<? extends CpuState> states(String architecture) {
-        return Generators.cpuStates(architecture);
+        return X86States.cpu(architecture).withoutEdgeCases();
+    }
+
+    /** Every register over its whole width, optional parts present or absent, the rules' boundaries often. */
+    @Override
+    public Arbitrary<? extends CpuState> anyStates(String architecture) {
+        return X86States.anyCpu(architecture);
     }
 
     @Override

@@ -7,7 +7,7 @@ import org.ckpt.arch.powerpc.PowerPcArchHead;
 /**
  * Record types, payload sizes and codes of the PowerPC image records: the one
  * constants class the writer and reader of {@link PowerPcArchProvider} share.
- * {@code arch-powerpc/FORMAT-powerpc.md} gives every layout.
+ * {@code docs/FORMAT.md} §12 gives every layout.
  */
 final class Layout {
     /** General registers and the feature mask of the sections that follow. */

@@ -6,12 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.ckpt.arch.powerpc.AltivecRegs;
-import org.ckpt.arch.powerpc.DebugRegs;
 import org.ckpt.arch.powerpc.FpRegs;
 import org.ckpt.arch.powerpc.GeneralRegs;
 import org.ckpt.arch.powerpc.PowerPc;
 import org.ckpt.arch.powerpc.PowerPcArchHead;
-import org.ckpt.arch.powerpc.PowerPcCpu;
+import org.ckpt.arch.powerpc.PowerPcCpuState;
+import org.ckpt.arch.powerpc.PowerPcDebugRegs;
 import org.ckpt.arch.powerpc.SpeRegs;
 import org.ckpt.arch.powerpc.Vector128;
 import org.ckpt.arch.powerpc.VsxRegs;
@@ -34,10 +34,12 @@ import org.ckpt.spi.UnsupportedImageException;
  * and reader of each record sit together below, over {@link Layout}.
  *
  * <p>Restart is check-then-commit as the 2009 port's {@code update=false} pass was:
- * {@link #restoreCpu} rejects what is malformed whatever the target (sizes, reserved
- * fields, unknown or impossible feature bits, unknown debug registers), {@link #check}
- * what the target cannot run or a user must not set (bitness, missing features, MSR
- * mode bit, nip, fpexc_mode, DABR) and returns the state with the MSR rebuilt.
+ * {@link #restoreCpu} rejects what is malformed whatever the target and policy (sizes,
+ * reserved fields, unknown or impossible feature bits, unknown debug registers);
+ * {@link #check} — which a checkpoint runs too, before it writes anything — rejects what the
+ * target cannot run (bitness, missing features) and what the policy forbids ({@link Rules}),
+ * and returns the state as committed: unchanged under {@code EXACT}, with the MSR rebuilt
+ * under {@code LINUX_USER}.
  */
 public final class PowerPcArchProvider implements ArchProvider {
     private static final Set<Integer> RECORD_TYPES = Set.of(Layout.PPC_REGS, Layout.PPC_FP, Layout.PPC_DEBUG,
@@ -161,8 +163,8 @@ public final class PowerPcArchProvider implements ArchProvider {
 
     @Override
     public void checkpointCpu(CpuState state, CkptContext ctx) throws IOException {
-        if (!(state instanceof PowerPcCpu c)) {
-            throw new CheckpointException("not a PowerPcCpu: " + state.getClass().getName());
+        if (!(state instanceof PowerPcCpuState c)) {
+            throw new CheckpointException("not a PowerPcCpuState: " + state.getClass().getName());
         }
         if (!c.architecture().equals(ctx.architecture())) {
             throw new CheckpointException("CPU state of architecture '" + c.architecture() + "' in a "
@@ -201,7 +203,7 @@ public final class PowerPcArchProvider implements ArchProvider {
         long features = readFeatures(r, head, ctx.architecture());
         GeneralRegs regs = readRegs(r);
         FpRegs fp = null;
-        DebugRegs debug = null;
+        PowerPcDebugRegs debug = null;
         AltivecRegs altivec = null;
         SpeRegs spe = null;
         VsxRegs vsx = null;
@@ -223,12 +225,12 @@ public final class PowerPcArchProvider implements ArchProvider {
                 vsx = readVsx(s);
             }
         }
-        return new PowerPcCpu(ctx.architecture(), regs, fp, debug, altivec, spe, vsx);
+        return new PowerPcCpuState(ctx.architecture(), regs, fp, debug, altivec, spe, vsx);
     }
 
     // PPC_REGS: size, reserved, features, then the 44 pt_regs words.
 
-    private static void writeRegs(PowerPcCpu c, PayloadWriter w) {
+    private static void writeRegs(PowerPcCpuState c, PayloadWriter w) {
         w.u32(Layout.REGS_SIZE).u32(0).u64(c.features());
         for (long word : c.regs().toWords()) {
             w.u64(word);
@@ -248,7 +250,7 @@ public final class PowerPcArchProvider implements ArchProvider {
                     + " includes " + PowerPc.featureNames(outside) + ", which the arch head excludes (0x"
                     + Long.toHexString(head.features()) + ")");
         }
-        String problem = PowerPcCpu.combinationProblem(architecture, features);
+        String problem = PowerPcCpuState.combinationProblem(architecture, features);
         if (problem != null) {
             throw new InvalidImageException(r.recordName(), at, problem);
         }
@@ -287,19 +289,19 @@ public final class PowerPcArchProvider implements ArchProvider {
 
     // PPC_DEBUG: size, count, dabr, then count × (id, reserved, value).
 
-    private static void writeDebug(DebugRegs d, PayloadWriter w) {
+    private static void writeDebug(PowerPcDebugRegs d, PayloadWriter w) {
         w.u32(Layout.DEBUG_SIZE + (long) Layout.DEBUG_ENTRY_SIZE * d.extra().size()).u32(d.extra().size())
                 .u64(d.dabr());
-        for (DebugRegs.Entry e : d.extra()) {
+        for (PowerPcDebugRegs.Entry e : d.extra()) {
             w.u32(e.id()).u32(0).u64(e.value());
         }
     }
 
-    private static DebugRegs readDebug(PayloadReader r) throws ImageException {
+    private static PowerPcDebugRegs readDebug(PayloadReader r) throws ImageException {
         long at = r.position();
         long size = r.u32("size");
-        int count = r.count("count", DebugRegs.MAX_EXTRA, "further PowerPC debug registers (" + DebugRegs.MAX_EXTRA
-                + ")");
+        int count = r.count("count", PowerPcDebugRegs.MAX_EXTRA, "further PowerPC debug registers ("
+                + PowerPcDebugRegs.MAX_EXTRA + ")");
         long expected = Layout.DEBUG_SIZE + (long) Layout.DEBUG_ENTRY_SIZE * count;
         if (size != expected) {
             throw new InvalidImageException(r.recordName(), at, Layout.name(Layout.PPC_DEBUG) + " size = " + size
@@ -310,10 +312,9 @@ public final class PowerPcArchProvider implements ArchProvider {
             // No further debug register is defined yet: none can be validated, so none is accepted.
             long idAt = r.position();
             long id = r.u32("debug_reg[0].id");
-            throw new UnsupportedImageException(r.recordName(), idAt, "debug register id 0x" + Long.toHexString(id)
-                    + " is not known to this reader (it knows DABR only)");
+            throw new UnsupportedImageException(r.recordName(), idAt, Rules.unknownDebugRegister(id));
         }
-        return DebugRegs.of(dabr);
+        return PowerPcDebugRegs.of(dabr);
     }
 
     // PPC_ALTIVEC: size, vscr, vrsave, reserved, vr[32] as 128-bit little-endian numbers.
@@ -392,15 +393,19 @@ public final class PowerPcArchProvider implements ArchProvider {
     @Override
     public CpuState check(CpuState state, CkptContext ctx) throws ImageException {
         String where = Layout.name(Layout.PPC_REGS);
-        if (!(state instanceof PowerPcCpu c) || !c.architecture().equals(ctx.architecture())) {
+        if (!(state instanceof PowerPcCpuState c) || !c.architecture().equals(ctx.architecture())) {
             throw new InvalidImageException(where, -1, "CPU state " + state.getClass().getName() + " of architecture '"
                     + state.architecture() + "' in a " + ctx.architecture() + " image");
         }
+        // First what the reader would already have refused in the records of this state, so that
+        // a checkpoint refuses with the reason its restart gives.
+        Rules.Problem structural = Rules.structuralProblem(c);
+        if (structural != null) {
+            throw problem(structural);
+        }
         PowerPcArchHead head = (PowerPcArchHead) ctx.archHead();
         TargetCpu target = ctx.target();
-        boolean target64 = is64BitTarget(target);
-
-        if (c.is64Bit() && !target64) {
+        if (c.is64Bit() && !is64BitTarget(target)) {
             throw new UnsupportedImageException(where, -1, "a ppc64 image cannot restart on a 32-bit target "
                     + "(architecture '" + target.architecture() + "' without feature '" + PowerPc.TARGET_PPC64
                     + "'): its 64-bit registers and addresses have no 32-bit equivalent");
@@ -421,13 +426,23 @@ public final class PowerPcArchProvider implements ArchProvider {
             }
         }
         if (ctx.policy() == RestorePolicy.EXACT) {
+            Rules.Problem p = Rules.exactProblem(c);
+            if (p != null) {
+                throw problem(p);
+            }
             return c;
         }
-        Rules.Problem problem = Rules.firstProblem(c);
-        if (problem != null) {
-            throw new InvalidImageException(Layout.name(problem.recordType()), -1, problem.message());
+        Rules.Problem p = Rules.linuxUserProblem(c);
+        if (p != null) {
+            throw problem(p);
         }
-        return c.withRegs(c.regs().withMsr(Rules.userMsr(c, target64)));
+        return c.withRegs(c.regs().withMsr(Rules.userMsr(c)));
+    }
+
+    private static ImageException problem(Rules.Problem p) {
+        String where = Layout.name(p.recordType());
+        return p.unsupported() ? new UnsupportedImageException(where, -1, p.message())
+                : new InvalidImageException(where, -1, p.message());
     }
 
     /** A target runs 64-bit tasks if it is a ppc64 target or declares {@code "ppc64"}. */

@@ -17,14 +17,15 @@ import org.ckpt.spi.UnsupportedImageException;
 
 /**
  * The {@link ArchProvider} for {@code i386} and {@code x86_64}. Stateless; found
- * through {@link java.util.ServiceLoader}. Layouts and rules: {@code FORMAT-x86.md}.
+ * through {@link java.util.ServiceLoader}. Layouts and the rules of both restore policies:
+ * docs/FORMAT.md §11.
  *
  * @since 0.1 (internal: use it through ServiceLoader only)
  */
 public final class X86ArchProvider implements ArchProvider {
     private static final Set<String> ARCHS = Set.of(X86Format.I386, X86Format.X86_64);
     private static final Set<Integer> TYPES = Set.of(X86Format.REGS_X86_64, X86Format.REGS_I386, X86Format.FXSAVE,
-            X86Format.XSTATE, X86Format.DEBUGREGS, X86Format.TLS_I386);
+            X86Format.XSTATE, X86Format.DEBUGREGS, X86Format.TLS_I386, X86Format.FPU_EXT);
 
     public X86ArchProvider() {
     }

@@ -5,12 +5,12 @@ import static org.ckpt.arch.x86.internal.X86Records.hex;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.ckpt.arch.x86.DebugRegs;
 import org.ckpt.arch.x86.FxSave;
 import org.ckpt.arch.x86.I386Regs;
 import org.ckpt.arch.x86.I386State;
 import org.ckpt.arch.x86.UserDesc;
 import org.ckpt.arch.x86.X86CpuState;
+import org.ckpt.arch.x86.X86DebugRegs;
 import org.ckpt.arch.x86.X86_64Regs;
 import org.ckpt.arch.x86.X86_64State;
 import org.ckpt.arch.x86.XFeature;
@@ -22,8 +22,16 @@ import org.ckpt.spi.TargetCpu;
 import org.ckpt.spi.UnsupportedImageException;
 
 /**
- * The check phase: every rule a restored x86 state must pass before anything is
- * committed, and the sanitised state that results. Pure: reads its arguments only.
+ * The one rule set per restore policy, applied by a checkpoint before it writes anything
+ * and by a restart before it commits: every rule a restored x86 state must pass, and the
+ * state as it is then committed. Pure: reads its arguments only.
+ *
+ * <p>Both policies first apply the rules that keep the image self-consistent and the state
+ * representable ({@link #checkCommon}): a target of the family and bitness, XSAVE
+ * features the arch head declares and the target has, selectors that fit 16 bits, i386
+ * debug registers that fit 32. {@link RestorePolicy#EXACT} stops there and returns the
+ * state unchanged; {@link RestorePolicy#LINUX_USER} adds the rules of a Linux user task and
+ * returns the state as a kernel would hold it (docs/FORMAT.md §11.11).
  */
 final class X86Check {
     private X86Check() {
@@ -59,6 +67,21 @@ final class X86Check {
 
     static X86CpuState check(X86CpuState s, X86ArchHead head, TargetCpu target, RestorePolicy policy)
             throws ImageException {
+        checkCommon(s, head, target);
+        if (policy == RestorePolicy.EXACT) {
+            return s;
+        }
+        checkMxcsr(s.fpu(), target);
+        if (s instanceof X86_64State x) {
+            return check64(x);
+        }
+        return check32((I386State) s, target);
+    }
+
+    // ---- both policies --------------------------------------------------------------------------
+
+    /** Target family and bitness, XSAVE features, register widths: what every policy requires. */
+    private static void checkCommon(X86CpuState s, X86ArchHead head, TargetCpu target) throws ImageException {
         String ta = target.architecture();
         if (!ta.equals(I386) && !ta.equals(X86_64)) {
             throw new UnsupportedImageException("ARCH_HEAD", -1,
@@ -70,14 +93,49 @@ final class X86Check {
                     + " on an x86_64 target)");
         }
         checkXState(s.xsave(), head, target);
-        if (policy == RestorePolicy.EXACT) {
-            return s;
-        }
-        checkMxcsr(s.fpu(), target);
         if (s instanceof X86_64State x) {
-            return check64(x);
+            String rec = name(REGS_X86_64);
+            X86_64Regs r = x.regs();
+            selectorWidth(rec, "cs", r.cs());
+            selectorWidth(rec, "ss", r.ss());
+            selectorWidth(rec, "ds", r.ds());
+            selectorWidth(rec, "es", r.es());
+            selectorWidth(rec, "fs", r.fs());
+            selectorWidth(rec, "gs", r.gs());
+        } else {
+            String rec = name(REGS_I386);
+            I386Regs r = ((I386State) s).regs();
+            selectorWidth(rec, "cs", Integer.toUnsignedLong(r.cs()));
+            selectorWidth(rec, "ss", Integer.toUnsignedLong(r.ss()));
+            selectorWidth(rec, "ds", Integer.toUnsignedLong(r.ds()));
+            selectorWidth(rec, "es", Integer.toUnsignedLong(r.es()));
+            selectorWidth(rec, "fs", Integer.toUnsignedLong(r.fs()));
+            selectorWidth(rec, "gs", Integer.toUnsignedLong(r.gs()));
+            X86DebugRegs d = s.debug();
+            if (d != null) {
+                String drec = name(DEBUGREGS);
+                for (int i = 0; i < 4; i++) {
+                    word32(drec, "dr" + i, d.address(i));
+                }
+                word32(drec, "dr6", d.dr6());
+                word32(drec, "dr7", d.dr7());
+            }
         }
-        return check32((I386State) s, target);
+    }
+
+    /** Segment registers are 16 bits wide; user_regs_struct merely holds them in wider fields. */
+    private static void selectorWidth(String rec, String reg, long v) throws ImageException {
+        if (v < 0 || v > 0xFFFF) {
+            throw invalid(rec, "register " + reg + " = " + hex(v) + " does not fit a 16-bit selector");
+        }
+    }
+
+    /** An i386 debug register is 32 bits wide, held zero-extended. */
+    private static void word32(String rec, String reg, long v) throws ImageException {
+        if ((v >>> 32) != 0) {
+            throw invalid(rec, "register " + reg + " = " + hex(v) + " does not fit 32 bits (i386 debug registers"
+                    + " are 32-bit, held zero-extended)");
+        }
     }
 
     // ---- x86_64 -------------------------------------------------------------------------------
@@ -100,15 +158,12 @@ final class X86Check {
         userAddress(rec, "rip", r.rip(), LIMIT_X86_64, "TASK_SIZE_MAX, 4-level paging");
         userAddress(rec, "fs_base", r.fsBase(), LIMIT_X86_64, "TASK_SIZE_MAX, 4-level paging");
         userAddress(rec, "gs_base", r.gsBase(), LIMIT_X86_64, "TASK_SIZE_MAX, 4-level paging");
-        checkDebug(s.debug(), LIMIT_X86_64, true, false);
+        checkDebug(s.debug(), LIMIT_X86_64, true);
         long eflags = EFLAGS_DEFAULT | (r.eflags() & FLAG_MASK_64);
         return new X86_64State(r.withEflags(eflags), s.fpu(), s.xsave(), s.debug());
     }
 
     private static void dataSelector(String rec, String reg, long v) throws ImageException {
-        if (v < 0 || v > 0xFFFF) {
-            throw invalid(rec, "register " + reg + " = " + hex(v) + " does not fit a 16-bit selector");
-        }
         if (v != 0 && (v & 3) != 3) {
             throw invalid(rec, "register " + reg + " = " + hex(v)
                     + " is neither the null selector 0 nor user-privileged (RPL 3)");
@@ -156,7 +211,7 @@ final class X86Check {
         int fs = selector32(rec, "fs", r.fs(), origin, to);
         int gs = selector32(rec, "gs", r.gs(), origin, to);
         List<UserDesc> tls = checkTls(s.tls(), origin, to);
-        checkDebug(s.debug(), to.limit, to.len8, true);
+        checkDebug(s.debug(), to.limit, to.len8);
         int eflags = (int) (EFLAGS_DEFAULT | (Integer.toUnsignedLong(r.eflags()) & to.flagMask));
         I386Regs out = r.withSelectors(to.cs, to.ds, ds, es, fs, gs).withEflags(eflags);
         return new I386State(out, s.fpu(), s.xsave(), s.debug(), tls);
@@ -184,7 +239,11 @@ final class X86Check {
                 + (origin.tlsMin + TLS_ENTRIES_I386 - 1) + ")");
     }
 
+    /** TLS descriptors unknown ({@code null}) stay unknown: the target keeps its own. */
     private static List<UserDesc> checkTls(List<UserDesc> tls, Layout origin, Layout to) throws ImageException {
+        if (tls == null) {
+            return null;
+        }
         String rec = name(TLS_I386);
         List<UserDesc> out = new ArrayList<>(tls.size());
         for (int i = 0; i < tls.size(); i++) {
@@ -224,13 +283,14 @@ final class X86Check {
 
     // ---- debug registers ------------------------------------------------------------------------
 
-    private static void checkDebug(DebugRegs d, long limit, boolean len8, boolean is32) throws ImageException {
+    /** Debug registers unknown ({@code null}) are left as the target has them: nothing to check. */
+    private static void checkDebug(X86DebugRegs d, long limit, boolean len8) throws ImageException {
+        if (d == null) {
+            return;
+        }
         String rec = name(DEBUGREGS);
         for (int i = 0; i < 4; i++) {
             long a = d.address(i);
-            if (is32 && (a >>> 32) != 0) {
-                throw invalid(rec, "register dr" + i + " = " + hex(a) + " does not fit 32 bits");
-            }
             userAddress(rec, "dr" + i, a, limit, "debug registers may only point into user space");
         }
         if ((d.dr6() & DR6_RESERVED) != 0) {

@@ -4,7 +4,7 @@ import org.ckpt.arch.x86.XFeature;
 
 /**
  * Every number of the x86 image format: record types, payload sizes, and the
- * rules the check phase applies. {@code FORMAT-x86.md} documents each and cites
+ * rules the check phase applies. docs/FORMAT.md §11 documents each and cites
  * where in Linux it comes from.
  */
 final class X86Format {
@@ -21,6 +21,7 @@ final class X86Format {
     static final int XSTATE = 0x0103;
     static final int DEBUGREGS = 0x0104;
     static final int TLS_I386 = 0x0105;
+    static final int FPU_EXT = 0x0106;
 
     static String name(int type) {
         return switch (type) {
@@ -30,6 +31,7 @@ final class X86Format {
             case XSTATE -> "X86_XSTATE";
             case DEBUGREGS -> "X86_DEBUGREGS";
             case TLS_I386 -> "X86_TLS32";
+            case FPU_EXT -> "X86_FPU_EXT";
             default -> String.format("0x%04x", type);
         };
     }
@@ -42,10 +44,18 @@ final class X86Format {
     static final int TLS_ENTRY_SIZE = 16;
     static final int TLS_ENTRIES_I386 = 3;
     static final int ARCH_HEAD_SIZE = 32;
+    static final int FPU_EXT_SIZE = 8;
 
     /** Flag in the regs records: an X86_XSTATE record follows the X86_FXSAVE record. */
     static final long REGS_FLAG_XSTATE = 1;
-    static final long REGS_FLAGS_KNOWN = REGS_FLAG_XSTATE;
+    /** Flag in the regs records: no X86_DEBUGREGS record, the debug registers are unknown. */
+    static final long REGS_FLAG_NO_DEBUG = 2;
+    /** Flag in X86_REGS32: no X86_TLS32 record, the TLS descriptors are unknown. */
+    static final long REGS_FLAG_NO_TLS = 4;
+    /** Flag in the regs records: an X86_FPU_EXT record follows the X86_FXSAVE record. */
+    static final long REGS_FLAG_FPU_EXT = 8;
+    static final long REGS_FLAGS_KNOWN_64 = REGS_FLAG_XSTATE | REGS_FLAG_NO_DEBUG | REGS_FLAG_FPU_EXT;
+    static final long REGS_FLAGS_KNOWN_32 = REGS_FLAGS_KNOWN_64 | REGS_FLAG_NO_TLS;
 
     /** XCR0 bits a writer of this version declares in the arch head. */
     static final long XFEATURES = XFeature.KNOWN_MASK;

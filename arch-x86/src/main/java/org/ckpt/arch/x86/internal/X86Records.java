@@ -5,12 +5,12 @@ import static org.ckpt.arch.x86.internal.X86Format.*;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.ckpt.arch.x86.DebugRegs;
 import org.ckpt.arch.x86.FxSave;
 import org.ckpt.arch.x86.I386Regs;
 import org.ckpt.arch.x86.I386State;
 import org.ckpt.arch.x86.UserDesc;
 import org.ckpt.arch.x86.X86CpuState;
+import org.ckpt.arch.x86.X86DebugRegs;
 import org.ckpt.arch.x86.X86_64Regs;
 import org.ckpt.arch.x86.X86_64State;
 import org.ckpt.arch.x86.XFeature;
@@ -81,8 +81,35 @@ final class X86Records {
 
     // ---- CPU records ---------------------------------------------------------------------------
 
+    /** The regs record's flags for {@code s}: which optional records follow. */
+    static long flags(X86CpuState s) {
+        long flags = 0;
+        if (s.xsave() != null) {
+            flags |= REGS_FLAG_XSTATE;
+        }
+        if (s.debug() == null) {
+            flags |= REGS_FLAG_NO_DEBUG;
+        }
+        if (s instanceof I386State x && x.tls() == null) {
+            flags |= REGS_FLAG_NO_TLS;
+        }
+        if (needsFpuExt(s.fpu())) {
+            flags |= REGS_FLAG_FPU_EXT;
+        }
+        return flags;
+    }
+
+    /**
+     * Whether {@code f} holds what X86_FXSAVE cannot: FPU selectors beside 64-bit pointers, or
+     * a full tag word other than the one derived from the abridged one. Written only then, so
+     * the image of an ordinary state stays what 0.1 wrote.
+     */
+    static boolean needsFpuExt(FxSave f) {
+        return f.fcs() != 0 || f.fds() != 0 || !f.hasDerivedTagWord();
+    }
+
     static void writeCpu(X86CpuState s, RecordOutput out) throws IOException {
-        long flags = s.xsave() != null ? REGS_FLAG_XSTATE : 0;
+        long flags = flags(s);
         if (s instanceof X86_64State x) {
             PayloadWriter w = out.begin(REGS_X86_64).u32(flags).u32(0);
             for (long v : x.regs().toArray()) {
@@ -96,12 +123,17 @@ final class X86Records {
             }
         }
         writeFx(s.fpu(), out.begin(FXSAVE));
+        if ((flags & REGS_FLAG_FPU_EXT) != 0) {
+            writeFpuExt(s.fpu(), out.begin(FPU_EXT));
+        }
         if (s.xsave() != null) {
             writeXState(s.xsave(), out.begin(XSTATE));
         }
-        DebugRegs d = s.debug();
-        out.begin(DEBUGREGS).u64(d.dr0()).u64(d.dr1()).u64(d.dr2()).u64(d.dr3()).u64(d.dr6()).u64(d.dr7());
-        if (s instanceof I386State x) {
+        X86DebugRegs d = s.debug();
+        if (d != null) {
+            out.begin(DEBUGREGS).u64(d.dr0()).u64(d.dr1()).u64(d.dr2()).u64(d.dr3()).u64(d.dr6()).u64(d.dr7());
+        }
+        if (s instanceof I386State x && x.tls() != null) {
             PayloadWriter w = out.begin(TLS_I386).u32(x.tls().size()).u32(0);
             for (UserDesc u : x.tls()) {
                 w.u32(Integer.toUnsignedLong(u.entryNumber())).u32(Integer.toUnsignedLong(u.baseAddr()))
@@ -116,9 +148,13 @@ final class X86Records {
         PayloadReader r = in.next(is64 ? REGS_X86_64 : REGS_I386);
         long at = r.position();
         long flags = r.u32("flags");
-        if ((flags & ~REGS_FLAGS_KNOWN) != 0) {
+        if ((flags & ~REGS_FLAGS_KNOWN_32) != 0) {
             throw new UnsupportedImageException(r.recordName(), at, "flags " + hex(flags) + " has unknown bits "
-                    + hex(flags & ~REGS_FLAGS_KNOWN));
+                    + hex(flags & ~REGS_FLAGS_KNOWN_32));
+        }
+        if (is64 && (flags & REGS_FLAG_NO_TLS) != 0) {
+            throw new InvalidImageException(r.recordName(), at, "flags " + hex(flags) + " sets bit 2 (no X86_TLS32),"
+                    + " which only i386 images have");
         }
         r.reserved32("reserved");
         X86_64Regs regs64 = null;
@@ -137,12 +173,21 @@ final class X86Records {
             regs32 = I386Regs.fromArray(w);
         }
         FxSave fx = readFx(in.next(FXSAVE));
+        if ((flags & REGS_FLAG_FPU_EXT) != 0) {
+            fx = readFpuExt(fx, in.next(FPU_EXT));
+        }
         XSave xs = (flags & REGS_FLAG_XSTATE) != 0 ? readXState(head, in.next(XSTATE)) : null;
-        PayloadReader d = in.next(DEBUGREGS);
-        DebugRegs dr = new DebugRegs(d.u64("dr0"), d.u64("dr1"), d.u64("dr2"), d.u64("dr3"), d.u64("dr6"),
-                d.u64("dr7"));
+        X86DebugRegs dr = null;
+        if ((flags & REGS_FLAG_NO_DEBUG) == 0) {
+            PayloadReader d = in.next(DEBUGREGS);
+            dr = new X86DebugRegs(d.u64("dr0"), d.u64("dr1"), d.u64("dr2"), d.u64("dr3"), d.u64("dr6"),
+                    d.u64("dr7"));
+        }
         if (is64) {
             return new X86_64State(regs64, fx, xs, dr);
+        }
+        if ((flags & REGS_FLAG_NO_TLS) != 0) {
+            return new I386State(regs32, fx, xs, dr, null);
         }
         PayloadReader t = in.next(TLS_I386);
         at = t.position();
@@ -190,6 +235,32 @@ final class X86Records {
         byte[] st = r.bytes("st", FxSave.ST_BYTES);
         byte[] xmm = r.bytes("xmm", FxSave.XMM_BYTES);
         return new FxSave(fcw, fsw, ftw, fop, fip, fdp, mxcsr, mask, st, xmm);
+    }
+
+    // ---- X86_FPU_EXT ----
+
+    static void writeFpuExt(FxSave f, PayloadWriter w) {
+        w.u16(f.fcs()).u16(f.fds()).u16(f.tagWord()).u16(0);
+    }
+
+    /** {@code fx} with the FPU selectors and the full tag word of an X86_FPU_EXT payload. */
+    static FxSave readFpuExt(FxSave fx, PayloadReader r) throws ImageException {
+        int fcs = r.u16("fcs");
+        int fds = r.u16("fds");
+        long at = r.position();
+        int tagWord = r.u16("tag_word");
+        if (FxSave.abridgedTagWord(tagWord) != fx.ftw()) {
+            throw new InvalidImageException(r.recordName(), at, "tag_word " + hex(tagWord) + " marks registers "
+                    + hex(FxSave.abridgedTagWord(tagWord)) + " as not empty, but X86_FXSAVE's abridged ftw is "
+                    + hex(fx.ftw()) + " (bit i of ftw must be set exactly when tag i is not 11)");
+        }
+        at = r.position();
+        int reserved = r.u16("reserved");
+        if (reserved != 0) {
+            throw new InvalidImageException(r.recordName(), at, "reserved u16 is " + hex(reserved) + ", must be 0");
+        }
+        return new FxSave(fx.fcw(), fx.fsw(), fx.ftw(), fx.fop(), fx.fip(), fx.fdp(), fx.mxcsr(), fx.mxcsrMask(),
+                fx.st(), fx.xmm(), fcs, fds, tagWord);
     }
 
     // ---- X86_XSTATE ----

@@ -1,0 +1,380 @@
+package org.ckpt.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.ckpt.model.PageRanges;
+import org.ckpt.model.Vma;
+import org.ckpt.spi.CheckpointException;
+import org.ckpt.spi.PayloadWriter;
+import org.ckpt.spi.RecordOutput;
+import org.ckpt.spi.RecordTypes;
+
+/**
+ * The page runs of one area in an incremental image or an image with page digests
+ * (docs/FORMAT.md §15): unchanged pages become {@code PAGES_PARENT} runs, the others are
+ * written as a full checkpoint writes them (zero pages of areas where absent means zero are
+ * left out, clean pages of private file-backed areas too), and the digests of the area's
+ * present pages follow in {@code PAGE_DIGESTS} records.
+ *
+ * <p>What is unchanged comes from the host ({@code PageData.changedSinceParent}: those pages are
+ * never read) or, without it, from comparing each page's digest with the parent's digest at the
+ * same address. A run taken from the parent lies in one parent area; where an absent page means
+ * the file's contents (either side private file-backed), it covers only pages the parent holds.
+ */
+final class IncrementalWriter {
+    private final CheckpointSession s;
+    private final ParentIndex parent;
+    private final boolean digests;
+    private final int ps;
+    private final ByteBuffer zeroPage;
+
+    IncrementalWriter(CheckpointSession s, ParentIndex parent, boolean digests, ByteBuffer zeroPage) {
+        this.s = s;
+        this.parent = parent;
+        this.digests = digests;
+        this.ps = s.pageSize();
+        this.zeroPage = zeroPage;
+    }
+
+    /** Writes the area's page records (after its VMA); returns its digests, or null when not asked for. */
+    DigestIndex writeArea(Vma v, int taskIndex) throws IOException {
+        List<ParentIndex.Area> pAreas = parent == null ? null : parent.mmOfTask(taskIndex);
+        long pMm = pAreas == null ? 0 : parent.taskMms()[taskIndex];
+        Area a = new Area(v, pAreas, pMm);
+        long[] next = {v.start()};
+        v.pages().forEachRun((address, bytes, clean) -> {
+            int n = bytes.remaining();
+            if ((address & (ps - 1)) != 0 || n % ps != 0 || n == 0) {
+                throw new CheckpointException("page run at 0x" + Long.toHexString(address) + " of " + n
+                        + " bytes is not a whole number of aligned pages of " + ps);
+            }
+            if (Long.compareUnsigned(address, next[0]) < 0 || Long.compareUnsigned(address + n, v.end()) > 0) {
+                throw new CheckpointException("page run [0x" + Long.toHexString(address) + ", 0x"
+                        + Long.toHexString(address + n) + ") is outside the area or out of order");
+            }
+            a.run(address, bytes, clean);
+            next[0] = address + n;
+        });
+        a.finish();
+        return a.digests == null ? null : a.digests.build();
+    }
+
+    /** One area being written. */
+    private final class Area {
+        final Vma v;
+        final boolean privateFile;
+        final List<ParentIndex.Area> pAreas;
+        final long pMm;
+        final DigestIndex.Builder digests;
+        /** Host path: ranges taken from the parent (start, end pairs), each within one parent area. */
+        long[] plan;
+        int planLen;
+        int planNext;
+        /** Per plan range: the parent area it lies in. */
+        int[] planArea;
+        /** Host path without parent digests: hash the host's pages of plan ranges for our own digests. */
+        boolean hashPlanned;
+        /** Digest path: compare each page's digest with the parent's. */
+        boolean compare;
+        // the pending PAGES_PARENT run of the digest path
+        long refStart = -1;
+        long refEnd;
+        // the pending batch of pages to write (within the current host run)
+        ByteBuffer batchRun;
+        long batchRunAddress;
+        int batchFrom = -1;
+        int batchTo;
+        // the parent area and digest cursor of the digest path
+        int pIdx = -1;
+        int dIdx;
+
+        Area(Vma v, List<ParentIndex.Area> pAreas, long pMm) {
+            this.v = v;
+            this.privateFile = v.file() != null && !v.isShared();
+            this.pAreas = pAreas;
+            this.pMm = pMm;
+            this.digests = IncrementalWriter.this.digests ? new DigestIndex.Builder() : null;
+            if (pAreas == null) {
+                return;
+            }
+            PageRanges changed = v.pages().changedSinceParent();
+            if (changed != null) {
+                plan(changed);
+            } else {
+                for (ParentIndex.Area p : pAreas) {
+                    if (p.digests() != null && Long.compareUnsigned(p.start(), v.end()) < 0
+                            && Long.compareUnsigned(p.end(), v.start()) > 0) {
+                        compare = true;
+                        break;
+                    }
+                }
+            }
+        }
+
+        /** The host path's plan: the area minus what changed, cut by the parent's areas and, where it matters, presence. */
+        private void plan(PageRanges changed) {
+            plan = new long[16];
+            planArea = new int[8];
+            boolean missingDigests = false;
+            for (int pi = 0; pi < pAreas.size(); pi++) {
+                ParentIndex.Area p = pAreas.get(pi);
+                long from = Long.compareUnsigned(p.start(), v.start()) > 0 ? p.start() : v.start();
+                long to = Long.compareUnsigned(p.end(), v.end()) < 0 ? p.end() : v.end();
+                if (Long.compareUnsigned(from, to) >= 0) {
+                    continue;
+                }
+                boolean presenceMatters = privateFile || !p.zeroAbsent();
+                if (presenceMatters && p.digests() == null) {
+                    continue;
+                }
+                missingDigests |= p.digests() == null;
+                // [from, to) minus the changed ranges
+                long at = from;
+                int ci = changed.index(at);
+                ci = ci >= 0 ? ci : -ci - 1;
+                while (Long.compareUnsigned(at, to) < 0) {
+                    long cs = ci < changed.size() ? changed.start(ci) : to;
+                    if (Long.compareUnsigned(cs, at) <= 0) {
+                        at = changed.end(ci);
+                        ci++;
+                        continue;
+                    }
+                    long end = Long.compareUnsigned(cs, to) < 0 ? cs : to;
+                    if (presenceMatters) {
+                        addPresent(pi, p.digests(), at, end);
+                    } else {
+                        add(pi, at, end);
+                    }
+                    at = end;
+                }
+            }
+            hashPlanned = digests != null && missingDigests;
+        }
+
+        /** Adds the maximal runs of parent-present pages of [from, to). */
+        private void addPresent(int pi, DigestIndex d, long from, long to) {
+            int i = d.ceiling(from);
+            long runStart = -1;
+            long runEnd = 0;
+            while (i < d.size() && Long.compareUnsigned(d.address(i), to) < 0) {
+                long a = d.address(i);
+                if (runStart != -1 && a == runEnd) {
+                    runEnd += ps;
+                } else {
+                    if (runStart != -1) {
+                        add(pi, runStart, runEnd);
+                    }
+                    runStart = a;
+                    runEnd = a + ps;
+                }
+                i++;
+            }
+            if (runStart != -1) {
+                add(pi, runStart, runEnd);
+            }
+        }
+
+        private void add(int pi, long from, long to) {
+            if (planLen + 2 > plan.length) {
+                plan = java.util.Arrays.copyOf(plan, plan.length * 2);
+            }
+            if (planLen / 2 + 1 > planArea.length) {
+                planArea = java.util.Arrays.copyOf(planArea, planArea.length * 2);
+            }
+            planArea[planLen / 2] = pi;
+            plan[planLen++] = from;
+            plan[planLen++] = to;
+        }
+
+        /** Emits the plan ranges that end at or before {@code address}. */
+        private void emitPlanBefore(long address) throws IOException {
+            while (plan != null && planNext < planLen && Long.compareUnsigned(plan[planNext + 1], address) <= 0) {
+                flushBatch();
+                long from = plan[planNext];
+                long to = plan[planNext + 1];
+                ParentIndex.Area p = pAreas.get(planArea[planNext / 2]);
+                writeParentRun(from, to);
+                if (digests != null && p.digests() != null) {
+                    DigestIndex d = p.digests();
+                    for (int i = d.ceiling(from); i < d.size() && Long.compareUnsigned(d.address(i), to) < 0; i++) {
+                        digests.add(d.address(i), d.digest(i));
+                    }
+                }
+                planNext += 2;
+            }
+        }
+
+        /** The end of the plan range containing {@code address}, or -1. */
+        private long planEndAt(long address) {
+            if (plan != null && planNext < planLen && Long.compareUnsigned(plan[planNext], address) <= 0
+                    && Long.compareUnsigned(address, plan[planNext + 1]) < 0) {
+                return plan[planNext + 1];
+            }
+            return -1;
+        }
+
+        void run(long address, ByteBuffer bytes, boolean clean) throws IOException {
+            int n = bytes.remaining() / ps;
+            int base = bytes.position();
+            ByteBuffer page = bytes.duplicate();
+            batchRun = bytes;
+            batchRunAddress = address;
+            int i = 0;
+            while (i < n) {
+                long a = address + (long) i * ps;
+                emitPlanBefore(a);
+                long planEnd = planEndAt(a);
+                if (planEnd != -1) {
+                    flushBatch();
+                    int upTo = (int) Math.min(n, i + (planEnd - a) / ps);
+                    if (hashPlanned && !pAreaHasDigests(planNext)) {
+                        for (; i < upTo; i++) {
+                            page.limit(base + (i + 1) * ps).position(base + i * ps);
+                            if (page.mismatch(zeroPage) >= 0) {
+                                digests.add(address + (long) i * ps, Xxh64.hash(page));
+                            }
+                        }
+                    }
+                    i = upTo;
+                    continue;
+                }
+                if (clean && privateFile) {
+                    flushBatch();
+                    flushRef();
+                    s.countClean(1);
+                    i++;
+                    continue;
+                }
+                page.limit(base + (i + 1) * ps).position(base + i * ps);
+                if (!privateFile && page.mismatch(zeroPage) < 0) {
+                    flushBatch();
+                    flushRef();
+                    s.countZero(1);
+                    i++;
+                    continue;
+                }
+                long h = digests != null || compare ? Xxh64.hash(page) : 0;
+                if (compare && parentHas(a, h)) {
+                    flushBatch();
+                    if (refStart != -1 && refEnd == a) {
+                        refEnd += ps;
+                    } else {
+                        flushRef();
+                        refStart = a;
+                        refEnd = a + ps;
+                    }
+                } else {
+                    flushRef();
+                    if (batchFrom < 0) {
+                        batchFrom = i;
+                    }
+                    batchTo = i + 1;
+                }
+                if (digests != null) {
+                    digests.add(a, h);
+                }
+                i++;
+            }
+            flushBatch();
+            batchRun = null;
+        }
+
+        private boolean pAreaHasDigests(int planIndex) {
+            return pAreas.get(planArea[planIndex / 2]).digests() != null;
+        }
+
+        /** Whether the parent holds a page at {@code a} with digest {@code h} (ascending calls). */
+        private boolean parentHas(long a, long h) throws IOException {
+            if (pIdx < 0 || !contains(pAreas.get(pIdx), a)) {
+                int found = ParentIndex.areaAt(pAreas, a);
+                if (found != pIdx) {
+                    flushRef();
+                }
+                pIdx = found;
+                if (pIdx < 0) {
+                    return false;
+                }
+                DigestIndex d = pAreas.get(pIdx).digests();
+                dIdx = d == null ? 0 : d.ceiling(a);
+            }
+            DigestIndex d = pAreas.get(pIdx).digests();
+            if (d == null) {
+                return false;
+            }
+            while (dIdx < d.size() && Long.compareUnsigned(d.address(dIdx), a) < 0) {
+                dIdx++;
+            }
+            return dIdx < d.size() && d.address(dIdx) == a && d.digest(dIdx) == h;
+        }
+
+        private boolean contains(ParentIndex.Area p, long a) {
+            return Long.compareUnsigned(p.start(), a) <= 0 && Long.compareUnsigned(a, p.end()) < 0;
+        }
+
+        private void flushBatch() throws IOException {
+            if (batchFrom < 0) {
+                return;
+            }
+            ByteBuffer b = batchRun.duplicate();
+            int base = batchRun.position();
+            b.limit(base + batchTo * ps).position(base + batchFrom * ps);
+            long at = batchRunAddress + (long) batchFrom * ps;
+            batchFrom = -1;
+            s.writePageRun(at, b, false, true);
+        }
+
+        private void flushRef() throws IOException {
+            if (refStart == -1) {
+                return;
+            }
+            long from = refStart;
+            refStart = -1;
+            writeParentRun(from, refEnd);
+        }
+
+        private void writeParentRun(long from, long to) throws IOException {
+            long count = (to - from) / ps;
+            RecordOutput out = s.output();
+            out.begin(RecordTypes.PAGES_PARENT).u64(from).u64(count).u64(pMm);
+            out.end();
+            s.countFromParent(count);
+        }
+
+        void finish() throws IOException {
+            flushBatch();
+            flushRef();
+            emitPlanBefore(-1L);
+            if (digests != null) {
+                writeDigests(digests.build());
+            }
+        }
+
+        /** PAGE_DIGESTS records (optional): entries of consecutive pages, as many records as the size limit needs. */
+        private void writeDigests(DigestIndex d) throws IOException {
+            int max = s.limits().maxRecordSize();
+            RecordOutput out = s.output();
+            PayloadWriter w = out.begin(RecordTypes.PAGE_DIGESTS, RecordOutput.FLAG_OPTIONAL);
+            w.u32(Format.DIGEST_XXH64).u32(0);
+            int i = 0;
+            while (i < d.size()) {
+                if (w.size() + 24 > max) {
+                    out.end();
+                    w = out.begin(RecordTypes.PAGE_DIGESTS, RecordOutput.FLAG_OPTIONAL);
+                    w.u32(Format.DIGEST_XXH64).u32(0);
+                }
+                int room = (max - w.size() - 16) / 8;
+                int j = i + 1;
+                while (j < d.size() && j - i < room && d.address(j) == d.address(j - 1) + ps) {
+                    j++;
+                }
+                w.u64(d.address(i)).u32(j - i).u32(0);
+                for (int k = i; k < j; k++) {
+                    w.u64(d.digest(k));
+                }
+                i = j;
+            }
+            out.end();
+        }
+    }
+}
