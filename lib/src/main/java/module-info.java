@@ -7,9 +7,11 @@ module org.ckpt {
 
     exports org.ckpt;
     exports org.ckpt.model;
+    exports org.ckpt.store;
 
     uses org.ckpt.spi.ObjectOps;
     uses org.ckpt.spi.ArchProvider;
+    uses org.ckpt.store.ImageStoreProvider;
 
     provides org.ckpt.spi.ObjectOps with
             org.ckpt.internal.AddressSpaceOps,
