@@ -3,89 +3,88 @@ package org.ckpt.cli;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.ckpt.RestartResult;
-import org.ckpt.Restarter;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        header = "Dump a child process, verify, restart and compare it; side by side with gcore.",
-        description = {
-    "The one-command tour: start a child JVM that fills memory with a pattern and opens a few files "
-            + "(one deleted, one a directory), dump it, verify the image, restart it into the model, and "
-            + "compare every restored page with the child's memory; print sizes and throughput.",
-    "If gcore (gdb) is installed, also snapshot the same child with it and compare sizes and times."})
-final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--size", paramLabel = "MiB", defaultValue = "64",
-            description = "Memory the child allocates, in MiB (default ${DEFAULT-VALUE}; the last quarter stays zero).")
-    int mib;
-
-    @Option(names = "--keep", paramLabel = "DIR", description = "Keep the image (and the gcore core) in DIR.")
-    Path keep;
-
-    @Option(names = "--no-gcore", description = "Do not run gcore even if it is installed.")
-    boolean noGcore;
-
-    @Spec
-    CommandSpec spec;
+/** {@code ckpt demo}: the tour — dump a child, verify, restart and compare it, next to gcore. */
+final class DemoCommand implements Command {
+    static final Spec SPEC = new Spec("demo", "Dump a child process, verify, restart and compare it; side by side with gcore.")
+            .describe("The one-command tour: start a child JVM that fills memory with a pattern and opens a few "
+                    + "files (one deleted, one a directory) and a memfd it maps, dump it, verify the image, restart it "
+                    + "into the model, and compare every restored page with the child's memory (the demo stops the "
+                    + "child with SIGSTOP between the dump and the comparison, so that nothing changes in between); "
+                    + "print sizes and times.")
+            .describe("If gcore (gdb) is installed, also snapshot the same child with it and compare. The dump runs "
+                    + "inside this JVM, so its time has no JVM start-up (bench/dump-vs-gcore measures the command).")
+            .option("MiB", "Memory the child allocates, in MiB (default 64; the last quarter stays zero).", "--size")
+            .option("DIR", "Keep the image (and the gcore core) in DIR.", "--keep")
+            .flag("Do not run gcore even if it is installed.", "--no-gcore");
 
     @Override
-    public Integer call() throws Exception {
-        if (mib < 1 || mib > 2047) {
-            throw CliException.usage("--size must be between 1 and 2047 MiB: " + mib);
+    public Spec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Spec.Parsed a, Io io) throws Exception {
+        long size = a.number("--size", 64);
+        Path keep = a.has("--keep") ? Path.of(a.string("--keep")) : null;
+        boolean noGcore = a.has("--no-gcore");
+        if (size < 1 || size > 2047) {
+            throw CliException.usage("--size must be between 1 and 2047 MiB: " + size);
         }
+        int mib = (int) size;
         if (keep != null && !Files.isDirectory(keep)) {
             throw CliException.usage("--keep: no such directory: " + keep);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = io.out;
         Path tmp = Files.createTempDirectory("ckpt-demo-");
         Path work = keep != null ? keep : tmp;
         try (Child child = Child.start(tmp, mib)) {
             out.println("child: pid " + child.pid + ", a JVM that filled " + Fmt.bytes(child.size) + " at "
-                    + Fmt.hex(child.address) + " (" + Fmt.bytes(child.patterned) + " patterned, the rest zero) and "
-                    + "holds 3 files and a directory open in " + tmp + " (one file deleted)");
+                    + Fmt.hex(child.address) + " (" + Fmt.bytes(child.patterned) + " patterned, the rest zero), maps a "
+                    + "memfd, and holds 3 files and a directory open in " + tmp + " (one file deleted)");
+            out.println();
             out.flush();
             Path image = work.resolve("demo-" + child.pid + ".ckpt");
             DumpCommand.Summary dump;
             LiveCheck check;
-            // stopped from the dump until the comparison, so the live memory is the dumped memory
-            try (Freezer frozen = Freezer.freeze(child.pid)) {
-                out.println(frozen.stoppedByUs() ? "child stopped (SIGSTOP) until its memory has been compared" : "");
-                out.println();
+            // stopped (job control, as a user would) from before the dump until the comparison, so
+            // that the memory compared is the memory dumped; the dump leaves a stopped process stopped
+            out.println("0. kill -STOP " + child.pid + "   (until its memory has been compared)");
+            child.stop();
+            try {
                 out.println("1. ckpt dump --pid " + child.pid + " -o " + image);
-                dump = DumpCommand.dump(child.pid, image, false, err);
-                DumpCommand.print(dump, image, indent(out));
+                dump = DumpCommand.dump(new DumpCommand.Request(child.pid, image, false, false), io, new ArrayList<>());
+                DumpCommand.print(dump, image.toString(), indent(out));
 
                 out.println("2. ckpt verify " + image);
-                RestartResult v = Images.restart(image, err);
+                RestartResult v = Images.restart(image.toString(), io, null);
                 out.println("   valid: " + Fmt.plural(v.recordsRead(), "record") + ", " + Fmt.bytes(v.bytesRead())
-                        + " checked in " + Fmt.seconds(v.elapsed()) + " (" + Fmt.rate(v.bytesRead(), v.elapsed()) + ")");
+                        + " checked in " + Fmt.seconds(v.elapsed()) + " (" + Fmt.rate(v.bytesRead(), v.elapsed())
+                        + "), registers checked under " + v.info().policy() + " rules");
 
                 out.println("3. ckpt restart " + image + " --check-against-pid " + child.pid);
-                RestartResult r;
-                try (FileChannel in = Images.open(image)) {
-                    r = Restarter.builder().build().restart(in);
-                }
-                out.println("   restored " + Fmt.plural(r.tasks().size(), "task") + " (threads), " + Fmt.count(r.pagesRead())
-                        + " pages in " + Fmt.seconds(r.elapsed()) + " (" + Fmt.rate(r.bytesRead(), r.elapsed()) + ")");
+                RestartResult r = Images.restart(image.toString(), io, null);
+                out.println("   restored " + Fmt.plural(r.tasks().size(), "task") + " (one per thread, each with its "
+                        + "registers) into the model: " + Fmt.count(r.pagesRead()) + " pages in "
+                        + Fmt.seconds(r.elapsed()) + " (" + Fmt.rate(r.bytesRead(), r.elapsed()) + ")");
                 check = LiveCheck.run(RestartCommand.task(r, child.pid), child.pid, r.info().pageSize());
                 out.println("   " + check.summary(child.pid));
                 for (String d : check.differences) {
                     out.println("     " + d);
                 }
+            } finally {
+                child.cont();
             }
+            out.println("4. kill -CONT " + child.pid);
             out.flush();
             Gcore g = noGcore ? null : gcore(child.pid, work, out);
             out.println();
@@ -138,10 +137,10 @@ final class DemoCommand implements Callable<Integer> {
     private static Gcore gcore(long pid, Path dir, PrintWriter out) throws IOException {
         Path gcore = onPath("gcore");
         if (gcore == null) {
-            out.println("4. gcore is not installed (it comes with gdb): no comparison");
+            out.println("5. gcore is not installed (it comes with gdb): no comparison");
             return null;
         }
-        out.println("4. gcore -o " + dir.resolve("core") + " " + pid + "   (gdb's core dump of the same child)");
+        out.println("5. gcore -o " + dir.resolve("core") + " " + pid + "   (gdb's core dump of the same child)");
         out.flush();
         Path log = dir.resolve("gcore.log");
         long t0 = System.nanoTime();
@@ -171,15 +170,20 @@ final class DemoCommand implements Callable<Integer> {
 
     private static void table(PrintWriter out, DumpCommand.Summary d, Path image, Gcore g) throws IOException {
         long size = Files.size(image);
-        String fmt = "%-24s %16s %16s%n";
+        String fmt = "%-20s %20s %18s%n";
+        boolean gok = g != null && g.failure() == null;
         out.printf(fmt, "", "ckpt dump", g == null ? "" : "gcore");
-        out.printf(fmt, "file size", Fmt.bytes(size), g == null || g.failure() != null ? "-" : Fmt.bytes(g.bytes()));
-        out.printf(fmt, "time", Fmt.seconds(d.elapsed()), g == null ? "-" : Fmt.seconds(g.elapsed()));
-        out.printf(fmt, "throughput (file/time)", Fmt.rate(size, d.elapsed()),
-                g == null || g.failure() != null ? "-" : Fmt.rate(g.bytes(), g.elapsed()));
-        out.printf(fmt, "registers", "no (needs ptrace)", g == null ? "-" : "yes");
+        out.printf(fmt, "file size", Fmt.bytes(size), gok ? Fmt.bytes(g.bytes()) : "-");
+        out.printf(fmt, "time", Fmt.seconds(d.elapsed()) + " (in-JVM)", g == null ? "-" : Fmt.seconds(g.elapsed()));
+        out.printf(fmt, "process frozen", Fmt.millis(d.frozen()), g == null ? "-" : "whole run");
+        out.printf(fmt, "registers", d.registers() ? "every thread" : "no", gok ? "every thread" : "-");
         out.printf(fmt, "descriptors", "yes", g == null ? "-" : "no");
-        out.printf(fmt, "restartable, validated", "yes (CRC32C)", g == null ? "-" : "no (for gdb)");
+        out.printf(fmt, "pipes/sockets/ttys", "recorded", g == null ? "-" : "no");
+        out.printf(fmt, "checksummed", "CRC32C", g == null ? "-" : "no");
+        out.printf(fmt, "restarts into", "model/host target", g == null ? "-" : "no (gdb reads it)");
+        out.println("(\"restarts into\": ckpt's in-memory model or a host's RestartTarget, such as an emulator; "
+                + "neither ckpt nor gcore recreates a live Linux process. 'ckpt export-core' turns the image into a "
+                + "core gdb reads.)");
     }
 
     static Path onPath(String name) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -13,8 +12,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
 import org.ckpt.Inspection;
+import org.ckpt.spi.ImageException;
 import org.ckpt.model.AddressSpace;
 import org.ckpt.model.FileTable;
 import org.ckpt.model.GenericFile;
@@ -22,35 +21,28 @@ import org.ckpt.model.OpenFile;
 import org.ckpt.model.PageData;
 import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
-@Command(name = "diff", mixinStandardHelpOptions = true,
-        header = "Show what differs between two images.",
-        description = {
-    "Show what differs between two images: head, task fields, CPU registers, memory areas "
-            + "added/removed/changed, pages changed (count and first addresses), descriptors and files.",
-    "Tasks are paired by pid, areas by start address, descriptors by number. Both images are "
-            + "validated first. Exit 0 whether or not they differ."})
-final class DiffCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "A", description = "The first image.")
-    Path a;
+/** {@code ckpt diff}: what differs between two images. */
+final class DiffCommand implements Command {
+    static final Spec SPEC = new Spec("diff", "Show what differs between two images.")
+            .describe("Show what differs between two images: head, task fields and info, CPU registers, memory areas "
+                    + "added/removed/changed, pages changed (count and first addresses), descriptors and files.")
+            .describe("Tasks are paired by pid, areas by start address, descriptors by number. Both images are "
+                    + "validated first; an invalid one is named (A or B) and exits 1. Exit 0 whether or not they "
+                    + "differ.")
+            .param("A", "The first image.")
+            .param("B", "The second image.")
+            .flag("Print the differences as JSON.", "--json")
+            .option("N", "Changed page addresses listed per area (default 8).", "--addresses");
 
-    @Parameters(index = "1", paramLabel = "B", description = "The second image.")
-    Path b;
+    @Override
+    public Spec spec() {
+        return SPEC;
+    }
 
-    @Option(names = "--json", description = "Print the differences as JSON.")
-    boolean json;
-
-    @Option(names = "--addresses", paramLabel = "N", defaultValue = "8",
-            description = "Changed page addresses listed per area (default ${DEFAULT-VALUE}).")
-    int addresses;
-
-    @Spec
-    CommandSpec spec;
+    private int addresses;
+    private String a;
+    private String b;
 
     private final List<Map<String, Object>> changes = new ArrayList<>();
     private final Map<Object, Object> comparedObjects = new IdentityHashMap<>();
@@ -59,21 +51,26 @@ final class DiffCommand implements Callable<Integer> {
     private int pageSize;
 
     @Override
-    public Integer call() throws Exception {
-        if (addresses < 0) {
-            throw CliException.usage("--addresses must be >= 0");
+    public int run(Spec.Parsed args, Io io) throws Exception {
+        a = args.param(0);
+        b = args.param(1);
+        boolean json = args.has("--json");
+        long n = args.number("--addresses", 8);
+        if (n < 0 || n > 1_000_000) {
+            throw SPEC.usage("--addresses must be between 0 and 1000000");
         }
-        ia = Images.inspect(a, spec.commandLine().getErr(), null);
-        ib = Images.inspect(b, spec.commandLine().getErr(), null);
-        pageSize = ia.result().info().pageSize();
-        compareMaps("head", Values.flatten(ImageTree.head(ia.result().info())),
-                Values.flatten(ImageTree.head(ib.result().info())));
+        addresses = (int) n;
+        ia = inspect("A", a, io);
+        ib = inspect("B", b, io);
+        pageSize = ia.image().info().pageSize();
+        compareMaps("head", Values.flatten(ImageTree.head(ia.image().info())),
+                Values.flatten(ImageTree.head(ib.image().info())));
         tasks();
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = io.out;
         if (json) {
             Map<String, Object> tree = new LinkedHashMap<>();
-            tree.put("a", a.toString());
-            tree.put("b", b.toString());
+            tree.put("a", a);
+            tree.put("b", b);
             tree.put("identical", changes.isEmpty());
             tree.put("differences", changes);
             out.println(Tree.json(tree));
@@ -87,6 +84,16 @@ final class DiffCommand implements Callable<Integer> {
         }
         out.flush();
         return Main.OK;
+    }
+
+    private static Inspection inspect(String which, String file, Io io) throws Exception {
+        try {
+            return Images.inspect(file, io, null, null);
+        } catch (ImageException e) {
+            throw CliException.failed(which + " (" + file + ") is an invalid image: " + e.getMessage());
+        } catch (CliException e) {
+            throw new CliException(e.exitCode(), which + ": " + e.getMessage());
+        }
     }
 
     private static String describe(Map<String, Object> c) {
@@ -149,11 +156,14 @@ final class DiffCommand implements Callable<Integer> {
             Task y = tb.get(j);
             Map<String, Object> fa = ImageTree.task(i, x, ia);
             Map<String, Object> fb = ImageTree.task(j, y, ib);
-            for (String k : List.of("index", "mm", "files", "cpu_state")) {
+            for (String k : List.of("index", "mm", "files", "cpu_state", "info", "extensions")) {
                 fa.remove(k);
                 fb.remove(k);
             }
             compareMaps(where, fa, fb);
+            Map<String, Object> infoA = new LinkedHashMap<>(TaskInfo.of(x));
+            Map<String, Object> infoB = new LinkedHashMap<>(TaskInfo.of(y));
+            compareMaps(where + " info", infoA, infoB);
             Object ca = x.cpu() == null ? Map.of("cpu", "absent") : Values.tree(x.cpu());
             Object cb = y.cpu() == null ? Map.of("cpu", "absent") : Values.tree(y.cpu());
             compareMaps(where + " cpu", Values.flatten(ca), Values.flatten(cb));

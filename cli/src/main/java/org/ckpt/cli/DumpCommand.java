@@ -1,143 +1,527 @@
 package org.ckpt.cli;
 
-import static java.nio.file.StandardOpenOption.CREATE;
-import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
-import static java.nio.file.StandardOpenOption.WRITE;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.ckpt.CheckpointResult;
 import org.ckpt.Checkpointer;
+import org.ckpt.model.Task;
 import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.Limits;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
+import org.ckpt.spi.RestorePolicy;
 
-@Command(name = "dump", mixinStandardHelpOptions = true,
-        header = "Checkpoint a live Linux process (/proc/PID) into an image.",
-        description = {
-    "Checkpoint a live Linux process into an image, reading /proc/PID: its threads (stat, status), "
-            + "address-space layout and areas (maps), page contents (mem, using pagemap so that pages "
-            + "never touched are not read; zero pages are not written), and its descriptors (fd, fdinfo; "
-            + "deleted-but-open files with their contents).",
-    "The process is stopped with SIGSTOP while it is read and continued afterwards, also on error "
-            + "or Ctrl-C; a process that was stopped already is left stopped. Registers need ptrace and "
-            + "are not captured: the image says the CPU state is absent.",
-    "Needs ptrace access to the process: root, or its owner where the kernel allows reading /proc/PID/mem."})
-final class DumpCommand implements Callable<Integer> {
-    private static final long PF_KTHREAD = 0x00200000;
+/** {@code ckpt dump}: a consistent snapshot of a live process (or tree) into an image. */
+final class DumpCommand implements Command {
+    static final Spec SPEC = new Spec("dump", "Checkpoint a live Linux process (or a process tree) into an image.")
+            .describe("The process is frozen with ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT of every thread, as gdb "
+                    + "and CRIU do — no SIGSTOP, so a shell, a parent's waitpid and the process's own SIGCONT handler "
+                    + "see nothing) while its registers (every thread), signal state, areas, descriptors and what "
+                    + "/proc says about it are read; the kernel's soft-dirty page tracking is reset, and the process "
+                    + "released. Its pages are then read while it runs and the image is written; finally it is frozen "
+                    + "once more to check that no page was written, no register changed and no area moved — then the "
+                    + "image is a snapshot of the first freeze and replaces FILE. If the process did change, it is "
+                    + "dumped again, frozen while its pages are copied into memory of ckpt's own (also what "
+                    + "--single-freeze, --staging, '-o -' and kernels without soft-dirty tracking do).")
+            .describe("The image is written atomically: a temporary file in the same directory, forced to disk and "
+                    + "renamed over FILE. If anything fails — the process exits or dies, a page the page table lists "
+                    + "cannot be read, SIGINT or SIGTERM arrives — no image is written and a previous FILE is left as "
+                    + "it was. A second dump of a process being dumped fails (it is already traced).")
+            .describe("What the model cannot restore (pipes with their buffered bytes, sockets, ttys, devices, "
+                    + "epoll/inotify/eventfd descriptors, areas the kernel lets nobody read) is recorded in the image "
+                    + "as task info (ckpt.omitted.*) and listed by 'ckpt show'. Refused (exit 2): kernel threads, "
+                    + "zombies, ckpt itself and its ancestors; a thread id dumps its process.")
+            .option("PID", "(required) The process to checkpoint (a thread id selects its process).", "--pid")
+            .option("FILE", "(required) The image to write; '-' writes it to standard output (not atomic).",
+                    "-o", "--output")
+            .flag("Also dump every descendant of the process, each with its ppid, pgid and sid.", "--tree")
+            .flag("Do not freeze the process: read it while it runs. The image may mix moments and has no registers.",
+                    "--leave-running")
+            .flag("Freeze once, and copy the pages while frozen (no soft-dirty tracking, no second freeze).",
+                    "--single-freeze")
+            .option("MiB", "With one freeze: memory for a copy of the pages, so that the process runs again before the image is "
+                    + "written (default: as much as the process has resident, up to half of the available memory); "
+                    + "pages beyond it are read while the image is written, the process still frozen. 0: no copy.",
+                    "--staging")
+            .flag("Print nothing but errors.", "--quiet")
+            .flag("Print the summary as JSON (numbers as numbers, times in milliseconds).", "--json");
 
-    @Option(names = "--pid", required = true, paramLabel = "PID", description = "The process to checkpoint.")
-    long pid;
+    /** Test hooks (never set outside tests): run right after the freeze, and right before the image is written. */
+    static volatile Runnable afterFreezeHook;
+    static volatile Runnable beforeWriteHook;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "The image to write.")
-    Path output;
+    @Override
+    public Spec spec() {
+        return SPEC;
+    }
 
-    @Option(names = "--leave-running", description = "Do not stop the process while it is read "
-            + "(the image may then mix moments).")
-    boolean leaveRunning;
+    private static void hook(Runnable h) {
+        if (h != null) {
+            h.run();
+        }
+    }
 
-    @Option(names = "--quiet", description = "Print nothing but errors.")
-    boolean quiet;
+    /** What one dump did, for the summary, {@code --json} and {@code ckpt demo}. */
+    record Summary(int pid, String comm, String architecture, int pageSize, int processes, int threads, int areas,
+                   boolean registers, CheckpointResult result, ProcSnapshot.Stats pages, List<String> largest,
+                   List<String> notes, Duration frozen, Duration elapsed, String method,
+                   Map<String, Double> phases) {
+        long pagesRead() {
+            return pages.staged + pages.live;
+        }
+    }
 
-    @Spec
-    CommandSpec spec;
-
-    /** What one dump did, for the summary and for {@code ckpt demo}. */
-    record Summary(long pid, String comm, String architecture, int pageSize, int threads, int areas,
-                   CheckpointResult result,
-                   ProcPages.Stats pages, List<String> largest, List<String> notes, Duration stopped,
-                   Duration elapsed) {
+    /** A dump to do. */
+    record Request(long pid, Path output, boolean tree, boolean leaveRunning, long stagingLimit,
+                   boolean singleFreeze) {
+        Request(long pid, Path output, boolean tree, boolean leaveRunning) {
+            this(pid, output, tree, leaveRunning, -1, false);
+        }
     }
 
     @Override
-    public Integer call() throws Exception {
-        Summary s = dump(pid, output, leaveRunning, spec.commandLine().getErr());
-        if (!quiet) {
-            print(s, output, spec.commandLine().getOut());
+    public int run(Spec.Parsed a, Io io) throws Exception {
+        if (!a.has("--pid")) {
+            throw SPEC.usage("missing required option --pid");
         }
+        if (!a.has("--output")) {
+            throw SPEC.usage("missing required option -o/--output");
+        }
+        long pid = a.number("--pid", 0);
+        String out = a.string("--output");
+        Path output = out.equals("-") ? null : Path.of(out);
+        long staging = a.number("--staging", -1);
+        if (a.has("--staging") && staging < 0) {
+            throw SPEC.usage("--staging must be 0 or more MiB");
+        }
+        Request r = new Request(pid, output, a.has("--tree"), a.has("--leave-running"),
+                staging < 0 ? -1 : staging << 20, a.has("--single-freeze"));
+        // with the image on stdout, the summary goes to stderr
+        PrintWriter text = output == null ? io.err : io.out;
+        List<String> warnings = new ArrayList<>();
+        Summary s = dump(r, io, warnings);
+        if (a.has("--json")) {
+            text.println(Tree.json(json(s, out)));
+        } else if (!a.has("--quiet")) {
+            for (String w : warnings) {
+                io.err.println("ckpt dump: " + w);
+            }
+            print(s, out, text);
+        }
+        text.flush();
         return Main.OK;
     }
 
-    static Summary dump(long pid, Path output, boolean leaveRunning, PrintWriter err)
-            throws IOException, CliException {
-        ProcFs.requireProcess(pid);
-        long started = System.nanoTime();
-        String arch = ProcFs.architecture(pid);
-        ArchProvider provider = provider(arch);
-        int pageSize = ProcFs.pageSize(pid, !arch.equals("i386") && !arch.equals("ppc32"));
-        Limits limits = Limits.DEFAULTS;
-        Path parent = output.toAbsolutePath().getParent();
-        if (parent != null && !Files.isDirectory(parent)) {
-            throw CliException.usage("cannot write " + output + ": no such directory " + parent);
+    /** The process to dump: a thread id maps to its process; what cannot be dumped is refused (exit 2). */
+    static int resolve(long pid, List<String> warnings) throws CliException {
+        if (pid <= 0 || pid > Integer.MAX_VALUE) {
+            throw CliException.usage("pid must be a positive process id: " + pid);
         }
-        boolean hasMemory = !ProcFs.maps(pid).isEmpty();
-        long expected = expectedBytes(pid);
-        try (Progress p = Progress.of(err, "dumping pid " + pid, expected);
-             ProcMemory mem = hasMemory ? ProcMemory.open(pid, pageSize) : null) {
-            Checkpointer ckpt = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize).limits(limits)
-                    .uname(ProcFs.uname()).progressListener(p).build();
-            // load providers and classes now, not while the process is stopped
+        if (!Files.isDirectory(ProcFs.dir(pid))) {
+            throw CliException.usage("no such process: " + pid);
+        }
+        int tgid = ProcTree.tgid(pid);
+        if (tgid < 0) {
+            throw CliException.usage("no such process: " + pid);
+        }
+        if (tgid != pid) {
+            warnings.add("pid " + pid + " is a thread of process " + tgid + ": dumping process " + tgid);
+        }
+        if (ProcTree.selfAndAncestors().contains((long) tgid)) {
+            throw CliException.usage("process " + tgid + (tgid == ProcessHandle.current().pid() ? " is ckpt itself"
+                    : " is an ancestor of this ckpt") + ": freezing it would stop ckpt too; it cannot be dumped");
+        }
+        ProcFs.Stat st;
+        try {
+            st = ProcFs.stat(ProcFs.dir(tgid));
+        } catch (IOException e) {
+            throw CliException.usage("no such process: " + pid);
+        }
+        if ((st.num(9) & ProcTree.PF_KTHREAD) != 0) {
+            throw CliException.usage("process " + tgid + " (" + st.comm() + ") is a kernel thread: it has no user "
+                    + "memory or registers to dump");
+        }
+        if (st.state() == 'Z' || st.state() == 'X' || st.state() == 'x') {
+            throw CliException.usage("process " + tgid + " (" + st.comm() + ") is a zombie: it has exited and only "
+                    + "its exit status is left for its parent; there is nothing to dump");
+        }
+        return tgid;
+    }
+
+    /** How a dump keeps its image consistent. */
+    enum Mode {
+        /**
+         * Freeze, read everything but pages, clear the soft-dirty bits, release; write the image
+         * reading pages while the process runs; freeze again and check that nothing changed
+         * ({@link Fingerprint}) before the image replaces FILE. Two short freezes.
+         */
+        TWO_FREEZES,
+        /** Freeze, read everything and copy the pages into staging memory, release, write. */
+        ONE_FREEZE,
+        /** {@code --leave-running}: no freeze, no registers. */
+        RUNNING
+    }
+
+    /** The process changed between the two freezes: dump it again, frozen while its pages are copied. */
+    private static final class Changed extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Changed(String why) {
+            super(why);
+        }
+    }
+
+    /** Everything a dump attempt needs that does not depend on the mode. */
+    private record Prepared(int tgid, String arch, ElfArch elf, int pageSize, Checkpointer ckpt,
+                            ProcSnapshot.Options options, List<Integer> known) {
+    }
+
+    static Summary dump(Request r, Io io, List<String> warnings) throws IOException, CliException {
+        long started = System.nanoTime();
+        Phases phases = new Phases();
+        int tgid = resolve(r.pid(), warnings);
+        if (r.output() != null) {
+            checkOutput(r.output());
+        }
+        String arch = ProcFs.architecture(tgid);
+        ArchProvider provider = provider(arch);
+        ElfArch elf = ElfArch.of(arch);
+        int pageSize = ProcFs.pageSize(tgid, !arch.equals("i386") && !arch.equals("ppc32"));
+        Limits limits = Limits.DEFAULTS;
+        Checkpointer ckpt = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize)
+                .limits(limits).uname(ProcFs.uname()).policy(RestorePolicy.LINUX_USER).build();
+        phases.end("resolve");
+        // load the native library and the note converters now, not while the process is frozen
+        // (the checkpoint itself runs after the release; with --staging 0 its first use is frozen)
+        if (r.stagingLimit() == 0) {
             ckpt.checkpoint(List.of(), Channels.newChannel(OutputStream.nullOutputStream()));
-            long stopStart = System.nanoTime();
-            // kernel threads ignore SIGSTOP
-            boolean kernelThread = (ProcFs.stat(ProcFs.dir(pid)).num(9) & PF_KTHREAD) != 0;
-            try (Freezer freezer = leaveRunning || kernelThread ? Freezer.none(pid) : Freezer.freeze(pid)) {
-                ProcSnapshot snap = new ProcSnapshot(pid, mem, provider.addressLimit(arch, org.ckpt.spi.RestorePolicy.LINUX_USER), limits,
-                        freezer.statesBefore()).read();
-                CheckpointResult r;
-                try (FileChannel out = open(output)) {
-                    r = ckpt.checkpoint(snap.tasks(), out);
-                } catch (IOException | RuntimeException e) {
-                    // a partial image would only be mistaken for a dump; the message says what went wrong
-                    Files.deleteIfExists(output);
-                    throw e;
+        }
+        Warmup.run(elf);
+        phases.end("native");
+
+        List<Integer> known = new ArrayList<>(List.of(tgid));
+        if (r.tree()) {
+            known.addAll(ProcTree.descendants(tgid));
+        }
+        Map<Integer, Character> before = new HashMap<>();
+        for (int p : known) {
+            try {
+                before.putAll(ProcFs.threadStates(p));
+            } catch (IOException e) {
+                // exited meanwhile; the freeze finds out
+            }
+        }
+        ProcSnapshot.Options options = new ProcSnapshot.Options(known, null, Staging.none(), limits,
+                provider.addressLimit(arch, RestorePolicy.LINUX_USER), pageSize, arch, elf, before, false, false);
+        if (!r.leaveRunning()) {
+            try (ProcSnapshot dry = new ProcSnapshot(options.dry())) {
+                dry.read();
+            } catch (CliException | IOException e) {
+                // the real pass reports what is wrong
+            }
+        }
+        phases.end("dry_run");
+        Prepared p = new Prepared(tgid, arch, elf, pageSize, ckpt, options, known);
+        Mode mode = r.leaveRunning() ? Mode.RUNNING
+                : r.output() == null || r.stagingLimit() >= 0 || r.singleFreeze() ? Mode.ONE_FREEZE : Mode.TWO_FREEZES;
+        // the tracer of the attempt in progress, for the signal handler to release
+        AtomicReference<Tracer> current = new AtomicReference<>();
+        Interrupts interrupts = Interrupts.install(() -> {
+            Tracer t = current.get();
+            if (t != null) {
+                t.close();
+            }
+        });
+        try {
+            if (mode == Mode.TWO_FREEZES) {
+                try {
+                    return attempt(p, r, io, Mode.TWO_FREEZES, phases, started, List.of(), current);
+                } catch (Changed c) {
+                    String why = "the process ran while its pages were read (" + c.getMessage()
+                            + "): dumped again, frozen while its pages were copied";
+                    phases.end("two_freezes_changed");
+                    return attempt(p, r, io, Mode.ONE_FREEZE, phases, started, List.of(why), current);
                 }
-                Duration stopped = Duration.ofNanos(System.nanoTime() - stopStart);
-                String comm = snap.tasks().isEmpty() ? "?" : snap.tasks().get(0).comm();
-                return new Summary(pid, comm, arch, pageSize, snap.tasks().size(), snap.areas(), r, snap.stats(),
-                        snap.largestAreas(3), snap.notes(), freezer.stoppedByUs() ? stopped : Duration.ZERO,
-                        Duration.ofNanos(System.nanoTime() - started));
+            }
+            return attempt(p, r, io, mode, phases, started, List.of(), current);
+        } catch (IOException | CliException | RuntimeException e) {
+            if (interrupts.signal() != 0) {
+                Thread.interrupted();
+                throw interrupted(interrupts.signal(), r.output());
+            }
+            throw e;
+        } finally {
+            interrupts.close();
+        }
+    }
+
+    private static Summary attempt(Prepared p, Request r, Io io, Mode mode, Phases phases, long started,
+                                   List<String> extraNotes, AtomicReference<Tracer> current)
+            throws IOException, CliException {
+        Staging staging = Staging.none();
+        if (mode == Mode.ONE_FREEZE && r.stagingLimit() != 0) {
+            long bytes = stagingEstimate(p.known(), p.pageSize(), false);
+            staging = Staging.allocate(r.stagingLimit() > 0 ? Math.min(bytes, r.stagingLimit()) : bytes);
+            phases.end("staging");
+        } else if (mode == Mode.TWO_FREEZES) {
+            staging = Staging.allocate(stagingEstimate(p.known(), p.pageSize(), true));
+            phases.end("staging");
+        }
+        Tracer tracer = null;
+        ProcSnapshot snap = null;
+        long frozenNanos = 0;
+        try {
+            Tracer t = mode == Mode.RUNNING ? null : Tracer.prepare(p.tgid(), r.tree());
+            tracer = t;
+            current.set(t);
+            long freezeStart = System.nanoTime();
+            if (t != null) {
+                t.freeze();
+            }
+            phases.end("freeze");
+            hook(afterFreezeHook);
+            List<Integer> processes = t != null ? t.processes() : p.known();
+            boolean twoFreezes = mode == Mode.TWO_FREEZES;
+            if (twoFreezes) {
+                for (int tgid : processes) {
+                    if (!Fingerprint.clearSoftDirty(tgid)) {
+                        twoFreezes = false; // no soft-dirty tracking here: copy the pages now, still frozen
+                        if (r.stagingLimit() != 0) {
+                            staging.close();
+                            staging = Staging.allocate(stagingEstimate(processes, p.pageSize(), false));
+                        }
+                        break;
+                    }
+                }
+            }
+            Fingerprint first = twoFreezes ? Fingerprint.take(t, processes, p.elf()) : null;
+            snap = new ProcSnapshot(p.options().frozen(processes, t, staging, twoFreezes)).read();
+            phases.end("read");
+            if (twoFreezes && snap.sharedNotCopied > 0) {
+                throw new Changed("its shared writable memory grew past the memory set aside to copy it");
+            }
+            if (t != null) {
+                t.checkAlive(previous(r.output()));
+                if (twoFreezes || snap.allStaged) {
+                    t.close();
+                    frozenNanos += System.nanoTime() - freezeStart;
+                }
+            }
+            phases.end("release");
+            hook(beforeWriteHook);
+            CheckpointResult result;
+            if (twoFreezes) {
+                List<Task> tasks = snap.tasks;
+                long[] second = new long[1];
+                result = AtomicOutput.write(r.output(), ch -> {
+                    CheckpointResult res;
+                    try {
+                        res = p.ckpt().checkpoint(tasks, ch);
+                    } catch (IOException e) {
+                        // a page listed at the first freeze was unmapped since: the process changed
+                        for (Throwable c = e; c != null; c = c.getCause()) {
+                            if (c instanceof ProcPages.ProcessChanged pc && !pc.gone) {
+                                throw new Changed("a page it had was unmapped while it was read");
+                            }
+                        }
+                        throw e;
+                    }
+                    phases.end("write");
+                    long s = System.nanoTime();
+                    Tracer again = Tracer.freeze(p.tgid(), r.tree());
+                    current.set(again);
+                    try {
+                        Fingerprint now = Fingerprint.take(again, again.processes(), p.elf());
+                        String why = first.changes(now, p.pageSize(), p.options().userLimit());
+                        if (why != null) {
+                            throw new Changed(why);
+                        }
+                    } finally {
+                        again.close();
+                        second[0] = System.nanoTime() - s;
+                        phases.end("second_freeze");
+                    }
+                    return res;
+                });
+                frozenNanos += second[0];
+                phases.end("commit");
+            } else {
+                result = write(p.ckpt(), snap.tasks, r.output(), io);
+                phases.end("write");
+                if (t != null && !snap.allStaged) {
+                    t.close();
+                    frozenNanos = System.nanoTime() - freezeStart;
+                }
+            }
+            Task firstTask = snap.tasks.isEmpty() ? null : snap.tasks.get(0);
+            List<String> notes = new ArrayList<>(extraNotes);
+            notes.addAll(snap.notes);
+            String how = switch (mode == Mode.TWO_FREEZES && !twoFreezes ? Mode.ONE_FREEZE : mode) {
+                case TWO_FREEZES -> "two_freezes";
+                case ONE_FREEZE -> snap.allStaged ? "one_freeze_staged" : "one_freeze_until_written";
+                case RUNNING -> "running";
+            };
+            return new Summary(p.tgid(), firstTask == null ? "?" : firstTask.comm(), p.arch(), p.pageSize(),
+                    processes.size(), snap.tasks.size(), snap.areas, t != null && p.elf() != null, result, snap.stats,
+                    snap.largestAreas(3), notes, Duration.ofNanos(frozenNanos),
+                    Duration.ofNanos(System.nanoTime() - started), how, phases.millis());
+        } catch (Changed c) {
+            throw c;
+        } catch (IOException | CliException | RuntimeException e) {
+            rethrow(e, r.output());
+            // whatever failed, if the process died meanwhile that is the reason to give
+            if (tracer != null && !tracer.isClosed()) {
+                tracer.checkAlive(previous(r.output()));
+            }
+            if (tracer == null && !alive(p.tgid())) {
+                throw CliException.failed("process " + p.tgid() + " exited during the dump: no image written"
+                        + previous(r.output()));
+            }
+            throw e;
+        } finally {
+            current.set(null);
+            if (tracer != null) {
+                tracer.close();
+            }
+            if (snap != null) {
+                snap.close();
+            }
+            staging.close();
+        }
+    }
+
+    private static CliException interrupted(int sig, Path output) {
+        return new CliException(128 + sig, "interrupted by " + Signals.name(sig) + ": the process was released, "
+                + "no image was written" + (output != null && Files.exists(output) ? " and " + output
+                + " keeps its previous contents" : ""));
+    }
+
+    private static String previous(Path output) {
+        return output != null && Files.exists(output) ? " (" + output + " keeps its previous contents)" : "";
+    }
+
+    private static boolean alive(int tgid) {
+        try {
+            char s = ProcFs.stat(ProcFs.dir(tgid)).state();
+            return s != 'Z' && s != 'X' && s != 'x';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A process that changed under a read while the image was written: one line saying so (exit 1). */
+    private static void rethrow(Exception e, Path output) throws CliException {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof ProcPages.ProcessChanged p) {
+                throw CliException.failed(p.getMessage() + ": no image written" + previous(output));
             }
         }
     }
 
-    private static FileChannel open(Path output) throws CliException {
+    private static CheckpointResult write(Checkpointer ckpt, List<Task> tasks, Path output, Io io)
+            throws IOException, CliException {
+        if (output == null) {
+            return ckpt.checkpoint(tasks, io.stdout());
+        }
         try {
-            return FileChannel.open(output, CREATE, WRITE, TRUNCATE_EXISTING);
+            return AtomicOutput.write(output, ch -> ckpt.checkpoint(tasks, ch));
+        } catch (java.nio.file.FileSystemException e) {
+            throw CliException.usage("cannot write " + output + ": " + reason(e));
+        }
+    }
+
+    private static String reason(java.nio.file.FileSystemException e) {
+        String why = e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            why = "Permission denied";
+        } else if (e instanceof java.nio.file.NoSuchFileException) {
+            why = "No such file or directory";
+        }
+        return why + (e.getFile() != null && !e.getFile().isEmpty() ? " (" + e.getFile() + ")" : "");
+    }
+
+    /** The output must be creatable before anything is frozen: its directory exists and is writable, on a real file system. */
+    static void checkOutput(Path output) throws CliException {
+        Path abs = output.toAbsolutePath();
+        Path parent = abs.getParent();
+        if (parent == null) {
+            throw CliException.usage("cannot write " + output + ": it names no file");
+        }
+        if (Files.isDirectory(abs)) {
+            throw CliException.usage("cannot write " + output + ": it is a directory");
+        }
+        if (!Files.isDirectory(parent)) {
+            throw CliException.usage("cannot write " + output + ": no such directory " + parent);
+        }
+        try {
+            Path probe = Files.createTempFile(parent, ".ckpt-probe-", "");
+            Files.delete(probe);
+        } catch (java.nio.file.FileSystemException e) {
+            throw CliException.usage("cannot write " + output + ": cannot create a file in " + parent + ": "
+                    + reason(e));
         } catch (IOException e) {
             throw CliException.usage("cannot write " + output + ": " + e.getMessage());
         }
     }
 
-    /** The resident and swapped size: what the dump will roughly read, for the progress bar. */
-    private static long expectedBytes(long pid) {
-        try {
-            var st = ProcFs.status(ProcFs.dir(pid));
-            return kib(st.get("VmRSS")) + kib(st.get("VmSwap"));
-        } catch (IOException | RuntimeException e) {
-            return 0;
+    /**
+     * Bytes a dump will copy while frozen, capped by half of what is free: resident and swapped
+     * memory and shared areas (read whole) — or with {@code sharedWritableOnly}, for a two-freeze
+     * dump, only the shared writable areas.
+     */
+    static long stagingEstimate(List<Integer> processes, int pageSize, boolean sharedWritableOnly) {
+        long total = 0;
+        for (int p : processes) {
+            try {
+                if (!sharedWritableOnly) {
+                    Map<String, String> r = kv(ProcFs.read(ProcFs.dir(p).resolve("smaps_rollup")));
+                    total += kib(r.get("Rss")) + kib(r.get("Swap"));
+                }
+                for (ProcFs.MapsEntry e : ProcFs.maps(p)) {
+                    if (e.shared() && (!sharedWritableOnly || (e.prot() & 2) != 0)) {
+                        total += e.end() - e.start();
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // gone or unreadable: the freeze reports it
+            }
         }
+        long available = 0;
+        try {
+            available = kib(kv(ProcFs.read(ProcFs.PROC.resolve("meminfo"))).get("MemAvailable"));
+        } catch (IOException | RuntimeException e) {
+            // unknown: stage nothing more than a little
+        }
+        return total == 0 ? 0 : Math.min(total + 4L * pageSize, available / 2);
+    }
+
+    private static Map<String, String> kv(String text) {
+        Map<String, String> m = new HashMap<>();
+        for (String line : text.split("\n")) {
+            int c = line.indexOf(':');
+            if (c > 0) {
+                m.put(line.substring(0, c).trim(), line.substring(c + 1).trim());
+            }
+        }
+        return m;
     }
 
     private static long kib(String v) {
         return v == null ? 0 : Long.parseLong(v.replace("kB", "").trim()) * 1024;
     }
 
-    private static ArchProvider provider(String arch) throws CliException {
+    static ArchProvider provider(String arch) throws CliException {
         TreeSet<String> known = new TreeSet<>();
         for (ArchProvider p : ServiceLoader.load(ArchProvider.class, Main.class.getClassLoader())) {
             if (p.architectures().contains(arch)) {
@@ -145,22 +529,60 @@ final class DumpCommand implements Callable<Integer> {
             }
             known.addAll(p.architectures());
         }
-        throw CliException.failed("process architecture '" + arch + "' has no ckpt architecture provider "
+        throw CliException.usage("process architecture '" + arch + "' has no ckpt architecture provider "
                 + "(this ckpt has " + String.join(", ", known) + ")");
     }
 
-    static void print(Summary s, Path output, PrintWriter out) {
+    static Map<String, Object> json(Summary s, String output) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pid", s.pid());
+        m.put("comm", s.comm());
+        m.put("output", output);
+        m.put("architecture", s.architecture());
+        m.put("processes", s.processes());
+        m.put("threads", s.threads());
+        m.put("areas", s.areas());
+        m.put("registers", s.registers());
+        m.put("page_size", s.pageSize());
+        m.put("pages_read", s.pagesRead());
+        m.put("pages_staged", s.pages().staged);
+        m.put("pages_read_while_writing", s.pages().live);
+        m.put("pages_written", s.result().pagesWritten());
+        m.put("zero_pages_skipped", s.result().zeroPagesSkipped());
+        m.put("pages_never_touched", s.pages().untouched);
+        m.put("clean_file_pages_left_to_files", s.pages().leftToFile);
+        m.put("pages_in_file_objects", s.pages().inFileObjects);
+        m.put("image_bytes", s.result().bytesWritten());
+        m.put("records", s.result().recordsWritten());
+        m.put("frozen_ms", s.frozen().toNanos() / 1e6);
+        m.put("write_ms", s.result().elapsed().toNanos() / 1e6);
+        m.put("elapsed_ms", s.elapsed().toNanos() / 1e6);
+        m.put("method", s.method());
+        m.put("phases_ms", s.phases());
+        m.put("left_out", s.notes());
+        return m;
+    }
+
+    static void print(Summary s, String output, PrintWriter out) {
         CheckpointResult r = s.result();
         out.println("dumped pid " + s.pid() + " (" + s.comm() + ") to " + output + ": " + s.architecture() + ", "
-                + Fmt.plural(s.threads(), "thread") + ", " + Fmt.plural(s.areas(), "area") + ", CPU state not "
-                + "captured (needs ptrace)");
-        out.println("  pages: " + Fmt.count(r.pagesWritten()) + " written (" + Fmt.bytes(r.pagesWritten() * s.pageSize())
-                + "), " + Fmt.count(r.zeroPagesSkipped()) + " zero pages skipped, " + Fmt.count(s.pages().untouched)
-                + " never touched (not read), " + Fmt.count(s.pages().leftToFile) + " clean file pages left to their files"
-                + (s.pages().unreadable > 0 ? ", " + Fmt.count(s.pages().unreadable) + " unreadable (saved as zero)" : ""));
+                + (s.processes() > 1 ? Fmt.plural(s.processes(), "process") + ", " : "")
+                + Fmt.plural(s.threads(), "thread") + ", " + Fmt.plural(s.areas(), "area") + ", "
+                + (s.registers() ? "registers of every thread" : "no registers (--leave-running)"));
+        out.println("  pages: " + Fmt.count(s.pagesRead()) + " read (" + Fmt.bytes(s.pagesRead() * s.pageSize())
+                + "), " + Fmt.count(r.pagesWritten()) + " written, " + Fmt.count(r.zeroPagesSkipped())
+                + " zero pages skipped, " + Fmt.count(s.pages().untouched) + " never touched (not read), "
+                + Fmt.count(s.pages().leftToFile) + " clean file pages left to their files"
+                + (s.pages().inFileObjects > 0 ? ", " + Fmt.count(s.pages().inFileObjects)
+                + " in deleted/memfd file objects (saved once)" : ""));
         out.println("  image: " + Fmt.bytes(r.bytesWritten()) + " in " + Fmt.plural(r.recordsWritten(), "record")
                 + ", written in " + Fmt.seconds(r.elapsed()) + " (" + Fmt.rate(r.bytesWritten(), r.elapsed()) + ")"
-                + (s.stopped().isZero() ? "" : "; process stopped for " + Fmt.seconds(s.stopped())));
+                + (s.frozen().isZero() ? "" : "; process frozen for " + Fmt.millis(s.frozen()) + " ("
+                + switch (s.method()) {
+                    case "two_freezes" -> "twice: to read it, and to check nothing changed while its pages were written";
+                    case "one_freeze_staged" -> "its pages copied, released before writing";
+                    default -> "until written";
+                } + ")"));
         if (!s.largest().isEmpty()) {
             out.println("  largest areas:");
             for (String a : s.largest()) {
@@ -168,7 +590,8 @@ final class DumpCommand implements Callable<Integer> {
             }
         }
         if (!s.notes().isEmpty()) {
-            out.println("  left out or changed (" + s.notes().size() + "):");
+            out.println("  recorded but not restorable, or left out (" + s.notes().size() + "; 'ckpt show --all' "
+                    + "lists them per task):");
             for (String n : s.notes()) {
                 out.println("    " + n);
             }

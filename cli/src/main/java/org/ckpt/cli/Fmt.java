@@ -34,6 +34,17 @@ final class Fmt {
         return String.format(Locale.ROOT, "%.3f s", d.toNanos() / 1e9);
     }
 
+    static String millis(Duration d) {
+        return String.format(Locale.ROOT, "%.0f ms", d.toNanos() / 1e6);
+    }
+
+    /** A duration in milliseconds, exactly (any duration an image may hold), for JSON. */
+    static java.math.BigDecimal ms(Duration d) {
+        java.math.BigDecimal v = java.math.BigDecimal.valueOf(d.getSeconds()).multiply(java.math.BigDecimal.valueOf(1000))
+                .add(java.math.BigDecimal.valueOf(d.getNano(), 6));
+        return v.signum() == 0 ? java.math.BigDecimal.ZERO : v.stripTrailingZeros();
+    }
+
     static String rate(long bytes, Duration d) {
         double s = Math.max(d.toNanos(), 1) / 1e9;
         return Fmt.bytes((long) (bytes / s)) + "/s";

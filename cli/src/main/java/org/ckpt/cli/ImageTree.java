@@ -25,7 +25,7 @@ final class ImageTree {
     static Map<String, Object> build(String file, Inspection in) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("file", file);
-        root.put("head", head(in.result().info()));
+        root.put("head", head(in.image().info()));
         Map<Object, List<String>> users = users(in);
         List<Object> objects = new ArrayList<>();
         for (ImageObject o : in.objects()) {
@@ -38,12 +38,19 @@ final class ImageTree {
         }
         root.put("tasks", tasks);
         Map<String, Object> tail = new LinkedHashMap<>();
-        tail.put("records", in.result().recordsRead());
-        tail.put("bytes", in.result().bytesRead());
-        tail.put("pages", in.result().pagesRead());
+        tail.put("records", in.image().recordsRead());
+        tail.put("bytes", in.image().bytesRead());
+        tail.put("pages", in.image().pagesRead());
         tail.put("verified", true);
         root.put("tail", tail);
+        root.put("check", check(in));
         return root;
+    }
+
+    /** What the check phase of the image's policy (or --policy) made of the tasks. */
+    static String check(Inspection in) {
+        return in.checkFailure().map(e -> "refused: " + e.getMessage())
+                .orElse("passes (" + in.image().info().policy() + " rules)");
     }
 
     static Map<String, Object> head(ImageInfo h) {
@@ -52,6 +59,7 @@ final class ImageTree {
         m.put("producer", h.producerName() + " " + h.producerVersion());
         m.put("checkpoint_id", Fmt.hex(h.checkpointId()));
         m.put("created", h.created().toString());
+        m.put("policy", h.policy().name());
         m.put("architecture", h.architecture());
         m.put("arch_head", Values.tree(h.archHead()));
         m.put("page_size", h.pageSize());
@@ -153,7 +161,7 @@ final class ImageTree {
         layout.put("env_end", Fmt.hex(mm.envEnd()));
         m.put("layout", layout);
         m.put("flags", Fmt.hex(mm.flags()));
-        int ps = in.result().info().pageSize();
+        int ps = in.image().info().pageSize();
         long inImage = 0;
         List<Object> vmas = new ArrayList<>();
         for (Vma v : mm.vmas()) {
@@ -212,17 +220,17 @@ final class ImageTree {
         m.put("exit_state", t.exitState().name());
         m.put("exit_code", t.exitCode());
         m.put("exit_signal", t.exitSignal());
-        m.put("utime", Long.toUnsignedString(t.utime()));
-        m.put("stime", Long.toUnsignedString(t.stime()));
-        m.put("utimescaled", Long.toUnsignedString(t.utimescaled()));
-        m.put("stimescaled", Long.toUnsignedString(t.stimescaled()));
-        m.put("gtime", Long.toUnsignedString(t.gtime()));
-        m.put("nvcsw", Long.toUnsignedString(t.nvcsw()));
-        m.put("nivcsw", Long.toUnsignedString(t.nivcsw()));
-        m.put("start_time", t.startTime().toString());
-        m.put("real_start_time", t.realStartTime().toString());
-        m.put("min_flt", Long.toUnsignedString(t.minFlt()));
-        m.put("maj_flt", Long.toUnsignedString(t.majFlt()));
+        m.put("utime", unsigned(t.utime()));
+        m.put("stime", unsigned(t.stime()));
+        m.put("utimescaled", unsigned(t.utimescaled()));
+        m.put("stimescaled", unsigned(t.stimescaled()));
+        m.put("gtime", unsigned(t.gtime()));
+        m.put("nvcsw", unsigned(t.nvcsw()));
+        m.put("nivcsw", unsigned(t.nivcsw()));
+        m.put("start_time_ms", Fmt.ms(t.startTime()));
+        m.put("real_start_time_ms", Fmt.ms(t.realStartTime()));
+        m.put("min_flt", unsigned(t.minFlt()));
+        m.put("maj_flt", unsigned(t.majFlt()));
         m.put("mm", t.mm() == null ? null : in.objref(t.mm()));
         m.put("files", t.files() == null ? null : in.objref(t.files()));
         if (t.cpu() == null) {
@@ -241,6 +249,22 @@ final class ImageTree {
             }
             m.put("cpu_state", cpu);
         }
+        Map<String, String> info = TaskInfo.of(t);
+        if (!info.isEmpty()) {
+            m.put("info", new LinkedHashMap<>(info));
+        }
+        List<Object> ext = new ArrayList<>();
+        for (Object e : t.extensions()) {
+            ext.add(in.objref(e));
+        }
+        if (!ext.isEmpty()) {
+            m.put("extensions", ext);
+        }
         return m;
+    }
+
+    /** A counter as a JSON number: unsigned 64-bit values above Long.MAX_VALUE become a BigInteger. */
+    static Object unsigned(long v) {
+        return v >= 0 ? (Object) v : new java.math.BigInteger(Long.toUnsignedString(v));
     }
 }

@@ -1,25 +1,36 @@
 package org.ckpt.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.function.Consumer;
 import org.ckpt.ImageRecord;
 import org.ckpt.Inspection;
 import org.ckpt.RestartResult;
 import org.ckpt.Restarter;
+import org.ckpt.spi.RestorePolicy;
 
-/** Opening image files with one-line errors, and reading them through the library. */
+/**
+ * Reading images named on the command line — files, FIFOs, {@code /dev/stdin} or
+ * {@code -} (standard input) — in one sequential pass, never seeking, with one-line
+ * errors. The restart copies every payload into memory of its own (the library's
+ * default): an image file changed while it is read cannot change what was verified.
+ */
 final class Images {
     private Images() {
     }
 
     /** Opens an image for reading; a missing or unreadable file is a usage error (exit 2). */
-    static FileChannel open(Path file) throws CliException {
+    static ReadableByteChannel open(String name, Io io) throws CliException {
+        if (name.equals("-")) {
+            return io.stdin();
+        }
+        Path file = Path.of(name);
         if (Files.isDirectory(file)) {
             throw CliException.usage(file + " is a directory, not an image file");
         }
@@ -28,38 +39,57 @@ final class Images {
         } catch (NoSuchFileException e) {
             throw CliException.usage("no such file: " + file);
         } catch (AccessDeniedException e) {
-            throw CliException.usage("permission denied: " + file);
+            throw CliException.usage("permission denied: cannot read " + file);
         } catch (IOException e) {
             throw CliException.usage("cannot open " + file + ": " + e.getMessage());
         }
     }
 
-    static long size(Path file) throws CliException {
+    /** The size of a regular file (for the progress bar), or 0 for a stream. */
+    static long size(String name) {
         try {
-            return Files.size(file);
-        } catch (NoSuchFileException e) {
-            throw CliException.usage("no such file: " + file);
-        } catch (AccessDeniedException e) {
-            throw CliException.usage("permission denied: " + file);
-        } catch (IOException e) {
-            throw CliException.usage("cannot read " + file + ": " + e.getMessage());
+            Path p = Path.of(name);
+            return !name.equals("-") && Files.isRegularFile(p) ? Files.size(p) : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
+    }
+
+    /** The {@code --policy} option: {@code null} (the image's own), {@code linux-user} or {@code exact}. */
+    static RestorePolicy policy(String v) throws CliException {
+        if (v == null) {
+            return null;
+        }
+        return switch (v.toLowerCase(Locale.ROOT).replace('_', '-')) {
+            case "linux-user" -> RestorePolicy.LINUX_USER;
+            case "exact" -> RestorePolicy.EXACT;
+            default -> throw CliException.usage("invalid value for option --policy: '" + v
+                    + "' (expected linux-user or exact)");
+        };
+    }
+
+    static Restarter restarter(RestorePolicy policy, Progress p) {
+        Restarter.Builder b = Restarter.builder().progressListener(p);
+        if (policy != null) {
+            b.policy(policy);
+        }
+        return b.build();
     }
 
     /** A full restart into the model, with a progress bar on a terminal. */
-    static RestartResult restart(Path file, PrintWriter err) throws IOException, CliException {
-        long size = size(file);
-        try (FileChannel in = open(file); Progress p = Progress.of(err, "reading " + file.getFileName(), size)) {
-            return Restarter.builder().progressListener(p).build().restart(in);
+    static RestartResult restart(String name, Io io, RestorePolicy policy) throws IOException, CliException {
+        try (ReadableByteChannel in = open(name, io);
+             Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
+            return restarter(policy, p).restart(in);
         }
     }
 
-    /** {@link Restarter#inspect}: validates like a restart and reports records and objects. */
-    static Inspection inspect(Path file, PrintWriter err, Consumer<ImageRecord> records)
+    /** {@link Restarter#inspect}: the image as it is, and whether it passes the check phase. */
+    static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy)
             throws IOException, CliException {
-        long size = size(file);
-        try (FileChannel in = open(file); Progress p = Progress.of(err, "reading " + file.getFileName(), size)) {
-            return Restarter.builder().progressListener(p).build().inspect(in, records);
+        try (ReadableByteChannel in = open(name, io);
+             Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
+            return restarter(policy, p).inspect(in, records);
         }
     }
 }

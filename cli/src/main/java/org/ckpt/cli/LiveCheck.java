@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.ckpt.model.AddressSpace;
+import org.ckpt.model.GenericFile;
+import org.ckpt.model.PageData;
 import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
 
@@ -48,6 +50,7 @@ final class LiveCheck {
     static LiveCheck run(Task task, long pid, int pageSize) throws IOException, CliException {
         ProcFs.requireProcess(pid);
         LiveCheck c = new LiveCheck();
+        c.chunk = ByteBuffer.allocateDirect(ProcMemory.CHUNK_PAGES * pageSize);
         AddressSpace mm = task.mm();
         List<ProcFs.MapsEntry> live = ProcFs.maps(pid);
         Map<Long, ProcFs.MapsEntry> byStart = new HashMap<>();
@@ -60,7 +63,7 @@ final class LiveCheck {
             }
             return c;
         }
-        try (ProcMemory mem = ProcMemory.open(pid, pageSize)) {
+        try (ProcMemory mem = ProcMemory.open((int) pid, pageSize)) {
             for (Vma v : mm.vmas()) {
                 ProcFs.MapsEntry e = byStart.remove(v.start());
                 if (e == null) {
@@ -84,10 +87,33 @@ final class LiveCheck {
         return c;
     }
 
+    private ByteBuffer chunk;
+
+    /** Reads up to {@code buf.remaining()} bytes at {@code at}; returns the whole pages read before a failure. */
+    private static int read(ProcMemory mem, long at, ByteBuffer buf, int ps) {
+        int start = buf.position();
+        try {
+            mem.readRuns(new long[] {at}, new ByteBuffer[] {buf}, 1);
+        } catch (ProcMemory.ReadFailure f) {
+            return (int) ((f.address - at) / ps);
+        }
+        return (buf.position() - start) / ps;
+    }
+
     private void pages(ProcMemory mem, Vma v, int ps) throws IOException {
         boolean privateFile = v.file() != null && !v.isShared();
+        PageData data = v.pages();
+        if (v.isShared() && v.file() instanceof GenericFile g && g.isDeleted()) {
+            // a shared mapping of a deleted (memfd) file: its pages are the file object's contents
+            ByteBuffer all = g.deletedContents();
+            long from = v.pgoff() * ps;
+            int len = (int) Math.max(0, Math.min(v.end() - v.start(), all.remaining() - from));
+            len -= len % ps;
+            data = len == 0 ? PageData.none()
+                    : PageData.of(v.start(), all.duplicate().position((int) from).limit((int) from + len).slice());
+        }
         long[] next = {v.start()};
-        v.pages().forEachRun((address, bytes, clean) -> {
+        data.forEachRun((address, bytes, clean) -> {
             absent(mem, v, next[0], address, privateFile, ps);
             present(mem, address, bytes, ps);
             next[0] = address + bytes.remaining();
@@ -101,9 +127,9 @@ final class LiveCheck {
         for (int done = 0; done < pages; done += ProcMemory.CHUNK_PAGES) {
             int n = Math.min(ProcMemory.CHUNK_PAGES, pages - done);
             long at = address + (long) done * ps;
-            ByteBuffer buf = mem.chunk;
+            ByteBuffer buf = chunk;
             buf.clear().limit(n * ps);
-            int got = mem.read(at, buf) / ps;
+            int got = read(mem, at, buf, ps);
             for (int i = 0; i < n; i++) {
                 long page = at + (long) i * ps;
                 if (i >= got) {
@@ -143,9 +169,9 @@ final class LiveCheck {
                     absentZero++;
                     continue;
                 }
-                ByteBuffer buf = mem.chunk;
+                ByteBuffer buf = chunk;
                 buf.clear().limit(ps);
-                if (mem.read(page, buf) < ps) {
+                if (read(mem, page, buf, ps) < 1) {
                     unreadable++;
                     continue;
                 }

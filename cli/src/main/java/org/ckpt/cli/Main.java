@@ -1,41 +1,49 @@
 package org.ckpt.cli;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.ckpt.Checkpointer;
 import org.ckpt.spi.CheckpointException;
 import org.ckpt.spi.ImageException;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParseResult;
-import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code ckpt} command. Exit codes: 0 success, 1 an invalid image or a failed
- * check (the library's message says which record, where and why), 2 bad arguments
- * or an input that cannot be read, 3 an internal error.
+ * The {@code ckpt} command. Exit codes: 0 success, 1 an invalid image, a failed check or
+ * a dump that could not be made consistent (the message says which), 2 bad arguments or
+ * an input, output or process that cannot be used, 3 an internal error; 128 + the signal
+ * number when SIGINT or SIGTERM ended it.
  */
-@Command(name = "ckpt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Checkpoint a live Linux process into a ckpt image, and show, verify, diff, "
-                + "measure and restart images.",
-        subcommands = {DumpCommand.class, ShowCommand.class, VerifyCommand.class, DiffCommand.class,
-            StatCommand.class, RestartCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
-public final class Main implements Runnable {
+public final class Main {
     static final int OK = 0;
     static final int INVALID = 1;
     static final int USAGE = 2;
     static final int INTERNAL = 3;
 
-    @Option(names = "--debug", scope = ScopeType.INHERIT,
-            description = "Print stack traces for errors, and the library's debug log (on stderr).")
-    boolean debug;
+    /** The subcommands in the order help lists them; each class is loaded only when used. */
+    private static final Map<String, Supplier<Command>> COMMANDS = new LinkedHashMap<>();
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    static {
+        COMMANDS.put("dump", DumpCommand::new);
+        COMMANDS.put("show", ShowCommand::new);
+        COMMANDS.put("verify", VerifyCommand::new);
+        COMMANDS.put("diff", DiffCommand::new);
+        COMMANDS.put("stat", StatCommand::new);
+        COMMANDS.put("restart", RestartCommand::new);
+        COMMANDS.put("export-core", ExportCoreCommand::new);
+        COMMANDS.put("import-core", ImportCoreCommand::new);
+        COMMANDS.put("demo", DemoCommand::new);
+    }
+
+    private Main() {
+    }
 
     public static void main(String[] args) {
         for (String a : args) {
@@ -44,36 +52,99 @@ public final class Main implements Runnable {
                 System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
             }
         }
-        System.exit(commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true))
-                .execute(args));
+        Io io = Io.system();
+        Interrupts.enabled = true;
+        int code = run(io, args);
+        io.out.flush();
+        io.err.flush();
+        System.exit(code);
     }
 
-    /** The command with its error handling, writing to {@code out} and {@code err}. */
-    static CommandLine commandLine(PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setOut(out);
-        cl.setErr(err);
-        cl.setParameterExceptionHandler(Main::badArguments);
-        cl.setExecutionExceptionHandler(Main::failed);
-        return cl;
+    /** Runs {@code ckpt args...} with {@code io} and returns the exit code. */
+    static int run(Io io, String... args) {
+        List<String> rest = new ArrayList<>();
+        boolean debug = false;
+        for (String a : args) {
+            if (a.equals("--debug")) {
+                debug = true;
+            } else {
+                rest.add(a);
+            }
+        }
+        if (rest.isEmpty()) {
+            io.err.print(usage());
+            io.err.println("ckpt: no command given");
+            io.err.flush();
+            return USAGE;
+        }
+        String first = rest.get(0);
+        if (first.equals("--version") || first.equals("-V")) {
+            io.out.println(version());
+            io.out.flush();
+            return OK;
+        }
+        if (first.equals("--help") || first.equals("-h")) {
+            io.out.print(usage());
+            io.out.flush();
+            return OK;
+        }
+        if (first.equals("help")) {
+            if (rest.size() == 1) {
+                io.out.print(usage());
+                io.out.flush();
+                return OK;
+            }
+            first = rest.get(1);
+            rest = List.of(first, "--help");
+        }
+        Supplier<Command> s = COMMANDS.get(first);
+        if (s == null) {
+            io.err.println("ckpt: unknown command '" + first + "' (see 'ckpt --help')");
+            io.err.flush();
+            return USAGE;
+        }
+        Command c = s.get();
+        Spec spec = c.spec();
+        List<String> cmdArgs = rest.subList(1, rest.size());
+        for (String a : cmdArgs) {
+            if (a.equals("--")) {
+                break;
+            }
+            if (a.equals("--help") || a.equals("-h")) {
+                io.out.print(spec.help());
+                io.out.flush();
+                return OK;
+            }
+        }
+        try {
+            return c.run(spec.parse(cmdArgs), io);
+        } catch (Exception | LinkageError e) {
+            return failed(e, "ckpt " + spec.name, io.err, debug);
+        } finally {
+            io.out.flush();
+            io.err.flush();
+        }
     }
 
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    static String version() {
+        return "ckpt " + Checkpointer.VERSION + ", Java " + System.getProperty("java.version");
     }
 
-    private static int badArguments(CommandLine.ParameterException e, String[] args) {
-        CommandLine cl = e.getCommandLine();
-        String name = cl.getCommandSpec().qualifiedName();
-        cl.getErr().println(name + ": " + e.getMessage() + " (see '" + name + " --help')");
-        cl.getErr().flush();
-        return USAGE;
+    static String usage() {
+        StringBuilder sb = new StringBuilder("Usage: ckpt COMMAND [OPTIONS]   (ckpt COMMAND --help for each)\n")
+                .append("Checkpoint a live Linux process into a ckpt image; show, verify, diff, measure and restart "
+                        + "images; convert between images and ELF core files.\n\nCommands:\n");
+        for (Map.Entry<String, Supplier<Command>> e : COMMANDS.entrySet()) {
+            sb.append(String.format("  %-13s %s%n", e.getKey(), e.getValue().get().spec().header));
+        }
+        sb.append("\nOptions: --version, --help, --debug (stack traces and the library's debug log).\n")
+                .append("Exit codes: 0 success; 1 invalid image, failed check or a dump that could not be made "
+                        + "consistent; 2 bad arguments, or an input, output or process that cannot be used; "
+                        + "3 internal error; 130/143 ended by SIGINT/SIGTERM.\n");
+        return sb.toString();
     }
 
-    private static int failed(Exception e, CommandLine cl, ParseResult parsed) {
-        PrintWriter err = cl.getErr();
-        String name = cl.getCommandSpec().qualifiedName();
+    private static int failed(Throwable e, String name, PrintWriter err, boolean debug) {
         int code;
         String message;
         if (e instanceof CliException c) {
@@ -94,40 +165,31 @@ public final class Main implements Runnable {
         } else if (e instanceof FileSystemException f) {
             code = USAGE;
             message = "cannot access " + f.getFile() + (f.getReason() != null ? ": " + f.getReason() : "");
+        } else if (e instanceof InterruptedIOException) {
+            code = USAGE;
+            message = "interrupted: " + e.getMessage();
         } else if (e instanceof IOException) {
             code = USAGE;
             message = "I/O error: " + e.getMessage();
+        } else if (e instanceof UnsatisfiedLinkError) {
+            code = INTERNAL;
+            message = "cannot load native access (JNA) for this platform: " + e.getMessage();
+        } else if (e instanceof LinkageError) {
+            code = INTERNAL;
+            message = "incomplete installation: " + e + " (run with --debug for the stack trace)";
         } else {
             code = INTERNAL;
             message = "internal error: " + e + " (run with --debug for the stack trace)";
         }
         err.println(name + ": " + oneLine(message));
-        if (debugRequested(parsed)) {
+        if (debug) {
             e.printStackTrace(err);
         }
         err.flush();
         return code;
     }
 
-    private static String oneLine(String s) {
+    static String oneLine(String s) {
         return s == null ? "" : s.replace('\n', ' ').replace('\r', ' ');
-    }
-
-    private static boolean debugRequested(ParseResult parsed) {
-        for (ParseResult p = parsed; p != null; p = p.subcommand()) {
-            if (p.hasMatchedOption("--debug")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The version printed by {@code ckpt --version}: the library's. */
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"ckpt " + Checkpointer.VERSION + " (image format 1.0), Java "
-                    + System.getProperty("java.version")};
-        }
     }
 }

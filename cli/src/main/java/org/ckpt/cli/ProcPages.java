@@ -2,114 +2,74 @@ package org.ckpt.cli;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import org.ckpt.model.PageData;
 
 /**
- * The pages of one area of a live process, read lazily when the checkpoint asks:
- * page table flags decide which pages are read at all, and each run is read into the
- * one reusable chunk buffer, handed to the checkpoint, and overwritten by the next.
+ * Pages of a live process read while the checkpoint writes them — when the process runs
+ * ({@code --leave-running}) or staging memory ran out. Each piece is read into one
+ * reusable buffer, handed to the checkpoint, and overwritten by the next; a page that
+ * cannot be read fails the checkpoint ({@link ProcessChanged}) instead of becoming zero.
  */
 final class ProcPages implements PageData {
-    /** Which pages of an area hold something the image needs. */
-    enum Policy {
-        /** Anonymous memory: pages in RAM or swap; the rest was never touched and reads as zero. */
-        TOUCHED,
-        /** Private file mapping: pages copied on write (anonymous) or swapped; clean ones come from the file. */
-        PRIVATE_FILE,
-        /** Every page (shared file mappings, whose contents are the file's): read them all. */
-        ALL
+    /** A page of the process could not be read while the image was written: the dump fails. */
+    static final class ProcessChanged extends IOException {
+        private static final long serialVersionUID = 1L;
+        /** The process exited (rather than unmapping the page). */
+        final boolean gone;
+
+        ProcessChanged(String message, boolean gone) {
+            super(message);
+            this.gone = gone;
+        }
     }
 
-    /** Page counts over every area of one dump. */
-    static final class Stats {
-        long read;
-        long untouched;
-        long leftToFile;
-        long unreadable;
-    }
+    private static ByteBuffer chunk;
+    /**
+     * Pages per read, 256 KiB of 4 KiB pages: small enough that the checkpoint's pass over them
+     * (zero check, copy, checksum) finds them in the CPU's cache; measured about a third faster
+     * than 4 MiB reads on the test VM's 500 MiB process.
+     */
+    static final int READ_PAGES = 64;
 
     private final ProcMemory mem;
-    private final long start;
-    private final long end;
-    private final Policy policy;
-    private final Stats stats;
-    private long pagesRead;
+    private final List<long[]> runs;
+    private final int pageSize;
 
-    ProcPages(ProcMemory mem, long start, long end, Policy policy, Stats stats) {
+    /** @param runs {address, pages} pairs, ascending */
+    ProcPages(ProcMemory mem, List<long[]> runs, int pageSize) {
         this.mem = mem;
-        this.start = start;
-        this.end = end;
-        this.policy = policy;
-        this.stats = stats;
+        this.runs = runs;
+        this.pageSize = pageSize;
+    }
+
+    private static synchronized ByteBuffer chunk(int bytes) {
+        if (chunk == null || chunk.capacity() < bytes) {
+            chunk = ByteBuffer.allocateDirect(bytes);
+        }
+        return chunk;
     }
 
     @Override
     public void forEachRun(RunVisitor visitor) throws IOException {
-        int ps = mem.pageSize;
-        long[] entries = new long[ProcMemory.CHUNK_PAGES];
-        for (long at = start; at < end; at += (long) ProcMemory.CHUNK_PAGES * ps) {
-            int n = (int) Math.min(ProcMemory.CHUNK_PAGES, (end - at) / ps);
-            if (policy != Policy.ALL) {
-                mem.pagemap(at, n, entries);
-            }
-            int i = 0;
-            while (i < n) {
-                if (!wanted(entries[i])) {
-                    if (policy == Policy.PRIVATE_FILE) {
-                        stats.leftToFile++;
-                    } else {
-                        stats.untouched++;
-                    }
-                    i++;
-                    continue;
+        ByteBuffer buf = chunk(READ_PAGES * pageSize);
+        for (long[] r : runs) {
+            for (long done = 0; done < r[1]; done += READ_PAGES) {
+                int n = (int) Math.min(READ_PAGES, r[1] - done);
+                long at = r[0] + done * pageSize;
+                buf.clear().limit(n * pageSize);
+                try {
+                    mem.readRuns(new long[] {at}, new ByteBuffer[] {buf}, 1);
+                } catch (ProcMemory.ReadFailure f) {
+                    throw new ProcessChanged(f.getMessage(), f.processGone);
                 }
-                int j = i + 1;
-                while (j < n && wanted(entries[j])) {
-                    j++;
-                }
-                emit(at + (long) i * ps, j - i, visitor);
-                i = j;
+                visitor.run(at, buf.flip(), false);
             }
         }
-    }
-
-    private boolean wanted(long e) {
-        return switch (policy) {
-            case ALL -> true;
-            case TOUCHED -> (e & (ProcMemory.PRESENT | ProcMemory.SWAPPED)) != 0;
-            case PRIVATE_FILE -> (e & ProcMemory.SWAPPED) != 0
-                    || ((e & ProcMemory.PRESENT) != 0 && (e & ProcMemory.FILE_OR_SHARED) == 0);
-        };
-    }
-
-    /** Reads and hands over {@code pages} pages; a page the kernel refuses is left out (reads back as zero). */
-    private void emit(long address, int pages, RunVisitor visitor) throws IOException {
-        int ps = mem.pageSize;
-        while (pages > 0) {
-            ByteBuffer buf = mem.chunk;
-            buf.clear().limit(pages * ps);
-            int whole = mem.read(address, buf) / ps;
-            if (whole > 0) {
-                stats.read += whole;
-                pagesRead += whole;
-                visitor.run(address, buf.flip().limit(whole * ps), false);
-            }
-            if (whole == pages) {
-                return;
-            }
-            stats.unreadable++;
-            address += (long) (whole + 1) * ps;
-            pages -= whole + 1;
-        }
-    }
-
-    /** Pages this area handed to the checkpoint so far. */
-    long pagesRead() {
-        return pagesRead;
     }
 
     @Override
     public String toString() {
-        return "ProcPages[" + Fmt.hex(start) + "-" + Fmt.hex(end) + ", " + policy + "]";
+        return "ProcPages[" + runs.size() + " runs]";
     }
 }

@@ -1,47 +1,54 @@
 package org.ckpt.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
+import java.util.TreeSet;
 import org.ckpt.RestartResult;
 import org.ckpt.model.Task;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
-@Command(name = "restart", mixinStandardHelpOptions = true,
-        header = "Restart an image into the in-memory model; optionally compare with a live process.",
-        description = {
-    "Restart an image into the library's in-memory model (everything validated, nothing committed "
-            + "anywhere) and print what came back.",
-    "With --check-against-pid, compare the restored memory with a live process's: for a process "
-            + "dumped with --leave-running (or stopped) that has not run since, every page is equal. "
-            + "Exit 1 if anything differs."})
-final class RestartCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "FILE", description = "The image.")
-    Path file;
-
-    @Option(names = "--check-against-pid", paramLabel = "PID",
-            description = "Compare the restored task of this pid (or the image's first task) with the live process.")
-    Long checkPid;
-
-    @Spec
-    CommandSpec spec;
+/** {@code ckpt restart}: an image into the in-memory model, optionally compared with the live process. */
+final class RestartCommand implements Command {
+    static final Spec SPEC = new Spec("restart",
+            "Restart an image into the in-memory model; optionally compare it with the live process.")
+            .describe("Restart an image into the library's in-memory model — what a host (an emulator, a "
+                    + "simulator, a debugger) would receive: everything validated, the registers checked under the "
+                    + "image's restore policy — and print what came back. It does not recreate a Linux process.")
+            .describe("With --check-against-pid, compare the restored memory of that process with the live one: "
+                    + "equal for a process that has not run since it was dumped (stop it with kill -STOP before "
+                    + "the dump, which leaves a stopped process stopped, check, then kill -CONT). A process dumped "
+                    + "with --leave-running kept running while it was read, so its pages can differ. The pid must "
+                    + "be one of the image's processes. Exit 1 if anything differs.")
+            .param("FILE", "The image ('-' for standard input).")
+            .option("PID", "Compare the restored process PID with the live process PID.", "--check-against-pid")
+            .option("POLICY", "Restart under this restore policy (linux-user or exact) instead of the image's own.",
+                    "--policy");
 
     @Override
-    public Integer call() throws Exception {
+    public Spec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Spec.Parsed a, Io io) throws Exception {
+        String file = a.param(0);
+        Long checkPid = a.has("--check-against-pid") ? a.number("--check-against-pid", 0) : null;
         if (checkPid != null) {
             ProcFs.requireProcess(checkPid);
         }
-        RestartResult r = Images.restart(file, spec.commandLine().getErr());
-        PrintWriter out = spec.commandLine().getOut();
+        RestartResult r = Images.restart(file, io, Images.policy(a.string("--policy")));
+        PrintWriter out = io.out;
         print(r, file, out);
         if (checkPid == null) {
             return Main.OK;
         }
         Task t = task(r, checkPid);
+        if (t == null) {
+            TreeSet<Integer> pids = new TreeSet<>();
+            for (Task x : r.tasks()) {
+                pids.add(x.tgid());
+            }
+            throw CliException.usage("pid " + checkPid + " is not a process of " + file + " (its processes: "
+                    + pids + "); nothing to compare");
+        }
         LiveCheck c = LiveCheck.run(t, checkPid, r.info().pageSize());
         out.println(c.summary(checkPid));
         if (!c.ok()) {
@@ -60,16 +67,21 @@ final class RestartCommand implements Callable<Integer> {
         return Main.OK;
     }
 
+    /** The task of process {@code pid} (its thread-group leader, else any of its threads), or null. */
     static Task task(RestartResult r, long pid) {
+        Task any = null;
         for (Task t : r.tasks()) {
-            if (t.pid() == pid) {
+            if (t.pid() == pid && t.tgid() == pid) {
                 return t;
             }
+            if (any == null && (t.tgid() == pid || t.pid() == pid)) {
+                any = t;
+            }
         }
-        return r.tasks().get(0);
+        return any;
     }
 
-    static void print(RestartResult r, Path file, PrintWriter out) {
+    static void print(RestartResult r, String file, PrintWriter out) {
         out.println("restarted " + file + " into the in-memory model: " + r.info().architecture() + ", "
                 + Fmt.plural(r.tasks().size(), "task") + ", " + Fmt.count(r.pagesRead()) + " pages ("
                 + Fmt.bytes(r.pagesRead() * r.info().pageSize()) + "), " + Fmt.bytes(r.bytesRead()) + " read and "

@@ -1,65 +1,194 @@
 package org.ckpt.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
+import org.ckpt.ImageInfo;
 import org.ckpt.ImageRecord;
 import org.ckpt.Inspection;
+import org.ckpt.model.AddressSpace;
+import org.ckpt.model.FileTable;
+import org.ckpt.model.GenericFile;
+import org.ckpt.model.Task;
+import org.ckpt.model.Vma;
 import org.ckpt.spi.ImageException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
-@Command(name = "show", mixinStandardHelpOptions = true,
-        header = "Show an image as a tree (or JSON), like crit show.",
-        description = {
-    "Show an image as a tree, like CRIU's crit show: head, objects with their objrefs and who shares "
-            + "them, memory areas with their page runs, files, tasks and their CPU registers.",
-    "The image is validated completely first; an invalid one exits 1 (use --records to see the "
-            + "records before the failure)."})
-final class ShowCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "FILE", description = "The image.")
-    Path file;
-
-    @Option(names = "--json", description = "Print JSON (the same tree) for scripts.")
-    boolean json;
-
-    @Option(names = "--records", description = "List the records instead (type, offset, flags, length); "
-            + "works on invalid images up to the first bad record.")
-    boolean records;
-
-    @Spec
-    CommandSpec spec;
+/** {@code ckpt show}: what an image holds, as it holds it. */
+final class ShowCommand implements Command {
+    static final Spec SPEC = new Spec("show", "Show what an image holds: a summary, the full tree (--all), or JSON.")
+            .describe("By default a summary: the head, and per process its threads with their registers' program "
+                    + "counter and stack pointer, its areas and pages, its descriptors, and what the dump recorded "
+                    + "but cannot restore (pipes, sockets, ttys, devices...). --all prints the whole tree, like "
+                    + "CRIU's crit show: every object with its objref and users, every area with its page runs, "
+                    + "every register, every task info entry.")
+            .describe("What is shown is what the image holds, never a sanitised state: registers are printed as "
+                    + "written, and whether they pass the restart's check phase is said on a line of its own. "
+                    + "The image's bytes are validated completely first; an invalid image exits 1 (--records lists "
+                    + "the records up to the bad one).")
+            .param("FILE", "The image ('-' for standard input).")
+            .flag("Print the whole tree.", "--all")
+            .flag("Print the whole tree as JSON (numbers as numbers; addresses and registers as hex strings).",
+                    "--json")
+            .flag("List the records (offset, type, flags, length); works on invalid images up to the first bad one.",
+                    "--records")
+            .option("POLICY", "Check the registers under this restore policy (linux-user or exact) instead of the "
+                    + "one the image was written under.", "--policy");
 
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        if (records) {
-            return records(out);
+    public Spec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Spec.Parsed a, Io io) throws Exception {
+        String file = a.param(0);
+        PrintWriter out = io.out;
+        if (a.has("--records")) {
+            return records(file, a.has("--json"), io);
         }
-        Inspection in = Images.inspect(file, spec.commandLine().getErr(), null);
-        Map<String, Object> tree = ImageTree.build(file.toString(), in);
-        out.print(json ? Tree.json(tree) + "\n" : Tree.text(tree));
+        Inspection in = Images.inspect(file, io, null, Images.policy(a.string("--policy")));
+        if (a.has("--json")) {
+            out.println(Tree.json(ImageTree.build(file, in)));
+        } else if (a.has("--all")) {
+            out.print(Tree.text(ImageTree.build(file, in)));
+        } else {
+            summary(file, in, out);
+        }
         out.flush();
         return Main.OK;
     }
 
-    private int records(PrintWriter out) throws Exception {
+    /** About a screen for a simple process: the head, each process, its threads, what was left out. */
+    static void summary(String file, Inspection in, PrintWriter out) {
+        ImageInfo h = in.image().info();
+        out.println(file + ": " + h.architecture() + " image, format " + h.formatMajor() + "." + h.formatMinor() + ", "
+                + h.producerName() + " " + h.producerVersion() + ", created " + h.created() + ", "
+                + Fmt.bytes(in.image().bytesRead()) + " in " + Fmt.plural(in.image().recordsRead(), "record") + ", "
+                + Fmt.plural(in.imageTasks().size(), "task"));
+        out.println("  machine: " + h.uname().nodename() + " " + h.uname().release() + " " + h.uname().machine()
+                + "; page size " + h.pageSize() + "; restore policy " + h.policy());
+        Map<Integer, List<Task>> byProcess = new LinkedHashMap<>();
+        for (Task t : in.imageTasks()) {
+            byProcess.computeIfAbsent(t.tgid(), k -> new ArrayList<>()).add(t);
+        }
+        Map<Object, Boolean> shownMm = new IdentityHashMap<>();
+        Map<Object, Boolean> shownFiles = new IdentityHashMap<>();
+        for (List<Task> threads : byProcess.values()) {
+            Task leader = threads.get(0);
+            for (Task t : threads) {
+                if (t.pid() == t.tgid()) {
+                    leader = t;
+                }
+            }
+            Map<String, String> info = TaskInfo.of(leader);
+            StringBuilder p = new StringBuilder("process ").append(leader.tgid()).append(" (").append(leader.comm())
+                    .append("): ").append(Fmt.plural(threads.size(), "thread"));
+            for (String k : List.of("ppid", "pgid", "sid")) {
+                if (info.containsKey("linux." + k)) {
+                    p.append(", ").append(k).append(' ').append(info.get("linux." + k));
+                }
+            }
+            if (info.containsKey("linux.cmdline")) {
+                p.append(", cmdline: ").append(clip(info.get("linux.cmdline"), 60));
+            }
+            out.println(p);
+            if (leader.mm() != null) {
+                out.println("  " + memory(leader.mm(), in, h.pageSize(), shownMm.put(leader.mm(), true) != null));
+            }
+            if (leader.files() != null) {
+                out.println("  " + files(leader.files(), in, shownFiles.put(leader.files(), true) != null));
+            }
+            for (Task t : threads) {
+                out.println("  thread " + t.pid() + ": " + t.state() + ", " + cpu(t));
+            }
+            List<String> omitted = new ArrayList<>();
+            for (Task t : threads) {
+                for (Map.Entry<String, String> e : TaskInfo.of(t).entrySet()) {
+                    String k = e.getKey();
+                    if (k.startsWith("ckpt.omitted.") && !k.contains(".data.")) {
+                        omitted.add(k.substring("ckpt.omitted.".length()).replace('.', ' ') + ": "
+                                + clip(e.getValue(), 110));
+                    }
+                }
+            }
+            if (!omitted.isEmpty()) {
+                out.println("  recorded, not restorable (" + omitted.size() + "):");
+                for (String o : omitted) {
+                    out.println("    " + o);
+                }
+            }
+        }
+        out.println("check: " + ImageTree.check(in));
+        out.println("(--all: every object, area, page run, register and info entry; --json: the same as JSON)");
+    }
+
+    private static String memory(AddressSpace mm, Inspection in, int ps, boolean again) {
+        if (again) {
+            return "memory: shared with the process above (objref " + in.objref(mm) + ")";
+        }
+        long pages = 0;
+        long span = 0;
+        for (Vma v : mm.vmas()) {
+            pages += PageRuns.pages(PageRuns.of(v.pages(), ps));
+            span += v.end() - v.start();
+        }
+        return "memory (objref " + in.objref(mm) + "): " + Fmt.plural(mm.vmas().size(), "area") + " spanning "
+                + Fmt.bytes(span) + ", " + Fmt.plural(pages, "page") + " in the image (" + Fmt.bytes(pages * ps) + ")";
+    }
+
+    private static String files(FileTable ft, Inspection in, boolean again) {
+        if (again) {
+            return "descriptors: shared with the process above (objref " + in.objref(ft) + ")";
+        }
+        StringBuilder sb = new StringBuilder("descriptors (objref " + in.objref(ft) + "): "
+                + ft.entries().size());
+        if (!ft.entries().isEmpty()) {
+            sb.append(" —");
+        }
+        int shown = 0;
+        for (FileTable.Entry e : ft.entries()) {
+            if (shown++ == 6) {
+                sb.append(" ...");
+                break;
+            }
+            String path = e.file() instanceof GenericFile g ? g.path() + (g.isDeleted() ? " (deleted, saved)" : "")
+                    : e.file().getClass().getSimpleName();
+            sb.append(" ").append(e.fd()).append(' ').append(path);
+        }
+        return sb.toString();
+    }
+
+    private static String cpu(Task t) {
+        if (t.cpu() == null) {
+            String why = TaskInfo.of(t).get("ckpt.cpu");
+            return "no CPU state" + (why != null ? " (" + why + ")" : " (absent)");
+        }
+        long[] pcsp = CpuNotes.pcAndSp(t.cpu());
+        String sig = TaskInfo.of(t).get("linux.sigmask");
+        return t.cpu().architecture() + " registers" + (pcsp == null ? ""
+                : ", pc " + Fmt.hex(pcsp[0]) + ", sp " + Fmt.hex(pcsp[1]))
+                + (sig != null && !sig.isEmpty() ? ", blocked signals " + Signals.names(Long.parseUnsignedLong(sig, 16))
+                : "");
+    }
+
+    private static String clip(String s, int n) {
+        return s.length() <= n ? s : s.substring(0, n - 3) + "...";
+    }
+
+    private static int records(String file, boolean json, Io io) throws Exception {
+        PrintWriter out = io.out;
         List<Object> list = new ArrayList<>();
         ImageException failure = null;
         try {
-            Images.inspect(file, spec.commandLine().getErr(), r -> list.add(record(r)));
+            Images.inspect(file, io, r -> list.add(record(r)), null);
         } catch (ImageException e) {
             failure = e;
         }
         Map<String, Object> tree = new LinkedHashMap<>();
-        tree.put("file", file.toString());
+        tree.put("file", file);
         tree.put("records", list);
         tree.put("valid", failure == null);
         if (failure != null) {

@@ -1,13 +1,11 @@
 package org.ckpt.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
 import org.ckpt.ImageObject;
 import org.ckpt.ImageRecord;
 import org.ckpt.Inspection;
@@ -15,27 +13,20 @@ import org.ckpt.RestartResult;
 import org.ckpt.model.AddressSpace;
 import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
-@Command(name = "stat", mixinStandardHelpOptions = true,
-        header = "Bytes by record type, pages in and out of the image, read throughput.",
-        description = {
-    "Measure an image: bytes and records by record type, pages in the image and pages left out "
-            + "(zero or never touched in anonymous areas, left to the file in private file mappings), "
-            + "and the time and throughput of reading and validating it."})
-final class StatCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "FILE", description = "The image.")
-    Path file;
+/** {@code ckpt stat}: what an image is made of, and how fast it reads. */
+final class StatCommand implements Command {
+    static final Spec SPEC = new Spec("stat", "Bytes by record type, pages in and out of the image, read throughput.")
+            .describe("Measure an image: bytes and records by record type, pages in the image and pages left out "
+                    + "(zero or never touched in anonymous areas, left to the file in private file mappings), "
+                    + "and the time and throughput of reading and validating it.")
+            .param("FILE", "The image ('-' for standard input).")
+            .flag("Print JSON for scripts (numbers as numbers, the time in milliseconds).", "--json");
 
-    @Option(names = "--json", description = "Print JSON for scripts.")
-    boolean json;
-
-    @Spec
-    CommandSpec spec;
+    @Override
+    public Spec spec() {
+        return SPEC;
+    }
 
     private static final class Count {
         long records;
@@ -43,10 +34,12 @@ final class StatCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws Exception {
+    public int run(Spec.Parsed a, Io io) throws Exception {
+        String file = a.param(0);
+        boolean json = a.has("--json");
         Map<String, Count> byType = new TreeMap<>();
-        Inspection in = Images.inspect(file, spec.commandLine().getErr(), r -> add(byType, r));
-        RestartResult r = in.result();
+        Inspection in = Images.inspect(file, io, r -> add(byType, r), null);
+        RestartResult r = in.image();
         int ps = r.info().pageSize();
 
         long areas = 0;
@@ -76,7 +69,7 @@ final class StatCommand implements Callable<Integer> {
         }
 
         Map<String, Object> tree = new LinkedHashMap<>();
-        tree.put("file", file.toString());
+        tree.put("file", file);
         tree.put("bytes", r.bytesRead());
         tree.put("records", r.recordsRead());
         Map<String, Object> types = new LinkedHashMap<>();
@@ -100,10 +93,10 @@ final class StatCommand implements Callable<Integer> {
         tree.put("pages_in_image", r.pagesRead());
         tree.put("pages_absent_anonymous", absentAnon);
         tree.put("pages_absent_file", absentFile);
-        tree.put("read_seconds", r.elapsed().toNanos() / 1e9);
+        tree.put("read_ms", Fmt.ms(r.elapsed()));
         tree.put("read_mib_per_second", Fmt.mibPerSecond(r.bytesRead(), r.elapsed()));
 
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = io.out;
         if (json) {
             out.println(Tree.json(tree));
             out.flush();

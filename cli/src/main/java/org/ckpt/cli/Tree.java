@@ -1,8 +1,5 @@
 package org.ckpt.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.util.List;
 import java.util.Map;
 
@@ -10,19 +7,85 @@ import java.util.Map;
  * The one tree behind both outputs of a command: nested {@link Map}s (insertion
  * ordered), {@link List}s and scalars. {@link #json} renders it for scripts, {@link #text}
  * as indented YAML-like text for people, so the two can never say different things.
+ * Numbers are JSON numbers; everything else that is not a map, list, boolean or
+ * {@code null} is written as a string.
  */
 final class Tree {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private Tree() {
     }
 
     static String json(Object tree) {
-        try {
-            return JSON.writeValueAsString(tree);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("tree is not serialisable", e);
+        StringBuilder sb = new StringBuilder();
+        json(sb, tree, 0);
+        return sb.toString();
+    }
+
+    private static void json(StringBuilder sb, Object v, int indent) {
+        if (v instanceof Map<?, ?> m) {
+            if (m.isEmpty()) {
+                sb.append("{ }");
+                return;
+            }
+            sb.append("{\n");
+            int i = 0;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                sb.append("  ".repeat(indent + 1));
+                string(sb, String.valueOf(e.getKey()));
+                sb.append(" : ");
+                json(sb, e.getValue(), indent + 1);
+                sb.append(++i < m.size() ? ",\n" : "\n");
+            }
+            sb.append("  ".repeat(indent)).append('}');
+        } else if (v instanceof List<?> l) {
+            if (l.isEmpty()) {
+                sb.append("[ ]");
+                return;
+            }
+            sb.append("[ ");
+            for (int i = 0; i < l.size(); i++) {
+                if (i > 0) {
+                    sb.append(", ");
+                }
+                json(sb, l.get(i), indent);
+            }
+            sb.append(" ]");
+        } else if (v == null) {
+            sb.append("null");
+        } else if (v instanceof Boolean) {
+            sb.append(v);
+        } else if (v instanceof Double d) {
+            sb.append(d.isNaN() || d.isInfinite() ? "null" : d.toString());
+        } else if (v instanceof Float f) {
+            sb.append(f.isNaN() || f.isInfinite() ? "null" : f.toString());
+        } else if (v instanceof java.math.BigDecimal d) {
+            sb.append(d.toPlainString());
+        } else if (v instanceof Number n) {
+            sb.append(n);
+        } else {
+            string(sb, String.valueOf(v));
         }
+    }
+
+    private static void string(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
     }
 
     static String text(Object tree) {
@@ -91,6 +154,9 @@ final class Tree {
         }
         if (v instanceof List<?>) {
             return "[]";
+        }
+        if (v instanceof java.math.BigDecimal d) {
+            return d.toPlainString();
         }
         return String.valueOf(v);
     }

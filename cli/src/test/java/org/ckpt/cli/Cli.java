@@ -21,9 +21,15 @@ final class Cli {
     }
 
     static Result run(String... args) {
+        return runWithInput(new byte[0], args);
+    }
+
+    /** Runs the command with {@code stdin} as standard input ({@code -} reads it). */
+    static Result runWithInput(byte[] stdin, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int exit = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+        int exit = Main.run(new Io(new PrintWriter(out, true), new PrintWriter(err, true),
+                new java.io.ByteArrayInputStream(stdin), java.io.OutputStream.nullOutputStream()), args);
         return new Result(exit, out.toString(), err.toString());
     }
 

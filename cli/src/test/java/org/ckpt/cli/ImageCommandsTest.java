@@ -141,8 +141,8 @@ class ImageCommandsTest {
     // ---- show -----------------------------------------------------------------
 
     @Test
-    void showPrintsTheTreeWithObjrefsAndSharing() {
-        Cli.Result r = Cli.run("show", small.toString());
+    void showAllPrintsTheTreeWithObjrefsAndSharing() {
+        Cli.Result r = Cli.run("show", "--all", small.toString());
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("architecture: test64", "objref: 1", "type: file", "path: /etc/hosts",
                 "- files 3 fd 0", "- files 3 fd 3", "shared by: 2", "type: mm",
@@ -154,7 +154,7 @@ class ImageCommandsTest {
     @Test
     void showJsonIsTheSameTreeForScripts() throws Exception {
         Cli.Result r = Cli.run("show", "--json", generated.toString());
-        assertThat(r.exit()).isZero();
+        assertThat(r.exit()).as(r.err()).isZero();
         JsonNode root = JSON.readTree(r.out());
         assertThat(root.get("head").get("architecture").asText()).isEqualTo("test64");
         assertThat(root.get("tail").get("records").asLong()).isEqualTo(generatedResult.recordsWritten());
@@ -201,7 +201,7 @@ class ImageCommandsTest {
 
     @Test
     void showPrintsX86RegistersGenerically() throws Exception {
-        Cli.Result r = Cli.run("show", x86.toString());
+        Cli.Result r = Cli.run("show", "--all", x86.toString());
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("type: X86_64State", "rip: 0x" + Long.toHexString(x86State.regs().rip()),
                 "mxcsr: 0x" + Integer.toHexString(x86State.fpu().mxcsr()), "dr7: 0x");
@@ -288,7 +288,7 @@ class ImageCommandsTest {
         JsonNode root = JSON.readTree(r.out());
         assertThat(root.get("identical").asBoolean()).isFalse();
         String all = root.get("differences").toString();
-        assertThat(all).contains("\"where\":\"task pid 42 utime\",\"a\":\"0\",\"b\":\"5\"");
+        assertThat(all).contains("\"where\":\"task pid 42 utime\",\"a\":0,\"b\":5");
         assertThat(all).contains("\"where\":\"vma 0x400000 prot\",\"a\":\"rw-\",\"b\":\"r--\"");
         assertThat(all).contains("vma 0x500000-0x501000", "added");
         assertThat(all).contains("\"where\":\"fd 0 position\",\"a\":12,\"b\":99");
@@ -333,7 +333,8 @@ class ImageCommandsTest {
         Task t = Task.builder().pid(9).tgid(9).comm("x").files(FileTable.of(new FileTable.Entry(5, gone, true))).build();
         Path p = dir.resolve("deleted.ckpt");
         Cli.write(p, "test64", List.of(t));
-        Cli.Result r = Cli.run("show", p.toString());
+        Cli.Result r = Cli.run("show", "--all", p.toString());
         assertThat(r.out()).contains("path: /tmp/gone", "deleted: true", "saved bytes: 4", "close on exec: true");
+        assertThat(Cli.run("show", p.toString()).out()).contains("5 /tmp/gone (deleted, saved)");
     }
 }

@@ -1,0 +1,50 @@
+package org.ckpt.cli;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Where a command writes text ({@link #out}, {@link #err}) and where {@code -} reads and
+ * writes bytes (stdin and stdout). In the process the bytes are file descriptors 0 and 1
+ * themselves, so {@code ckpt verify /dev/stdin} and {@code ckpt show -} work on pipes.
+ */
+final class Io {
+    final PrintWriter out;
+    final PrintWriter err;
+    private final InputStream stdin;
+    private final OutputStream stdout;
+
+    Io(PrintWriter out, PrintWriter err, InputStream stdin, OutputStream stdout) {
+        this.out = out;
+        this.err = err;
+        this.stdin = stdin;
+        this.stdout = stdout;
+    }
+
+    static Io system() {
+        OutputStream stdout = new FileOutputStream(FileDescriptor.out);
+        return new Io(new PrintWriter(new java.io.OutputStreamWriter(stdout, StandardCharsets.UTF_8), true),
+                new PrintWriter(new java.io.OutputStreamWriter(new FileOutputStream(FileDescriptor.err),
+                        StandardCharsets.UTF_8), true),
+                new FileInputStream(FileDescriptor.in), stdout);
+    }
+
+    /** Standard input as a channel (a {@code FileChannel} in the process: pipes, FIFOs and files alike). */
+    ReadableByteChannel stdin() {
+        return stdin instanceof FileInputStream f ? f.getChannel() : Channels.newChannel(stdin);
+    }
+
+    /** Standard output as a channel, for images and cores written to {@code -}. */
+    WritableByteChannel stdout() {
+        out.flush();
+        return stdout instanceof FileOutputStream f ? f.getChannel() : Channels.newChannel(stdout);
+    }
+}
