@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.function.Consumer;
 import org.ckpt.ImageRecord;
 import org.ckpt.Inspection;
+import org.ckpt.ParentResolver;
 import org.ckpt.RestartResult;
 import org.ckpt.Restarter;
 import org.ckpt.spi.RestorePolicy;
@@ -69,27 +70,47 @@ final class Images {
     }
 
     static Restarter restarter(RestorePolicy policy, Progress p) {
+        return restarter(policy, p, null);
+    }
+
+    /** A restarter under {@code policy} (null: the image's own) finding parents with {@code parents}. */
+    static Restarter restarter(RestorePolicy policy, Progress p, ParentResolver parents) {
         Restarter.Builder b = Restarter.builder().progressListener(p);
         if (policy != null) {
             b.policy(policy);
         }
+        if (parents != null) {
+            b.parents(parents);
+        }
         return b.build();
     }
 
-    /** A full restart into the model, with a progress bar on a terminal. */
+    /** A full restart into the model, with a progress bar on a terminal; parents in the image's directory. */
     static RestartResult restart(String name, Io io, RestorePolicy policy) throws IOException, CliException {
+        return restart(name, io, policy, Chains.resolver(name, null));
+    }
+
+    /** A full restart into the model of an image and, if it is incremental, its chain. */
+    static RestartResult restart(String name, Io io, RestorePolicy policy, ParentResolver parents)
+            throws IOException, CliException {
         try (ReadableByteChannel in = open(name, io);
              Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
-            return restarter(policy, p).restart(in);
+            return restarter(policy, p, parents).restart(in);
         }
     }
 
     /** {@link Restarter#inspect}: the image as it is, and whether it passes the check phase. */
     static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy)
             throws IOException, CliException {
+        return inspect(name, io, records, policy, Chains.resolver(name, null));
+    }
+
+    /** {@link #inspect(String, Io, Consumer, RestorePolicy)} finding parents with {@code parents}. */
+    static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy,
+                              ParentResolver parents) throws IOException, CliException {
         try (ReadableByteChannel in = open(name, io);
              Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
-            return restarter(policy, p).inspect(in, records);
+            return restarter(policy, p, parents).inspect(in, records);
         }
     }
 }

@@ -20,7 +20,10 @@ final class RestartCommand implements Command {
             .param("FILE", "The image ('-' for standard input).")
             .option("PID", "Compare the restored process PID with the live process PID.", "--check-against-pid")
             .option("POLICY", "Restart under this restore policy (linux-user or exact) instead of the image's own.",
-                    "--policy");
+                    "--policy")
+            .option("PATH", "Where the parents of an incremental image are: a directory, or an image file (default: "
+                    + "the image's directory). The chain is verified whole; what comes back is its last image's "
+                    + "tasks.", "--parents");
 
     @Override
     public Spec spec() {
@@ -34,7 +37,8 @@ final class RestartCommand implements Command {
         if (checkPid != null) {
             ProcFs.requireProcess(checkPid);
         }
-        RestartResult r = Images.restart(file, io, Images.policy(a.string("--policy")));
+        RestartResult r = Images.restart(file, io, Images.policy(a.string("--policy")),
+                Chains.resolver(file, a.string("--parents")));
         PrintWriter out = io.out;
         print(r, file, out);
         if (checkPid == null) {

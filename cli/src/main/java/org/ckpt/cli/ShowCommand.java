@@ -35,7 +35,10 @@ final class ShowCommand implements Command {
             .flag("List the records (offset, type, flags, length); works on invalid images up to the first bad one.",
                     "--records")
             .option("POLICY", "Check the registers under this restore policy (linux-user or exact) instead of the "
-                    + "one the image was written under.", "--policy");
+                    + "one the image was written under.", "--policy")
+            .option("PATH", "Where the parents of an incremental image are: a directory, or an image file (default: "
+                    + "the image's directory). The whole chain is read and verified; the summary lists it.",
+                    "--parents");
 
     @Override
     public Spec spec() {
@@ -49,20 +52,22 @@ final class ShowCommand implements Command {
         if (a.has("--records")) {
             return records(file, a.has("--json"), io);
         }
-        Inspection in = Images.inspect(file, io, null, Images.policy(a.string("--policy")));
+        Chains.Parents parents = Chains.resolver(file, a.string("--parents"));
+        Inspection in = Images.inspect(file, io, null, Images.policy(a.string("--policy")), parents);
+        List<Chains.Link> chain = Chains.chain(file, in, parents);
         if (a.has("--json")) {
-            out.println(Tree.json(ImageTree.build(file, in)));
+            out.println(Tree.json(ImageTree.build(file, in, chain)));
         } else if (a.has("--all")) {
-            out.print(Tree.text(ImageTree.build(file, in)));
+            out.print(Tree.text(ImageTree.build(file, in, chain)));
         } else {
-            summary(file, in, out);
+            summary(file, in, chain, out);
         }
         out.flush();
         return Main.OK;
     }
 
     /** About a screen for a simple process: the head, each process, its threads, what was left out. */
-    static void summary(String file, Inspection in, PrintWriter out) {
+    static void summary(String file, Inspection in, List<Chains.Link> chain, PrintWriter out) {
         ImageInfo h = in.image().info();
         out.println(file + ": " + h.architecture() + " image, format " + h.formatMajor() + "." + h.formatMinor() + ", "
                 + h.producerName() + " " + h.producerVersion() + ", created " + h.created() + ", "
@@ -70,6 +75,13 @@ final class ShowCommand implements Command {
                 + Fmt.plural(in.imageTasks().size(), "task"));
         out.println("  machine: " + h.uname().nodename() + " " + h.uname().release() + " " + h.uname().machine()
                 + "; page size " + h.pageSize() + "; restore policy " + h.policy());
+        if (chain.size() > 1) {
+            for (String line : Chains.describe(chain)) {
+                out.println("  " + line);
+            }
+            out.println("  pages below are the chain's: " + Fmt.plural(in.image().pagesRead(), "page")
+                    + " written in this image, the others taken from its parents");
+        }
         Map<Integer, List<Task>> byProcess = new LinkedHashMap<>();
         for (Task t : in.imageTasks()) {
             byProcess.computeIfAbsent(t.tgid(), k -> new ArrayList<>()).add(t);

@@ -1,6 +1,8 @@
 package org.ckpt.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
+import org.ckpt.Inspection;
 import org.ckpt.RestartResult;
 import org.ckpt.spi.RestorePolicy;
 
@@ -14,7 +16,10 @@ final class VerifyCommand implements Command {
                     + "Reads in one pass: files, FIFOs, /dev/stdin and '-' alike.")
             .param("FILE", "The image ('-' for standard input).")
             .option("POLICY", "Check under this restore policy (linux-user or exact) instead of the image's own.",
-                    "--policy");
+                    "--policy")
+            .option("PATH", "Where the parents of an incremental image are: a directory, or an image file (default: "
+                    + "the image's directory). Every image of the chain is verified, and each against its child's "
+                    + "pin (its exact bytes).", "--parents");
 
     @Override
     public Spec spec() {
@@ -25,13 +30,23 @@ final class VerifyCommand implements Command {
     public int run(Spec.Parsed a, Io io) throws Exception {
         String file = a.param(0);
         RestorePolicy policy = Images.policy(a.string("--policy"));
-        RestartResult r = Images.restart(file, io, policy);
+        Chains.Parents parents = Chains.resolver(file, a.string("--parents"));
+        Inspection in = Images.inspect(file, io, null, policy, parents);
+        if (in.checkFailure().isPresent()) {
+            throw in.checkFailure().get();
+        }
+        RestartResult r = in.result();
+        List<Chains.Link> chain = Chains.chain(file, in, parents);
         PrintWriter out = io.out;
-        out.println(file + ": valid " + r.info().architecture() + " image, " + Fmt.plural(r.tasks().size(), "task")
+        out.println(file + ": valid " + r.info().architecture() + (chain.size() > 1 ? " incremental" : "")
+                + " image, " + Fmt.plural(r.tasks().size(), "task")
                 + ", " + Fmt.plural(r.recordsRead(), "record") + ", " + Fmt.plural(r.pagesRead(), "page") + ", "
                 + Fmt.bytes(r.bytesRead()) + " verified in " + Fmt.seconds(r.elapsed()) + " ("
                 + Fmt.rate(r.bytesRead(), r.elapsed()) + ") under " + (policy != null ? policy : r.info().policy())
                 + " rules");
+        for (String line : Chains.describe(chain)) {
+            out.println(line);
+        }
         out.flush();
         return Main.OK;
     }
