@@ -107,13 +107,16 @@ final class Chains {
         return new Parents(dir == null ? List.of() : List.of(dir));
     }
 
-    /** What the head of an image file says: its id and, for an incremental image, its link. */
-    record Head(long id, ParentLink parent) {
+    /**
+     * What the head of an image file says: its id, whether it is encrypted and, for an incremental
+     * image in clear, its link (an encrypted image's {@code PARENT} record is encrypted: null).
+     */
+    record Head(long id, boolean encrypted, ParentLink parent) {
     }
 
     /**
-     * The checkpoint id and {@code PARENT} link of an image file, read from its first records
-     * without verifying them (the restart does), or null if it is no image.
+     * The checkpoint id, the encryption flag and the {@code PARENT} link of an image file, read
+     * from its first records without verifying them (the restart does), or null if it is no image.
      */
     static Head head(Path f) {
         ByteBuffer b = ByteBuffer.allocate(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
@@ -130,21 +133,22 @@ final class Chains {
             return null;
         }
         long id = b.getLong(8 + 16 + 8);
+        boolean encrypted = (b.getInt(8 + 16 + 4) & ImageInfo.FLAG_ENCRYPTED) != 0;
         int at = 8;
         for (int record = 0; record < 3; record++) {
             if (at + 16 > n) {
-                return new Head(id, null);
+                return new Head(id, encrypted, null);
             }
             int type = b.getInt(at);
             long length = b.getInt(at + 8) & 0xFFFF_FFFFL;
             if (record == 2 && type == 0x0006 && length == 32 && at + 48 <= n) {
                 int p = at + 16;
-                return new Head(id, new ParentLink(b.getLong(p), new ImageTail(b.getLong(p + 8), b.getLong(p + 16),
-                        b.getInt(p + 24)), b.getInt(p + 28)));
+                return new Head(id, encrypted, new ParentLink(b.getLong(p),
+                        new ImageTail(b.getLong(p + 8), b.getLong(p + 16), b.getInt(p + 24)), b.getInt(p + 28)));
             }
             at += 16 + (int) ((length + 7) & ~7L);
         }
-        return new Head(id, null);
+        return new Head(id, encrypted, null);
     }
 
     /** The tail of an image file (its last 48 bytes), or null. */
@@ -205,7 +209,19 @@ final class Chains {
         return out;
     }
 
-    /** "chain of 3 images, depth 2: …" — one line per image, newest first; null for a full image. */
+    /**
+     * What the seals of a chain came to, or null for a full image or a chain read without trusted
+     * keys: a restarter that trusts keys reads every image of a chain as if it stood alone, so
+     * the newest image's verified seal means every image's verified (docs/FORMAT.md §17.7).
+     */
+    static String seals(List<Link> chain, Inspection in) {
+        if (chain.size() < 2 || !in.seal().map(s -> s.verified()).orElse(false)) {
+            return null;
+        }
+        return "every image of the chain is sealed by a trusted key: " + chain.size() + " seals verified";
+    }
+
+    /** "chain of 3 images, depth 2: …" — one line per image, newest first; empty for a full image. */
     static List<String> describe(List<Link> chain) {
         if (chain.size() < 2) {
             return List.of();

@@ -38,6 +38,10 @@ final class DiffCommand implements Command {
             .flag("Print the differences as JSON.", "--json")
             .option("PATH", "Where the parents of incremental images are: a directory, or an image file (default: "
                     + "each image's directory).", "--parents")
+            .option("KEYS", "Trust seals by these keys, and only them (several joined by commas): both images and "
+                    + "their chains must be sealed by one of them. " + KeyOptions.FORMATS + ".", "--trust-key")
+            .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas), for both images and their "
+                    + "chains. " + KeyOptions.FORMATS + ".", "--decrypt-key")
             .option("N", "Changed page addresses listed per area (default 8).", "--addresses");
 
     @Override
@@ -66,8 +70,9 @@ final class DiffCommand implements Command {
         }
         addresses = (int) n;
         String parents = args.string("--parents");
-        ia = inspect("A", a, io, parents);
-        ib = inspect("B", b, io, parents);
+        KeyOptions.Reading keys = KeyOptions.Reading.of(args);
+        ia = inspect("A", a, io, parents, keys);
+        ib = inspect("B", b, io, parents, keys);
         pageSize = ia.image().info().pageSize();
         String relation = relation();
         compareMaps("head", Values.flatten(ImageTree.head(ia.image().info())),
@@ -117,9 +122,10 @@ final class DiffCommand implements Command {
         return null;
     }
 
-    private static Inspection inspect(String which, String file, Io io, String parents) throws Exception {
+    private static Inspection inspect(String which, String file, Io io, String parents, KeyOptions.Reading keys)
+            throws Exception {
         try {
-            return Images.inspect(file, io, null, null, Chains.resolver(file, parents));
+            return Images.inspect(file, io, null, null, keys, Chains.resolver(file, parents));
         } catch (ImageException e) {
             throw CliException.failed(which + " (" + file + ") is an invalid image: " + e.getMessage());
         } catch (CliException e) {

@@ -67,6 +67,16 @@ final class DumpCommand implements Command {
                     + "whole first. The image carries page digests for the next --parent.", "--parent")
             .flag("Write page digests (XXH64 of each page) so that a later 'dump --parent' on this image need not "
                     + "hash it (implied by --parent).", "--digests")
+            .option("KEY", "Seal the image with this key (docs/FORMAT.md §17): an Ed25519 private key (PKCS#8 PEM) or an "
+                    + "HMAC-SHA-256 secret of at least 32 bytes (raw or base64); [ID=]FILE, ID naming the key "
+                    + "(default: derived from the key, the same for the private key and its public key).",
+                    "--seal-key")
+            .option("KEY", "Encrypt the image's records (AES-256-GCM) under this AES-256 key (32 bytes, raw or base64): "
+                    + "[ID=]FILE. An encrypted --parent is read with this key too.", "--encrypt-key")
+            .option("KEYS", "With --parent: PREV must be sealed by one of these keys (several joined by commas), its "
+                    + "seal verified before the dump. " + KeyOptions.FORMATS + ".", "--trust-key")
+            .option("KEYS", "With --parent: decrypt an encrypted PREV with these AES-256 keys (several joined by "
+                    + "commas), besides --encrypt-key. " + KeyOptions.FORMATS + ".", "--decrypt-key")
             .flag("Print nothing but errors.", "--quiet")
             .flag("Print the summary as JSON (numbers as numbers, times in milliseconds).", "--json");
 
@@ -95,11 +105,16 @@ final class DumpCommand implements Command {
         }
     }
 
-    /** A dump to do; {@code parent} the image to dump incrementally on, or null. */
+    /**
+     * A dump to do; {@code parent} the image to dump incrementally on, or null, read with
+     * {@code parentKeys} (and the encryption key of {@code keys}).
+     */
     record Request(long pid, Path output, boolean tree, boolean leaveRunning, long stagingLimit,
-                   boolean singleFreeze, Path parent, boolean digests) {
+                   boolean singleFreeze, Path parent, boolean digests, KeyOptions.Writing keys,
+                   KeyOptions.Reading parentKeys) {
         Request(long pid, Path output, boolean tree, boolean leaveRunning) {
-            this(pid, output, tree, leaveRunning, -1, false, null, false);
+            this(pid, output, tree, leaveRunning, -1, false, null, false, KeyOptions.Writing.NONE,
+                    KeyOptions.Reading.NONE);
         }
     }
 
@@ -125,37 +140,55 @@ final class DumpCommand implements Command {
         if (a.has("--staging") && staging < 0) {
             throw SPEC.usage("--staging must be 0 or more MiB");
         }
+        if (!a.has("--parent") && (a.has("--trust-key") || a.has("--decrypt-key"))) {
+            throw SPEC.usage("--trust-key and --decrypt-key are for reading --parent PREV");
+        }
         Request r = new Request(pid, output, a.has("--tree"), a.has("--leave-running"),
                 staging < 0 ? -1 : staging << 20, a.has("--single-freeze"),
-                a.has("--parent") ? Path.of(a.string("--parent")) : null, a.has("--digests"));
+                a.has("--parent") ? Path.of(a.string("--parent")) : null, a.has("--digests"), KeyOptions.Writing.of(a),
+                KeyOptions.Reading.of(a));
         // with the image on stdout, the summary goes to stderr
         PrintWriter text = output == null ? io.err : io.out;
         List<String> warnings = new ArrayList<>();
         Summary s = dump(r, io, warnings);
         if (a.has("--json")) {
-            text.println(Tree.json(json(s, out)));
+            Map<String, Object> j = json(s, out);
+            if (r.keys().seal() != null) {
+                j.put("seal_key_id", r.keys().seal().keyId());
+            }
+            if (r.keys().encrypt() != null) {
+                j.put("encryption_key_id", r.keys().encrypt().keyId());
+            }
+            text.println(Tree.json(j));
         } else if (!a.has("--quiet")) {
             for (String w : warnings) {
                 io.err.println("ckpt dump: " + w);
             }
             print(s, out, text);
+            if (r.keys().describe() != null) {
+                text.println("  " + r.keys().describe());
+            }
         }
         text.flush();
         return Main.OK;
     }
 
     /**
-     * The parent of an incremental dump, read and verified whole before anything is frozen; one
-     * the image could not be a child of (another architecture, page size or policy, a chain at its
-     * depth limit) is refused here (exit 2), an invalid one exits 1 naming it.
+     * The parent of an incremental dump, read and verified whole before anything is frozen — with
+     * {@code keys}: its seal verified if they trust any key, decrypted with theirs — one the image
+     * could not be a child of (another architecture, page size or policy, a chain at its depth
+     * limit) is refused here (exit 2), an invalid one exits 1 naming it.
      */
-    static ParentImage parent(Path prev, String arch, int pageSize, Limits limits) throws IOException, CliException {
+    static ParentImage parent(Path prev, String arch, int pageSize, Limits limits, KeyOptions.Reading keys)
+            throws IOException, CliException {
         if (!Files.isRegularFile(prev)) {
             throw CliException.usage("--parent: no such image file: " + prev);
         }
         ParentImage p;
         try {
-            p = Restarter.builder().limits(limits).build().parentImage(prev);
+            Restarter.Builder rb = Restarter.builder().limits(limits);
+            keys.apply(rb);
+            p = rb.build().parentImage(prev);
         } catch (ImageException e) {
             throw CliException.failed("--parent " + prev + " is an invalid image: " + e.getMessage());
         }
@@ -284,11 +317,18 @@ final class DumpCommand implements Command {
         int pageSize = ProcFs.pageSize(tgid, !arch.equals("i386") && !arch.equals("ppc32"));
         Limits limits = Limits.DEFAULTS;
         Checkpointer.Builder cb = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize)
-                .limits(limits).uname(ProcFs.uname()).policy(RestorePolicy.LINUX_USER).pageDigests(r.digests());
+                .limits(limits).policy(RestorePolicy.LINUX_USER).pageDigests(r.digests());
+        if (r.keys().encrypt() == null) {
+            // An encrypted image's head stays in clear: it names no machine (the library's default).
+            cb.uname(ProcFs.uname());
+        }
+        r.keys().apply(cb);
         Incremental incremental = null;
         boolean softDirtyParent = false;
         if (r.parent() != null) {
-            ParentImage prev = parent(r.parent(), arch, pageSize, limits);
+            // a chain encrypted under one key: the parent is read with the key the child is written under too
+            ParentImage prev = parent(r.parent(), arch, pageSize, limits,
+                    r.parentKeys().decryptingWith(r.keys().encrypt()));
             cb.parent(prev).pageDigests(true);
             String why = softDirtyUnusable(r, tgid, prev);
             softDirtyParent = why == null;

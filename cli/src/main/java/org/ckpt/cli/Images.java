@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.ckpt.ImageRecord;
+import org.ckpt.ImageScan;
 import org.ckpt.Inspection;
 import org.ckpt.ParentResolver;
 import org.ckpt.RestartResult;
@@ -69,16 +70,17 @@ final class Images {
         };
     }
 
-    static Restarter restarter(RestorePolicy policy, Progress p) {
-        return restarter(policy, p, null);
-    }
-
-    /** A restarter under {@code policy} (null: the image's own) finding parents with {@code parents}. */
-    static Restarter restarter(RestorePolicy policy, Progress p, ParentResolver parents) {
+    /**
+     * A restarter under {@code policy} (null: the image's own) with the keys of {@code --trust-key}
+     * and {@code --decrypt-key}, finding the parents of an incremental image with {@code parents}
+     * (null: none). The chain's parents are read with the same keys and trust as the image.
+     */
+    static Restarter restarter(RestorePolicy policy, Progress p, KeyOptions.Reading keys, ParentResolver parents) {
         Restarter.Builder b = Restarter.builder().progressListener(p);
         if (policy != null) {
             b.policy(policy);
         }
+        keys.apply(b);
         if (parents != null) {
             b.parents(parents);
         }
@@ -87,30 +89,74 @@ final class Images {
 
     /** A full restart into the model, with a progress bar on a terminal; parents in the image's directory. */
     static RestartResult restart(String name, Io io, RestorePolicy policy) throws IOException, CliException {
-        return restart(name, io, policy, Chains.resolver(name, null));
+        return restart(name, io, policy, KeyOptions.Reading.NONE, Chains.resolver(name, null));
     }
 
     /** A full restart into the model of an image and, if it is incremental, its chain. */
-    static RestartResult restart(String name, Io io, RestorePolicy policy, ParentResolver parents)
-            throws IOException, CliException {
+    static RestartResult restart(String name, Io io, RestorePolicy policy, KeyOptions.Reading keys,
+                                 ParentResolver parents) throws IOException, CliException {
         try (ReadableByteChannel in = open(name, io);
              Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
-            return restarter(policy, p, parents).restart(in);
+            return restarter(policy, p, keys, parents).restart(in);
         }
     }
 
     /** {@link Restarter#inspect}: the image as it is, and whether it passes the check phase. */
     static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy)
             throws IOException, CliException {
-        return inspect(name, io, records, policy, Chains.resolver(name, null));
+        return inspect(name, io, records, policy, KeyOptions.Reading.NONE);
     }
 
-    /** {@link #inspect(String, Io, Consumer, RestorePolicy)} finding parents with {@code parents}. */
+    /** {@link #inspect(String, Io, Consumer, RestorePolicy)} with keys; parents in the image's directory. */
     static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy,
-                              ParentResolver parents) throws IOException, CliException {
+                              KeyOptions.Reading keys) throws IOException, CliException {
+        return inspect(name, io, records, policy, keys, Chains.resolver(name, null));
+    }
+
+    /** {@link #inspect(String, Io, Consumer, RestorePolicy)} with keys, the parents found with {@code parents}. */
+    static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy,
+                              KeyOptions.Reading keys, ParentResolver parents) throws IOException, CliException {
         try (ReadableByteChannel in = open(name, io);
              Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
-            return restarter(policy, p, parents).inspect(in, records);
+            return restarter(policy, p, keys, parents).inspect(in, records);
         }
+    }
+
+    /**
+     * {@link Restarter#scan}: framing, checksums, tail and (with trusted keys) the seal, without
+     * interpreting the records — what can be said of an encrypted image without its key.
+     */
+    static ImageScan scan(String name, Io io, Consumer<ImageRecord> records, KeyOptions.Reading keys)
+            throws IOException, CliException {
+        try (ReadableByteChannel in = open(name, io);
+             Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
+            return restarter(null, p, keys, null).scan(in, records);
+        }
+    }
+
+    /**
+     * Whether {@code e} says an encrypted image was read without its key: then only a scan can say
+     * more. Not when the key missing is a parent's (the trail names the chain link): that image
+     * itself was read, and the failure is the chain's.
+     */
+    static boolean missingKey(Exception e) {
+        return e instanceof org.ckpt.spi.DecryptionException d
+                && (d.kind() == org.ckpt.spi.DecryptionException.Kind.NO_KEY
+                || d.kind() == org.ckpt.spi.DecryptionException.Kind.UNKNOWN_KEY)
+                && !d.trail().startsWith("chain ");
+    }
+
+    /** One line on an image's seal and encryption, or null for an image that has neither. */
+    static String protection(java.util.Optional<org.ckpt.ImageSeal> seal,
+                             java.util.Optional<org.ckpt.ImageEncryption> encryption, KeyOptions.Reading keys) {
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        seal.ifPresent(s -> parts.add("sealed (" + s.algorithm() + ") by key id " + s.keyId() + ", "
+                + (s.verified() ? "seal verified" : "seal not verified (no --trust-key)")));
+        encryption.ifPresent(e -> parts.add("encrypted (" + e.cipher() + ") under key id " + e.keyId()
+                + (e.decrypted() ? "" : ", contents not read (no --decrypt-key for it)")));
+        if (parts.isEmpty()) {
+            return keys.trusts() ? null : "not sealed";
+        }
+        return String.join("; ", parts);
     }
 }

@@ -1,6 +1,8 @@
 package org.ckpt.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +14,8 @@ import java.util.Set;
 import org.ckpt.CheckpointResult;
 import org.ckpt.Checkpointer;
 import org.ckpt.Inspection;
+import org.ckpt.Restarter;
+import org.ckpt.spi.ImageException;
 
 /** {@code ckpt merge}: an incremental image and its parents as one full image (compaction). */
 final class MergeCommand implements Command {
@@ -33,6 +37,19 @@ final class MergeCommand implements Command {
                     + "its directory).", "--parents")
             .flag("Write page digests into the result, so that a later 'dump --parent' on it need not hash it.",
                     "--digests")
+            .describe("Sealed and encrypted chains (docs/FORMAT.md §17.7) are read as 'verify' reads them: with "
+                    + "--trust-key every image must be sealed by one of the keys, and an encrypted image needs "
+                    + "--decrypt-key for its key id. The result is sealed with --seal-key and encrypted with "
+                    + "--encrypt-key, and only then; a warning says when the chain was and the result is not. "
+                    + "Encrypted images named one by one are read once more to find which is the last.")
+            .option("KEYS", "Trust seals by these keys, and only them (several joined by commas). "
+                    + KeyOptions.FORMATS + ".", "--trust-key")
+            .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas). " + KeyOptions.FORMATS + ".",
+                    "--decrypt-key")
+            .option("KEY", "Seal the result with this key: an Ed25519 private key (PKCS#8 PEM) or an HMAC-SHA-256 "
+                    + "secret of at least 32 bytes (raw or base64); [ID=]FILE.", "--seal-key")
+            .option("KEY", "Encrypt the result's records (AES-256-GCM) under this AES-256 key (32 bytes, raw or "
+                    + "base64): [ID=]FILE.", "--encrypt-key")
             .flag("Print the summary as JSON.", "--json");
 
     @Override
@@ -49,13 +66,15 @@ final class MergeCommand implements Command {
         if (images.size() > 1 && a.has("--parents")) {
             throw SPEC.usage("--parents is for one image; with several, they are the chain");
         }
+        KeyOptions.Reading keys = KeyOptions.Reading.of(a);
+        KeyOptions.Writing writing = KeyOptions.Writing.of(a);
         String last;
         Chains.Parents parents;
         if (images.size() == 1) {
             last = images.get(0);
             parents = Chains.resolver(last, a.string("--parents"));
         } else {
-            last = newest(images);
+            last = newest(images, keys);
             List<Path> files = new ArrayList<>();
             for (String f : images) {
                 files.add(Path.of(f));
@@ -66,13 +85,21 @@ final class MergeCommand implements Command {
         if (!out.equals("-")) {
             DumpCommand.checkOutput(Path.of(out));
         }
-        Inspection in = Images.inspect(last, io, null, null, parents);
-        Checkpointer merger = Checkpointer.builder().architecture(in.image().info().architecture())
-                .pageDigests(a.has("--digests")).build();
+        Inspection in = Images.inspect(last, io, null, null, keys, parents);
+        Checkpointer.Builder mb = Checkpointer.builder().architecture(in.image().info().architecture())
+                .pageDigests(a.has("--digests"));
+        writing.apply(mb);
+        Checkpointer merger = mb.build();
         List<Chains.Link> chain = Chains.chain(last, in, parents);
         CheckpointResult r = out.equals("-") ? merger.merge(in, io.stdout())
                 : AtomicOutput.write(Path.of(out), o -> merger.merge(in, o));
         PrintWriter text = out.equals("-") ? io.err : io.out;
+        if (in.encryption().isPresent() && writing.encrypt() == null) {
+            io.err.println("ckpt merge: warning: the chain is encrypted, " + out + " is not (no --encrypt-key)");
+        }
+        if (in.seal().isPresent() && writing.seal() == null) {
+            io.err.println("ckpt merge: warning: the chain is sealed, " + out + " is not (no --seal-key)");
+        }
         long chainBytes = 0;
         for (Chains.Link l : chain) {
             chainBytes += l.bytes();
@@ -86,6 +113,12 @@ final class MergeCommand implements Command {
             m.put("pages", r.pagesWritten());
             m.put("chain_bytes", chainBytes);
             m.put("chain", Chains.tree(chain));
+            if (writing.seal() != null) {
+                m.put("seal_key_id", writing.seal().keyId());
+            }
+            if (writing.encrypt() != null) {
+                m.put("encryption_key_id", writing.encrypt().keyId());
+            }
             text.println(Tree.json(m));
         } else {
             text.println("merged " + (chain.size() == 1 ? "the full image " + last + " (nothing to merge: rewritten)"
@@ -97,15 +130,24 @@ final class MergeCommand implements Command {
             for (String line : Chains.describe(chain)) {
                 text.println("  " + line);
             }
+            if (writing.describe() != null) {
+                text.println("  " + writing.describe());
+            }
         }
         text.flush();
         return Main.OK;
     }
 
-    /** The image among {@code images} that no other names as its parent; exactly one, or a usage error. */
-    static String newest(List<String> images) throws CliException {
+    /**
+     * The image among {@code images} that no other names as its parent; exactly one, or a usage
+     * error. An encrypted image's link is encrypted: such images are read whole with {@code keys}
+     * for their depth, and the last is the deepest of those no image in clear names.
+     */
+    static String newest(List<String> images, KeyOptions.Reading keys) throws IOException, CliException {
         Set<Long> parentsNamed = new HashSet<>();
         Map<String, Long> ids = new LinkedHashMap<>();
+        Map<String, Integer> depths = new LinkedHashMap<>();
+        boolean encrypted = false;
         for (String f : images) {
             Path p = Path.of(f);
             if (f.equals("-") || !Files.isRegularFile(p)) {
@@ -119,6 +161,12 @@ final class MergeCommand implements Command {
             if (h.parent() != null) {
                 parentsNamed.add(h.parent().checkpointId());
             }
+            if (h.encrypted()) {
+                encrypted = true;
+                depths.put(f, depth(p, keys));
+            } else {
+                depths.put(f, h.parent() == null ? 0 : h.parent().depth());
+            }
         }
         List<String> newest = new ArrayList<>();
         for (Map.Entry<String, Long> e : ids.entrySet()) {
@@ -126,10 +174,25 @@ final class MergeCommand implements Command {
                 newest.add(e.getKey());
             }
         }
+        if (encrypted && newest.size() > 1) {
+            int deepest = newest.stream().mapToInt(depths::get).max().getAsInt();
+            newest.removeIf(f -> depths.get(f) < deepest);
+        }
         if (newest.size() != 1) {
             throw SPEC.usage(newest.isEmpty() ? "the images name each other as parents: no last image"
                     : "the images are not one chain: " + String.join(", ", newest) + " are each no other's parent");
         }
         return newest.get(0);
+    }
+
+    /** The depth of an encrypted image, read whole with {@code keys} (its parent is not needed). */
+    private static int depth(Path image, KeyOptions.Reading keys) throws IOException, CliException {
+        Restarter.Builder b = Restarter.builder();
+        keys.apply(b);
+        try (FileChannel in = FileChannel.open(image)) {
+            return b.build().parentImage(in).depth();
+        } catch (ImageException e) {
+            throw CliException.failed(image + " is an invalid image: " + e.getMessage());
+        }
     }
 }

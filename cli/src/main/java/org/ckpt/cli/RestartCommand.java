@@ -19,11 +19,16 @@ final class RestartCommand implements Command {
                     + "be one of the image's processes. Exit 1 if anything differs.")
             .param("FILE", "The image ('-' for standard input).")
             .option("PID", "Compare the restored process PID with the live process PID.", "--check-against-pid")
+            .option("KEYS", "Trust seals by these keys, and only them (several joined by commas). "
+                    + KeyOptions.FORMATS + ".", "--trust-key")
+            .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas). " + KeyOptions.FORMATS + ".",
+                    "--decrypt-key")
             .option("POLICY", "Restart under this restore policy (linux-user or exact) instead of the image's own.",
                     "--policy")
             .option("PATH", "Where the parents of an incremental image are: a directory, or an image file (default: "
                     + "the image's directory). The chain is verified whole; what comes back is its last image's "
-                    + "tasks.", "--parents");
+                    + "tasks. The parents are read with the same --trust-key and --decrypt-key as the image.",
+                    "--parents");
 
     @Override
     public Spec spec() {
@@ -37,7 +42,7 @@ final class RestartCommand implements Command {
         if (checkPid != null) {
             ProcFs.requireProcess(checkPid);
         }
-        RestartResult r = Images.restart(file, io, Images.policy(a.string("--policy")),
+        RestartResult r = Images.restart(file, io, Images.policy(a.string("--policy")), KeyOptions.Reading.of(a),
                 Chains.resolver(file, a.string("--parents")));
         PrintWriter out = io.out;
         print(r, file, out);
