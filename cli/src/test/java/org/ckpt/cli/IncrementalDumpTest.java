@@ -13,6 +13,7 @@ import org.ckpt.Restarter;
 import org.ckpt.model.PageRanges;
 import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
+import org.ckpt.testkit.image.TestKeys;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,6 +141,39 @@ class IncrementalDumpTest {
         assertThat(none.exit()).isEqualTo(2);
         assertThat(none.err()).contains("no such image file");
         assertThat(dir.resolve("x.ckpt")).doesNotExist();
+        assertThat(Procs.tracerPid(child.pid)).isEqualTo("0");
+    }
+
+    @Test
+    void aSealedEncryptedChainIsDumpedWithTheKeysAndReadWithThem() throws Exception {
+        Path aes = TestKeys.copyTo("test-aes.key", dir);
+        Path ed = TestKeys.copyTo("test-ed25519.pem", dir);
+        Path edPublic = TestKeys.copyTo("test-ed25519.pub.pem", dir);
+        Path hmac = TestKeys.copyTo("test-hmac.key", dir);
+        String key = TestKeys.TEST_ID + "=" + aes;
+        Path d = Files.createDirectory(dir.resolve("sealed"));
+        Path full = d.resolve("full.ckpt");
+        Path incr = d.resolve("incr.ckpt");
+        Cli.Result f = dump(full, "--seal-key", ed.toString(), "--encrypt-key", key);
+        assertThat(f.exit()).as(f.err()).isZero();
+        // the parent is encrypted: read with the child's --encrypt-key
+        Cli.Result i = dump(incr, "--parent", full.toString(), "--seal-key", ed.toString(), "--encrypt-key", key,
+                "--trust-key", edPublic.toString(), "--json");
+        assertThat(i.exit()).as(i.err()).isZero();
+        assertThat(JSON.readTree(i.out()).get("incremental").get("depth").asInt()).isEqualTo(1);
+        Cli.Result v = Cli.run("verify", "--trust-key", edPublic.toString(), "--decrypt-key", key, incr.toString());
+        assertThat(v.exit()).as(v.err()).isZero();
+        assertThat(v.out()).contains("incremental image", "a chain of 2 images", "2 seals verified");
+        // without a key for PREV, or trusting another key: refused before anything is frozen
+        Cli.Result noKey = dump(d.resolve("x.ckpt"), "--parent", full.toString());
+        assertThat(noKey.exit()).isEqualTo(1);
+        assertThat(noKey.err()).contains("--parent " + full + " is an invalid image");
+        Cli.Result untrusted = dump(d.resolve("x.ckpt"), "--parent", full.toString(), "--decrypt-key", key,
+                "--trust-key", TestKeys.TEST_ID + "=" + hmac);
+        assertThat(untrusted.exit()).isEqualTo(1);
+        Cli.Result noParent = dump(d.resolve("x.ckpt"), "--decrypt-key", key);
+        assertThat(noParent.exit()).isEqualTo(2);
+        assertThat(d.resolve("x.ckpt")).doesNotExist();
         assertThat(Procs.tracerPid(child.pid)).isEqualTo("0");
     }
 
