@@ -184,7 +184,20 @@ public final class Checkpointer {
     public CheckpointResult merge(Restarter restarter, ReadableByteChannel in, WritableByteChannel out)
             throws IOException {
         Objects.requireNonNull(out, "out");
-        Inspection image = restarter.inspect(in, null);
+        return merge(restarter.inspect(in, null), out);
+    }
+
+    /**
+     * {@link #merge(Restarter, ReadableByteChannel, WritableByteChannel)} of an image already read
+     * and verified with its chain by {@link Restarter#inspect}: for a tool that shows the chain it
+     * merges without reading it twice.
+     *
+     * @throws CheckpointException if the inspection's policy refused the tasks
+     * @since 0.3 (evolving)
+     */
+    public CheckpointResult merge(Inspection image, WritableByteChannel out) throws IOException {
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(out, "out");
         if (image.checkFailure().isPresent()) {
             throw new CheckpointException("the image's tasks do not pass the restore policy: "
                     + image.checkFailure().get().getMessage(), image.checkFailure().get());
