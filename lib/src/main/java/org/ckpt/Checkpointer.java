@@ -204,6 +204,13 @@ public final class Checkpointer {
         }
         Builder mb = b.copy().sameHeadAs(image.image().info());
         mb.parent = null;
+        // The head is written in the clear: an encrypted merge names the machine only if told to,
+        // as an encrypted checkpoint does, even when the images merged named it.
+        if (b.uname != null) {
+            mb.uname = b.uname;
+        } else if (b.cipherKey != null) {
+            mb.uname = ANONYMOUS;
+        }
         Checkpointer merged = new Checkpointer(mb);
         List<Task> tasks = Canonical.tasks(image.imageTasks(), image.image().info().pageSize(),
                 CheckpointSession.pagesPerRecord(b.limits, image.image().info().pageSize()));
