@@ -30,8 +30,9 @@ final class DiffCommand implements Command {
             .describe("Tasks are paired by pid, areas by start address, descriptors by number. Both images are "
                     + "validated first; an invalid one is named (A or B) and exits 1. Exit 0 whether or not they "
                     + "differ.")
-            .param("A", "The first image.")
+            .param("A", "The first image: a file, '-' for standard input, or s3://BUCKET/KEY.")
             .param("B", "The second image.")
+            .storeOptions(false)
             .flag("Print the differences as JSON.", "--json")
             .option("N", "Changed page addresses listed per area (default 8).", "--addresses");
 

@@ -38,13 +38,17 @@ final class DumpCommand implements Command {
                     + "renamed over FILE. If anything fails — the process exits or dies, a page the page table lists "
                     + "cannot be read, SIGINT or SIGTERM arrives — no image is written and a previous FILE is left as "
                     + "it was. A second dump of a process being dumped fails (it is already traced).")
+            .describe("With -o s3://BUCKET/KEY the image streams into an upload that is committed only after the "
+                    + "last check: until then nothing is visible under the key, and whatever fails leaves nothing "
+                    + "there and a previous image under the key as it was. The bucket is looked at (a listing of "
+                    + "the key) before the process is frozen.")
             .describe("What the model cannot restore (pipes with their buffered bytes, sockets, ttys, devices, "
                     + "epoll/inotify/eventfd descriptors, areas the kernel lets nobody read) is recorded in the image "
                     + "as task info (ckpt.omitted.*) and listed by 'ckpt show'. Refused (exit 2): kernel threads, "
                     + "zombies, ckpt itself and its ancestors; a thread id dumps its process.")
             .option("PID", "(required) The process to checkpoint (a thread id selects its process).", "--pid")
-            .option("FILE", "(required) The image to write; '-' writes it to standard output (not atomic).",
-                    "-o", "--output")
+            .option("FILE", "(required) The image to write: a file, s3://BUCKET/KEY, or '-' for standard output "
+                    + "(not atomic).", "-o", "--output")
             .flag("Also dump every descendant of the process, each with its ppid, pgid and sid.", "--tree")
             .flag("Do not freeze the process: read it while it runs. The image may mix moments and has no registers.",
                     "--leave-running")
@@ -55,7 +59,8 @@ final class DumpCommand implements Command {
                     + "pages beyond it are read while the image is written, the process still frozen. 0: no copy.",
                     "--staging")
             .flag("Print nothing but errors.", "--quiet")
-            .flag("Print the summary as JSON (numbers as numbers, times in milliseconds).", "--json");
+            .flag("Print the summary as JSON (numbers as numbers, times in milliseconds).", "--json")
+            .storeOptions(true);
 
     /** Test hooks (never set outside tests): run right after the freeze, and right before the image is written. */
     static volatile Runnable afterFreezeHook;
@@ -82,11 +87,11 @@ final class DumpCommand implements Command {
         }
     }
 
-    /** A dump to do. */
-    record Request(long pid, Path output, boolean tree, boolean leaveRunning, long stagingLimit,
+    /** A dump to do; {@code output} null: standard output. */
+    record Request(long pid, ImageOutput output, boolean tree, boolean leaveRunning, long stagingLimit,
                    boolean singleFreeze) {
         Request(long pid, Path output, boolean tree, boolean leaveRunning) {
-            this(pid, output, tree, leaveRunning, -1, false);
+            this(pid, ImageOutput.file(output), tree, leaveRunning, -1, false);
         }
     }
 
@@ -100,17 +105,27 @@ final class DumpCommand implements Command {
         }
         long pid = a.number("--pid", 0);
         String out = a.string("--output");
-        Path output = out.equals("-") ? null : Path.of(out);
         long staging = a.number("--staging", -1);
         if (a.has("--staging") && staging < 0) {
             throw SPEC.usage("--staging must be 0 or more MiB");
         }
+        if (a.has("--chunked") && !Stores.isUri(out)) {
+            throw SPEC.usage("--chunked is for images in object storage (-o s3://BUCKET/KEY)");
+        }
+        ImageOutput output = out.equals("-") ? null : ImageOutput.of(out, io.stores);
         Request r = new Request(pid, output, a.has("--tree"), a.has("--leave-running"),
                 staging < 0 ? -1 : staging << 20, a.has("--single-freeze"));
         // with the image on stdout, the summary goes to stderr
         PrintWriter text = output == null ? io.err : io.out;
         List<String> warnings = new ArrayList<>();
-        Summary s = dump(r, io, warnings);
+        Summary s;
+        try {
+            s = dump(r, io, warnings);
+        } finally {
+            if (output != null) {
+                output.close();
+            }
+        }
         if (a.has("--json")) {
             text.println(Tree.json(json(s, out)));
         } else if (!a.has("--quiet")) {
@@ -192,7 +207,7 @@ final class DumpCommand implements Command {
         Phases phases = new Phases();
         int tgid = resolve(r.pid(), warnings);
         if (r.output() != null) {
-            checkOutput(r.output());
+            r.output().check();
         }
         String arch = ProcFs.architecture(tgid);
         ArchProvider provider = provider(arch);
@@ -324,7 +339,7 @@ final class DumpCommand implements Command {
             if (twoFreezes) {
                 List<Task> tasks = snap.tasks;
                 long[] second = new long[1];
-                result = AtomicOutput.write(r.output(), ch -> {
+                result = r.output().write(ch -> {
                     CheckpointResult res;
                     try {
                         res = p.ckpt().checkpoint(tasks, ch);
@@ -401,14 +416,14 @@ final class DumpCommand implements Command {
         }
     }
 
-    private static CliException interrupted(int sig, Path output) {
+    private static CliException interrupted(int sig, ImageOutput output) {
         return new CliException(128 + sig, "interrupted by " + Signals.name(sig) + ": the process was released, "
-                + "no image was written" + (output != null && Files.exists(output) ? " and " + output
+                + "no image was written" + (output != null && output.hadPrevious() ? " and " + output.name()
                 + " keeps its previous contents" : ""));
     }
 
-    private static String previous(Path output) {
-        return output != null && Files.exists(output) ? " (" + output + " keeps its previous contents)" : "";
+    private static String previous(ImageOutput output) {
+        return output != null && output.hadPrevious() ? " (" + output.name() + " keeps its previous contents)" : "";
     }
 
     private static boolean alive(int tgid) {
@@ -421,7 +436,7 @@ final class DumpCommand implements Command {
     }
 
     /** A process that changed under a read while the image was written: one line saying so (exit 1). */
-    private static void rethrow(Exception e, Path output) throws CliException {
+    private static void rethrow(Exception e, ImageOutput output) throws CliException {
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof ProcPages.ProcessChanged p) {
                 throw CliException.failed(p.getMessage() + ": no image written" + previous(output));
@@ -429,15 +444,15 @@ final class DumpCommand implements Command {
         }
     }
 
-    private static CheckpointResult write(Checkpointer ckpt, List<Task> tasks, Path output, Io io)
+    private static CheckpointResult write(Checkpointer ckpt, List<Task> tasks, ImageOutput output, Io io)
             throws IOException, CliException {
         if (output == null) {
             return ckpt.checkpoint(tasks, io.stdout());
         }
         try {
-            return AtomicOutput.write(output, ch -> ckpt.checkpoint(tasks, ch));
+            return output.write(ch -> ckpt.checkpoint(tasks, ch));
         } catch (java.nio.file.FileSystemException e) {
-            throw CliException.usage("cannot write " + output + ": " + reason(e));
+            throw CliException.usage("cannot write " + output.name() + ": " + reason(e));
         }
     }
 

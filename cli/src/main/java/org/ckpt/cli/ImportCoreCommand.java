@@ -38,6 +38,9 @@ final class ImportCoreCommand implements Command {
         }
         Path core = Path.of(a.param(0));
         String out = a.string("--output");
+        if (Stores.isUri(out)) {
+            throw SPEC.usage("import-core writes its image to a file or '-', not to " + out);
+        }
         RestorePolicy policy = Images.policy(a.string("--policy"));
         if (policy == null) {
             policy = RestorePolicy.LINUX_USER;

@@ -12,7 +12,8 @@ final class VerifyCommand implements Command {
                     + "restore policy the image was written under (or --policy).")
             .describe("Exit 0 when valid; 1 with the library's message (record type, offset, reason) when not. "
                     + "Reads in one pass: files, FIFOs, /dev/stdin and '-' alike.")
-            .param("FILE", "The image ('-' for standard input).")
+            .param("FILE", "The image: a file, '-' for standard input, or s3://BUCKET/KEY.")
+            .storeOptions(false)
             .option("POLICY", "Check under this restore policy (linux-user or exact) instead of the image's own.",
                     "--policy");
 

@@ -26,7 +26,11 @@ import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
+import software.amazon.awssdk.regions.providers.AwsRegionProvider;
+import software.amazon.awssdk.regions.providers.AwsRegionProviderChain;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -377,7 +381,10 @@ public final class S3ImageStore implements ImageStore {
             return this;
         }
 
-        /** The region; default the SDK's (AWS_REGION, the profile), else {@code us-east-1} with an endpoint. */
+        /**
+         * The region; default the SDK's (AWS_REGION, the profile, EC2 instance metadata), else
+         * {@code us-east-1} with an endpoint — which never asks instance metadata.
+         */
         public Builder region(String v) {
             region = v;
             return this;
@@ -475,7 +482,13 @@ public final class S3ImageStore implements ImageStore {
             } else {
                 Region r = null;
                 try {
-                    r = DefaultAwsRegionProviderChain.builder().profileName(profile).build().getRegion();
+                    // With an endpoint, not from EC2 instance metadata: a server's region is a name, and
+                    // asking the metadata service off EC2 costs every start a second or more.
+                    AwsRegionProvider regions = endpoint != null
+                            ? new AwsRegionProviderChain(new SystemSettingsRegionProvider(),
+                                    new AwsProfileRegionProvider(null, profile))
+                            : DefaultAwsRegionProviderChain.builder().profileName(profile).build();
+                    r = regions.getRegion();
                 } catch (SdkException e) {
                     if (endpoint == null) {
                         throw new IllegalArgumentException("no AWS region configured (AWS_REGION, the profile, or region): "
