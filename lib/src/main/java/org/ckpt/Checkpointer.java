@@ -5,15 +5,18 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import javax.crypto.SecretKey;
 import org.ckpt.internal.AtomicFiles;
 import org.ckpt.internal.Canonical;
 import org.ckpt.internal.CheckpointSession;
+import org.ckpt.internal.Keys;
 import org.ckpt.internal.Registry;
 import org.ckpt.model.Task;
 import org.ckpt.spi.ArchProvider;
@@ -38,6 +41,12 @@ import org.ckpt.spi.RestorePolicy;
  * exactly the bytes written. A host that changes pages during the checkpoint gets a torn but
  * readable snapshot; a consistent one needs the task paused for the duration of the call.
  *
+ * <p><b>Sealing and encryption.</b> With {@link Builder#seal} every image carries a seal — an
+ * HMAC-SHA-256 tag or an Ed25519 signature over every byte before it — that a
+ * {@link Restarter} configured with {@link Restarter.Builder#trust trusted keys} checks before
+ * it commits anything; with {@link Builder#encrypt} the record payloads are AES-256-GCM
+ * encrypted under a fresh data key per image (docs/FORMAT.md §17).
+ *
  * <p><b>Policy.</b> The checkpoint applies the rules of its {@link Builder#policy restore policy}
  * to every task before it writes the first byte, exactly as a restart under that policy
  * will: a checkpoint that succeeds restarts.
@@ -51,6 +60,9 @@ public final class Checkpointer {
     public static final String VERSION = "0.2.0";
 
     private static final SecureRandom IDS = new SecureRandom();
+    /** Format minor of sealed and encrypted images. */
+    private static final int SEALED_MINOR = 3;
+    private static final Uname ANONYMOUS = new Uname("", "", "", "", "");
 
     private final Builder b;
     private volatile Registry registry;
@@ -103,11 +115,21 @@ public final class Checkpointer {
         checkParent(parent, id);
         Instant created = b.created != null ? b.created : Instant.now();
         boolean noArch = registry().arch(b.architecture) == null;
-        ImageInfo head = new ImageInfo(1, CheckpointSession.formatMinor(list, b.policy, noArch, parent != null),
-                CheckpointSession.headFlags(b.policy, noArch), id, created, b.pageSize, list.size(), b.producerName,
-                b.producerVersion, b.architecture, null, b.uname != null ? b.uname : Uname.current());
+        CheckpointSession.Protection protection = new CheckpointSession.Protection(b.sealKey, b.cipherKey);
+        int minor = CheckpointSession.formatMinor(list, b.policy, noArch, parent != null);
+        long flags = CheckpointSession.headFlags(b.policy, noArch);
+        if (protection.any()) {
+            minor = Math.max(minor, SEALED_MINOR);
+        }
+        if (b.cipherKey != null) {
+            flags |= ImageInfo.FLAG_ENCRYPTED;
+        }
+        // The head stays in clear: an encrypted image names no machine unless the host says so.
+        Uname uname = b.uname != null ? b.uname : b.cipherKey != null ? ANONYMOUS : Uname.current();
+        ImageInfo head = new ImageInfo(1, minor, flags, id, created, b.pageSize, list.size(), b.producerName,
+                b.producerVersion, b.architecture, null, uname);
         CheckpointSession session = new CheckpointSession(registry(), head, b.policy, b.limits, b.root, b.progress,
-                channel, b.writerThread, b.stallTimeout);
+                channel, b.writerThread, b.stallTimeout, protection);
         session.incremental(parent == null ? null : parent.index(), parent == null ? null : parent.link(),
                 b.pageDigests);
         CheckpointResult r = session.run(list);
@@ -227,6 +249,8 @@ public final class Checkpointer {
         private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
         private List<ObjectOps<?>> ops = new ArrayList<>();
         private List<ArchProvider> archs = new ArrayList<>();
+        private Keys.SealingKey sealKey;
+        private Keys.CipherKey cipherKey;
         private ParentImage parent;
         private boolean pageDigests;
 
@@ -235,6 +259,8 @@ public final class Checkpointer {
 
         private Builder copy() {
             Builder c = new Builder();
+            c.sealKey = sealKey;
+            c.cipherKey = cipherKey;
             c.architecture = architecture;
             c.root = root;
             c.limits = limits;
@@ -260,7 +286,8 @@ public final class Checkpointer {
         /**
          * Whether the channel is written on a thread of its own, started and ended by each
          * {@code checkpoint} call, so that zero detection and checksums overlap the
-         * channel's I/O. Default {@code true}; {@code false} does every write on the
+         * channel's I/O (and a {@link #seal sealed} image's SHA-256 runs on another, so that it
+         * overlaps both). Default {@code true}; {@code false} does every write and hash on the
          * calling thread (hosts that must not start threads). The image is the same.
          */
         public Builder writerThread(boolean v) {
@@ -364,6 +391,22 @@ public final class Checkpointer {
         }
 
         /**
+         * Seals every image with an HMAC-SHA-256 tag under {@code secret} (at least 32 bytes,
+         * e.g. {@code new SecretKeySpec(bytes, "HmacSHA256")}), naming {@code keyId} in the
+         * image: a {@link Restarter} that {@link Restarter.Builder#trust(String, SecretKey) trusts}
+         * that key id with the same secret accepts it, and rejects the image if any byte of it
+         * changed. Replaces an earlier seal key. The image is format 1.3.
+         *
+         * @param keyId 1 to 255 bytes of UTF-8 that name the key, so that hosts can rotate keys
+         * @throws IllegalArgumentException for a shorter secret or a bad key id
+         * @since 0.3 (evolving)
+         */
+        public Builder seal(String keyId, SecretKey secret) {
+            sealKey = Keys.hmacSealing(keyId, secret);
+            return this;
+        }
+
+        /**
          * Writes incremental images on {@code parent} (docs/FORMAT.md §15): the image names the
          * parent and pins its bytes, carries every task, object, area and file table in full, and
          * takes from the parent the page runs that did not change — those the host reports
@@ -377,6 +420,49 @@ public final class Checkpointer {
          */
         public Builder parent(ParentImage v) {
             parent = v;
+            return this;
+        }
+
+        /**
+         * Seals every image with an Ed25519 signature under {@code privateKey} (of the SHA-256
+         * digest of every byte before the seal), naming {@code keyId} in the image: a host that
+         * {@link Restarter.Builder#trust(String, java.security.PublicKey) trusts} the public key
+         * under that id accepts it. Replaces an earlier seal key. The image is format 1.3.
+         *
+         * @throws IllegalArgumentException if the key is not an Ed25519 key, or for a bad key id
+         * @since 0.3 (evolving)
+         */
+        public Builder seal(String keyId, PrivateKey privateKey) {
+            sealKey = Keys.ed25519Sealing(keyId, privateKey);
+            return this;
+        }
+
+        /** No seal (the default). @since 0.3 (evolving) */
+        public Builder unsealed() {
+            sealKey = null;
+            return this;
+        }
+
+        /**
+         * Encrypts the record payloads of every image with AES-256-GCM under a fresh random data
+         * key, which the image carries wrapped (AES key wrap, RFC 3394) under {@code key}, an
+         * AES-256 key named {@code keyId}. What stays in clear: the head (architecture, page size,
+         * task count, checkpoint id, creation time, producer; the machine's uname only if set with
+         * {@link #uname}), the architecture head, every record's type, flags and length, and the
+         * seal — docs/FORMAT.md §17.5. A restarter needs
+         * {@link Restarter.Builder#decryptionKey the key of that id}. The image is format 1.3.
+         *
+         * @throws IllegalArgumentException if the key is not a 32-byte AES key, or for a bad key id
+         * @since 0.3 (evolving)
+         */
+        public Builder encrypt(String keyId, SecretKey key) {
+            cipherKey = Keys.cipher(keyId, key);
+            return this;
+        }
+
+        /** No encryption (the default). @since 0.3 (evolving) */
+        public Builder unencrypted() {
+            cipherKey = null;
             return this;
         }
 
@@ -406,7 +492,10 @@ public final class Checkpointer {
             return this;
         }
 
-        /** The producing machine written into the head (default {@link Uname#current()}). */
+        /**
+         * The producing machine written into the head (default {@link Uname#current()}; for an
+         * {@link #encrypt encrypted} image, whose head stays in clear, all fields empty).
+         */
         public Builder uname(Uname v) {
             uname = v;
             return this;

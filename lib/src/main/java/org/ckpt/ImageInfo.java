@@ -10,7 +10,8 @@ import org.ckpt.spi.RestorePolicy;
  * @param formatMajor     format major version (a reader rejects majors it does not know)
  * @param formatMinor     format minor version (newer minors only add optional records)
  * @param flags           head flags: bit 0 = written under {@link RestorePolicy#EXACT}, bit 1 = no
- *                        architecture head (tasks without CPU state; since 1.2)
+ *                        architecture head (tasks without CPU state; since 1.2), bit 2 = record
+ *                        payloads encrypted (since 1.3)
  * @param checkpointId    the checkpoint id
  * @param created         when the checkpoint was taken
  * @param pageSize        page size of every address space, in bytes
@@ -32,6 +33,13 @@ public record ImageInfo(int formatMajor, int formatMinor, long flags, long check
      * provider; its ARCH_HEAD is empty and it is read without one (format 1.2).
      */
     public static final long FLAG_NO_ARCH = 2;
+    /**
+     * Head flag: the record payloads after the head are encrypted (AES-256-GCM); a CIPHER record
+     * follows the architecture head (format 1.3).
+     *
+     * @since 0.3
+     */
+    public static final long FLAG_ENCRYPTED = 4;
 
     /**
      * The restore policy the image was written under: its tasks passed that policy's rules,

@@ -10,13 +10,17 @@ import java.nio.ByteBuffer;
  *
  * @param type     record type (see {@code docs/FORMAT.md}, "Record types")
  * @param typeName {@code HEAD}, {@code PAGES}, …, or {@code 0x0100} for types the core does not name
- * @param flags    record flags as stored ({@code 1} = optional)
+ * @param flags    record flags as stored ({@code 1} = optional, {@link #FLAG_ENCRYPTED} = encrypted)
  * @param offset   image offset of the record header
  * @param length   payload length in bytes, without header and padding
- * @param payload  a read-only view of the payload, valid only during the call that receives it
+ * @param payload  a read-only view of the payload as stored (an encrypted record's ciphertext and
+ *                 tag), valid only during the call that receives it
  * @since 0.1 (evolving)
  */
 public record ImageRecord(int type, String typeName, int flags, long offset, int length, ByteBuffer payload) {
+    /** Record flag: the payload is AES-256-GCM ciphertext and tag (docs/FORMAT.md §17.4). @since 0.3 */
+    public static final int FLAG_ENCRYPTED = 2;
+
     /** Bytes the record occupies in the image: header, payload and padding. */
     public long size() {
         return 16L + length + ((8 - (length & 7)) & 7);

@@ -24,11 +24,15 @@ public final class Inspection {
     private final Map<Object, Long> objrefs = new IdentityHashMap<>();
     private final List<ImageInfo> chain;
     private final List<ParentLink> links;
+    private final ImageSeal seal;
+    private final ImageEncryption encryption;
 
     Inspection(RestartResult result, RestartResult image, List<ImageObject> objects, ImageException checkFailure,
-               List<ImageInfo> chain, List<ParentLink> links) {
+               List<ImageInfo> chain, List<ParentLink> links, ImageSeal seal, ImageEncryption encryption) {
         this.chain = List.copyOf(chain);
         this.links = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(links));
+        this.seal = seal;
+        this.encryption = encryption;
         this.result = result;
         this.image = image;
         this.objects = List.copyOf(objects);
@@ -60,6 +64,16 @@ public final class Inspection {
     /** Why the check phase refused the image's tasks under the restarter's policy, if it did. @since 0.2 */
     public Optional<ImageException> checkFailure() {
         return Optional.ofNullable(checkFailure);
+    }
+
+    /** The image's seal, if it has one: its key id, and whether the restarter verified it. @since 0.3 (evolving) */
+    public Optional<ImageSeal> seal() {
+        return Optional.ofNullable(seal);
+    }
+
+    /** How the image is encrypted, if it is. @since 0.3 (evolving) */
+    public Optional<ImageEncryption> encryption() {
+        return Optional.ofNullable(encryption);
     }
 
     /** Every object of the image, in objref order. */

@@ -4,13 +4,20 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.nio.ByteBuffer;
 import org.ckpt.internal.ChainRestart;
+import javax.crypto.SecretKey;
+import org.ckpt.internal.ImageScanner;
+import org.ckpt.internal.Keys;
 import org.ckpt.internal.Registry;
 import org.ckpt.internal.RestartSession;
 import org.ckpt.spi.ArchProvider;
@@ -32,6 +39,16 @@ import org.ckpt.spi.TargetCpu;
  * file truncated or rewritten during or after a restart yields an {@link ImageException} or
  * exactly the verified bytes. (Zero-copy mapping of an immutable file is an explicit opt-in:
  * {@link Builder#mapImmutableFiles}.)
+ *
+ * <p><b>Sealed images.</b> A restarter that {@link Builder#trust trusts} any key accepts only
+ * images sealed by one of its trusted keys, and refuses an unsealed image, one sealed by an
+ * unknown key id, or one whose seal does not verify (any byte changed, a seal copied from
+ * another image, an image cut after its seal) with a
+ * {@link org.ckpt.spi.SealException} — before anything is committed. Encrypted images need
+ * their {@link Builder#decryptionKey decryption key}; without it, a wrong one or with altered
+ * ciphertext the restart fails with a {@link org.ckpt.spi.DecryptionException}. A sealed image
+ * is still a valid image to a restarter that trusts no key: it reads it without verifying the
+ * seal ({@link Inspection#seal()} says so).
  *
  * <p>The channel must be in blocking mode. A channel that delivers no bytes for
  * {@link Builder#stallTimeout} fails the restart; interrupting the calling thread ends it
@@ -62,13 +79,30 @@ public final class Restarter {
 
     private RestartSession session(ReadableByteChannel channel, TargetCpu target, RestorePolicy policy,
                                    PageDestination pages) throws IOException {
-        return new RestartSession(registry(), b.limits, b.root, b.progress, channel, target, policy, pages,
-                new RestartSession.Options(b.stallTimeout, b.mapImmutableFiles));
+        return session(channel, target, policy, pages, trust());
     }
 
+    private RestartSession session(ReadableByteChannel channel, TargetCpu target, RestorePolicy policy,
+                                   PageDestination pages, RestartSession.Trust trust) throws IOException {
+        return new RestartSession(registry(), b.limits, b.root, b.progress, channel, target, policy, pages,
+                new RestartSession.Options(b.stallTimeout, b.mapImmutableFiles, trust, b.hashThread));
+    }
+
+    private RestartSession.Trust trust() {
+        return new RestartSession.Trust(b.trusted, b.decryption, b.expectedCheckpointId, b.notOlderThan);
+    }
+
+    /**
+     * A chain's images each pass the trust configuration (seals, decryption keys); the replay
+     * checks name the image the host asked for, the newest, not its parents.
+     */
     private ChainRestart chain(TargetCpu target, RestorePolicy policy, PageDestination pages, ParentResolver parents) {
         ParentResolver r = parents != null ? parents : b.parents != null ? b.parents : ParentResolver.none();
-        return new ChainRestart((ch, dest) -> session(ch, target, policy, dest), r, pages);
+        RestartSession.Trust newest = trust();
+        RestartSession.Trust older = newest.withoutReplayChecks();
+        int[] opened = {0};
+        return new ChainRestart((ch, dest) -> session(ch, target, policy, dest, opened[0]++ == 0 ? newest : older),
+                r, pages);
     }
 
     /** The resolver for parents of {@code image}: the builder's, or the image's directory. */
@@ -245,7 +279,8 @@ public final class Restarter {
                 infos.add(s.imageResult().info());
                 links.add(s.parentLink());
             }
-            return new Inspection(result, session.imageResult(), session.objects(), checkFailure, infos, links);
+            return new Inspection(result, session.imageResult(), session.objects(), checkFailure, infos, links,
+                    session.seal(), session.encryption());
         }
     }
 
@@ -253,6 +288,30 @@ public final class Restarter {
     public Inspection inspect(Path image, Consumer<ImageRecord> records) throws IOException {
         try (FileChannel in = FileChannel.open(image)) {
             return withDefaultParents(image).inspect(in, records);
+        }
+    }
+
+    /**
+     * Checks an image's framing without interpreting its records: every record's checksum and
+     * padding, the tail, the seal (verified when this restarter trusts keys, and then required),
+     * and reports what can be known without reading the records: the head, the seal, the
+     * encryption. Needs no decryption key and no provider for the image's object types: what a
+     * tool shows of an encrypted image it has no key for. Records are not decrypted, so an
+     * altered ciphertext passes a scan unless a seal covers it.
+     *
+     * @param records told of every record, as {@link #inspect} does; may be {@code null}
+     * @throws ImageException if the framing, a checksum, the tail or the seal is wrong
+     * @since 0.3 (evolving)
+     */
+    public ImageScan scan(ReadableByteChannel channel, Consumer<ImageRecord> records) throws IOException {
+        Objects.requireNonNull(channel, "channel");
+        return ImageScanner.scan(registry(), b.limits, channel, b.stallTimeout, trust(), b.hashThread, records);
+    }
+
+    /** {@link #scan(ReadableByteChannel, Consumer)} of an image file. @since 0.3 (evolving) */
+    public ImageScan scan(Path image) throws IOException {
+        try (FileChannel in = FileChannel.open(image)) {
+            return scan(in, null);
         }
     }
 
@@ -269,12 +328,22 @@ public final class Restarter {
         private List<ObjectOps<?>> ops = new ArrayList<>();
         private List<ArchProvider> archs = new ArrayList<>();
         private ParentResolver parents;
+        private Map<String, Keys.TrustedKey> trusted = new LinkedHashMap<>();
+        private Map<String, Keys.CipherKey> decryption = new LinkedHashMap<>();
+        private Long expectedCheckpointId;
+        private Instant notOlderThan;
+        private boolean hashThread = true;
 
         private Builder() {
         }
 
         private Builder copy() {
             Builder c = new Builder();
+            c.trusted = Map.copyOf(trusted);
+            c.decryption = Map.copyOf(decryption);
+            c.expectedCheckpointId = expectedCheckpointId;
+            c.notOlderThan = notOlderThan;
+            c.hashThread = hashThread;
             c.root = root;
             c.limits = limits;
             c.progress = progress;
@@ -382,6 +451,82 @@ public final class Restarter {
         /** As {@link Checkpointer.Builder#register(ArchProvider)}. @since 0.2 */
         public Builder register(ArchProvider v) {
             archs.add(Objects.requireNonNull(v));
+            return this;
+        }
+
+        /**
+         * Trusts seals made with the HMAC-SHA-256 {@code secret} under {@code keyId}. Once any key
+         * is trusted, only images sealed by a trusted key are accepted (docs/FORMAT.md §17).
+         * Trust several keys to rotate them; a key id trusted again is replaced.
+         *
+         * @throws IllegalArgumentException for a secret under 32 bytes or a bad key id
+         * @since 0.3 (evolving)
+         */
+        public Builder trust(String keyId, SecretKey secret) {
+            Keys.TrustedKey k = Keys.hmacTrusted(keyId, secret);
+            trusted.put(k.keyId(), k);
+            return this;
+        }
+
+        /**
+         * Trusts Ed25519 seals verified by {@code publicKey} under {@code keyId}; as
+         * {@link #trust(String, SecretKey)}.
+         *
+         * @throws IllegalArgumentException if the key is not an Ed25519 key, or for a bad key id
+         * @since 0.3 (evolving)
+         */
+        public Builder trust(String keyId, PublicKey publicKey) {
+            Keys.TrustedKey k = Keys.ed25519Trusted(keyId, publicKey);
+            trusted.put(k.keyId(), k);
+            return this;
+        }
+
+        /**
+         * Decrypts images encrypted under {@code keyId} with the AES-256 {@code key} (see
+         * {@link Checkpointer.Builder#encrypt}). Several keys may be configured, by id.
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder decryptionKey(String keyId, SecretKey key) {
+            Keys.CipherKey k = Keys.cipher(keyId, key);
+            decryption.put(k.keyId(), k);
+            return this;
+        }
+
+        /**
+         * Accepts only the image whose head carries checkpoint id {@code id}: a host that knows
+         * which checkpoint it means to restart refuses an older or another sealed image replayed
+         * in its place ({@link org.ckpt.spi.SealException.Kind#REPLAYED}). Meaningful with sealed
+         * images, whose head a seal covers.
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder expectCheckpointId(long id) {
+            expectedCheckpointId = id;
+            return this;
+        }
+
+        /**
+         * Refuses images created before {@code oldest} ({@link org.ckpt.spi.SealException.Kind#REPLAYED}):
+         * a bound on how old a replayed image may be. Meaningful with sealed images.
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder notOlderThan(Instant oldest) {
+            notOlderThan = Objects.requireNonNull(oldest);
+            return this;
+        }
+
+        /**
+         * Whether a restarter that {@link #trust trusts} keys may hash a large sealed image on a
+         * thread of its own, started and ended by the restart, so that the SHA-256 of the seal
+         * overlaps the reading and checksumming. Default {@code true}; {@code false} hashes on
+         * the calling thread (hosts that must not start threads). The result is the same.
+         *
+         * @since 0.3 (evolving)
+         */
+        public Builder hashThread(boolean v) {
+            hashThread = v;
             return this;
         }
 

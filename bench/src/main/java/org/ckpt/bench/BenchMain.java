@@ -19,11 +19,15 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * image size and heap footprint, prints one table per workload and, for mem-1g, the
  * RESULT line of issue 3. Ratios are computed from the medians of this run.
  *
- * <pre>java -jar bench/target/benchmarks.jar [--quick] [--workloads mem-1g,many-small,sparse-8g]</pre>
+ * <pre>java -jar bench/target/benchmarks.jar [--quick] [--seal] [--workloads mem-1g,many-small,sparse-8g]</pre>
+ *
+ * <p>{@code --seal}: only the plain, sealed and encrypted checkpoint and restart and the
+ * compute floors of issue 19, on mem-1g unless {@code --workloads} says otherwise.
  */
 public final class BenchMain {
     private static final List<String> OPS = List.of("ckptToFile", "ckptToNull", "rawWrite", "kryoWrite",
-            "restartFromFile", "rawRead", "kryoRead");
+            "restartFromFile", "rawRead", "kryoRead", "ckptSealedHmac", "ckptSealedEd25519", "ckptEncrypted",
+            "restartSealedHmac", "restartSealedEd25519", "restartEncrypted", "sha256Floor", "aesGcmFloor");
 
     private BenchMain() {
     }
@@ -34,21 +38,26 @@ public final class BenchMain {
             return;
         }
         boolean quick = false;
+        boolean sealOnly = false;
         List<String> workloads = Workload.NAMES;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
+                case "--seal" -> sealOnly = true;
                 case "--workloads" -> workloads = List.of(args[++i].split(","));
-                default -> throw new IllegalArgumentException("usage: [--quick] [--workloads a,b,c], got " + args[i]);
+                default -> throw new IllegalArgumentException("usage: [--quick] [--seal] [--workloads a,b,c], got "
+                        + args[i]);
             }
         }
-        if (quick && args.length == 1) {
+        if ((quick && args.length == 1) || (sealOnly && !List.of(args).contains("--workloads"))) {
             workloads = List.of("mem-1g");
         }
         PrintStream out = System.out;
         Path dir = ImageBench.dir().toAbsolutePath();
         ChainedOptionsBuilder opt = new OptionsBuilder()
-                .include(ImageBench.class.getName() + "\\.")
+                .include(sealOnly ? ImageBench.class.getName() + "\\.(ckptToFile|restartFromFile)$"
+                        : ImageBench.class.getName() + "\\.")
+                .include(SealBench.class.getName() + "\\.")
                 .param("workload", workloads.toArray(new String[0]))
                 .forks(1)
                 .warmupIterations(quick ? 1 : 3)
@@ -103,11 +112,38 @@ public final class BenchMain {
         Map<String, double[]> m = medians.getOrDefault(key, Map.of());
         Footprint.Result f = footprints.get(key);
         out.println();
-        out.printf(Locale.ROOT, "RESULT checkpoint_vs_raw=%.2f restart_vs_raw=%.2f size_overhead_pct=%.3f "
-                + "vs_kryo_ckpt=%.2f vs_kryo_restart=%.2f ckpt_extra_heap_mib=%.1f%n",
-                ratio(m, "ckptToFile", "rawWrite"), ratio(m, "restartFromFile", "rawRead"), f.sizeOverheadPct(),
-                ratio(m, "kryoWrite", "ckptToFile"), ratio(m, "kryoRead", "restartFromFile"),
-                mib(f.checkpoint().allocatedBytes()));
+        if (!sealOnly) {
+            out.printf(Locale.ROOT, "RESULT checkpoint_vs_raw=%.2f restart_vs_raw=%.2f size_overhead_pct=%.3f "
+                    + "vs_kryo_ckpt=%.2f vs_kryo_restart=%.2f ckpt_extra_heap_mib=%.1f%n",
+                    ratio(m, "ckptToFile", "rawWrite"), ratio(m, "restartFromFile", "rawRead"), f.sizeOverheadPct(),
+                    ratio(m, "kryoWrite", "ckptToFile"), ratio(m, "kryoRead", "restartFromFile"),
+                    mib(f.checkpoint().allocatedBytes()));
+        }
+        // Issue 19: sealed and encrypted images over plain ones, and the compute floors of this CPU.
+        double nzMib = f.nonZeroBytes() / 1048576.0;
+        out.printf(Locale.ROOT, "RESULT sealed_ckpt_vs_plain=%.2f sealed_restart_vs_plain=%.2f "
+                + "ed25519_ckpt_vs_plain=%.2f ed25519_restart_vs_plain=%.2f aesgcm_ckpt_vs_plain=%.2f "
+                + "aesgcm_restart_vs_plain=%.2f sha256_floor_vs_plain_ckpt=%.2f sha256_mib_s=%.0f aesgcm_mib_s=%.0f "
+                + "load=%s%n",
+                ratio(m, "ckptSealedHmac", "ckptToFile"), ratio(m, "restartSealedHmac", "restartFromFile"),
+                ratio(m, "ckptSealedEd25519", "ckptToFile"), ratio(m, "restartSealedEd25519", "restartFromFile"),
+                ratio(m, "ckptEncrypted", "ckptToFile"), ratio(m, "restartEncrypted", "restartFromFile"),
+                ratio(m, "sha256Floor", "ckptToFile"), nzMib / seconds(m, "sha256Floor"),
+                nzMib / seconds(m, "aesGcmFloor"), load());
+    }
+
+    private static double seconds(Map<String, double[]> m, String op) {
+        double[] v = m.get(op);
+        return v == null ? Double.NaN : v[0] / 1000;
+    }
+
+    /** The 1-minute load average when the run ended (the machine is shared): the numbers mean little above the CPU count. */
+    private static String load() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "?";
+        }
     }
 
     private static double ratio(Map<String, double[]> m, String a, String b) {

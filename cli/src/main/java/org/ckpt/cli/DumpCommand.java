@@ -58,6 +58,12 @@ final class DumpCommand implements Command {
                     + "written (default: as much as the process has resident, up to half of the available memory); "
                     + "pages beyond it are read while the image is written, the process still frozen. 0: no copy.",
                     "--staging")
+            .option("KEY", "Seal the image with this key (docs/FORMAT.md §17): an Ed25519 private key (PKCS#8 PEM) or an "
+                    + "HMAC-SHA-256 secret of at least 32 bytes (raw or base64); [ID=]FILE, ID naming the key "
+                    + "(default: derived from the key, the same for the private key and its public key).",
+                    "--seal-key")
+            .option("KEY", "Encrypt the image's records (AES-256-GCM) under this AES-256 key (32 bytes, raw or base64): "
+                    + "[ID=]FILE.", "--encrypt-key")
             .flag("Print nothing but errors.", "--quiet")
             .flag("Print the summary as JSON (numbers as numbers, times in milliseconds).", "--json")
             .storeOptions(true);
@@ -89,9 +95,9 @@ final class DumpCommand implements Command {
 
     /** A dump to do; {@code output} null: standard output. */
     record Request(long pid, ImageOutput output, boolean tree, boolean leaveRunning, long stagingLimit,
-                   boolean singleFreeze) {
+                   boolean singleFreeze, KeyOptions.Writing keys) {
         Request(long pid, Path output, boolean tree, boolean leaveRunning) {
-            this(pid, ImageOutput.file(output), tree, leaveRunning, -1, false);
+            this(pid, ImageOutput.file(output), tree, leaveRunning, -1, false, KeyOptions.Writing.NONE);
         }
     }
 
@@ -114,7 +120,7 @@ final class DumpCommand implements Command {
         }
         ImageOutput output = out.equals("-") ? null : ImageOutput.of(out, io.stores);
         Request r = new Request(pid, output, a.has("--tree"), a.has("--leave-running"),
-                staging < 0 ? -1 : staging << 20, a.has("--single-freeze"));
+                staging < 0 ? -1 : staging << 20, a.has("--single-freeze"), KeyOptions.Writing.of(a));
         // with the image on stdout, the summary goes to stderr
         PrintWriter text = output == null ? io.err : io.out;
         List<String> warnings = new ArrayList<>();
@@ -127,12 +133,22 @@ final class DumpCommand implements Command {
             }
         }
         if (a.has("--json")) {
-            text.println(Tree.json(json(s, out)));
+            Map<String, Object> j = json(s, out);
+            if (r.keys().seal() != null) {
+                j.put("seal_key_id", r.keys().seal().keyId());
+            }
+            if (r.keys().encrypt() != null) {
+                j.put("encryption_key_id", r.keys().encrypt().keyId());
+            }
+            text.println(Tree.json(j));
         } else if (!a.has("--quiet")) {
             for (String w : warnings) {
                 io.err.println("ckpt dump: " + w);
             }
             print(s, out, text);
+            if (r.keys().describe() != null) {
+                text.println("  " + r.keys().describe());
+            }
         }
         text.flush();
         return Main.OK;
@@ -214,8 +230,14 @@ final class DumpCommand implements Command {
         ElfArch elf = ElfArch.of(arch);
         int pageSize = ProcFs.pageSize(tgid, !arch.equals("i386") && !arch.equals("ppc32"));
         Limits limits = Limits.DEFAULTS;
-        Checkpointer ckpt = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize)
-                .limits(limits).uname(ProcFs.uname()).policy(RestorePolicy.LINUX_USER).build();
+        Checkpointer.Builder cb = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize)
+                .limits(limits).policy(RestorePolicy.LINUX_USER);
+        if (r.keys().encrypt() == null) {
+            // An encrypted image's head stays in clear: it names no machine (the library's default).
+            cb.uname(ProcFs.uname());
+        }
+        r.keys().apply(cb);
+        Checkpointer ckpt = cb.build();
         phases.end("resolve");
         // load the native library and the note converters now, not while the process is frozen
         // (the checkpoint itself runs after the release; with --staging 0 its first use is frozen)

@@ -26,6 +26,8 @@ final class ImageTree {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("file", file);
         root.put("head", head(in.image().info()));
+        root.put("seal", seal(in.seal()));
+        root.put("encryption", encryption(in.encryption()));
         Map<Object, List<String>> users = users(in);
         List<Object> objects = new ArrayList<>();
         for (ImageObject o : in.objects()) {
@@ -45,6 +47,30 @@ final class ImageTree {
         root.put("tail", tail);
         root.put("check", check(in));
         return root;
+    }
+
+    /** The seal of an image: null if it has none. */
+    static Map<String, Object> seal(java.util.Optional<org.ckpt.ImageSeal> seal) {
+        if (seal.isEmpty()) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("algorithm", seal.get().algorithm());
+        m.put("key_id", seal.get().keyId());
+        m.put("verified", seal.get().verified());
+        return m;
+    }
+
+    /** How an image is encrypted: null if it is not. */
+    static Map<String, Object> encryption(java.util.Optional<org.ckpt.ImageEncryption> e) {
+        if (e.isEmpty()) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cipher", e.get().cipher());
+        m.put("key_id", e.get().keyId());
+        m.put("decrypted", e.get().decrypted());
+        return m;
     }
 
     /** What the check phase of the image's policy (or --policy) made of the tasks. */

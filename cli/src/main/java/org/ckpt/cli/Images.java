@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.ckpt.ImageRecord;
+import org.ckpt.ImageScan;
 import org.ckpt.Inspection;
 import org.ckpt.RestartResult;
 import org.ckpt.Restarter;
@@ -73,27 +74,76 @@ final class Images {
     }
 
     static Restarter restarter(RestorePolicy policy, Progress p) {
+        return restarter(policy, p, KeyOptions.Reading.NONE);
+    }
+
+    /** With the keys of {@code --trust-key} and {@code --decrypt-key} (sealed and encrypted images). */
+    static Restarter restarter(RestorePolicy policy, Progress p, KeyOptions.Reading keys) {
         Restarter.Builder b = Restarter.builder().progressListener(p);
         if (policy != null) {
             b.policy(policy);
         }
+        keys.apply(b);
         return b.build();
     }
 
     /** A full restart into the model, with a progress bar on a terminal. */
     static RestartResult restart(String name, Io io, RestorePolicy policy) throws IOException, CliException {
+        return restart(name, io, policy, KeyOptions.Reading.NONE);
+    }
+
+    static RestartResult restart(String name, Io io, RestorePolicy policy, KeyOptions.Reading keys)
+            throws IOException, CliException {
         try (ReadableByteChannel in = open(name, io);
              Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
-            return restarter(policy, p).restart(in);
+            return restarter(policy, p, keys).restart(in);
         }
     }
 
     /** {@link Restarter#inspect}: the image as it is, and whether it passes the check phase. */
     static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy)
             throws IOException, CliException {
+        return inspect(name, io, records, policy, KeyOptions.Reading.NONE);
+    }
+
+    static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy,
+                              KeyOptions.Reading keys) throws IOException, CliException {
         try (ReadableByteChannel in = open(name, io);
              Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
-            return restarter(policy, p).inspect(in, records);
+            return restarter(policy, p, keys).inspect(in, records);
         }
+    }
+
+    /**
+     * {@link Restarter#scan}: framing, checksums, tail and (with trusted keys) the seal, without
+     * interpreting the records — what can be said of an encrypted image without its key.
+     */
+    static ImageScan scan(String name, Io io, Consumer<ImageRecord> records, KeyOptions.Reading keys)
+            throws IOException, CliException {
+        try (ReadableByteChannel in = open(name, io);
+             Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
+            return restarter(null, p, keys).scan(in, records);
+        }
+    }
+
+    /** Whether {@code e} says an encrypted image was read without its key: then only a scan can say more. */
+    static boolean missingKey(Exception e) {
+        return e instanceof org.ckpt.spi.DecryptionException d
+                && (d.kind() == org.ckpt.spi.DecryptionException.Kind.NO_KEY
+                || d.kind() == org.ckpt.spi.DecryptionException.Kind.UNKNOWN_KEY);
+    }
+
+    /** One line on an image's seal and encryption, or null for an image that has neither. */
+    static String protection(java.util.Optional<org.ckpt.ImageSeal> seal,
+                             java.util.Optional<org.ckpt.ImageEncryption> encryption, KeyOptions.Reading keys) {
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        seal.ifPresent(s -> parts.add("sealed (" + s.algorithm() + ") by key id " + s.keyId() + ", "
+                + (s.verified() ? "seal verified" : "seal not verified (no --trust-key)")));
+        encryption.ifPresent(e -> parts.add("encrypted (" + e.cipher() + ") under key id " + e.keyId()
+                + (e.decrypted() ? "" : ", contents not read (no --decrypt-key for it)")));
+        if (parts.isEmpty()) {
+            return keys.trusts() ? null : "not sealed";
+        }
+        return String.join("; ", parts);
     }
 }

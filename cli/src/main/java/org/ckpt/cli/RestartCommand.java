@@ -20,6 +20,10 @@ final class RestartCommand implements Command {
             .param("FILE", "The image: a file, '-' for standard input, or s3://BUCKET/KEY.")
             .storeOptions(false)
             .option("PID", "Compare the restored process PID with the live process PID.", "--check-against-pid")
+            .option("KEYS", "Trust seals by these keys, and only them (several joined by commas). "
+                    + KeyOptions.FORMATS + ".", "--trust-key")
+            .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas). " + KeyOptions.FORMATS + ".",
+                    "--decrypt-key")
             .option("POLICY", "Restart under this restore policy (linux-user or exact) instead of the image's own.",
                     "--policy");
 
@@ -35,7 +39,7 @@ final class RestartCommand implements Command {
         if (checkPid != null) {
             ProcFs.requireProcess(checkPid);
         }
-        RestartResult r = Images.restart(file, io, Images.policy(a.string("--policy")));
+        RestartResult r = Images.restart(file, io, Images.policy(a.string("--policy")), KeyOptions.Reading.of(a));
         PrintWriter out = io.out;
         print(r, file, out);
         if (checkPid == null) {

@@ -35,8 +35,16 @@ final class ShowCommand implements Command {
                     "--json")
             .flag("List the records (offset, type, flags, length); works on invalid images up to the first bad one.",
                     "--records")
+            .describe("A sealed or encrypted image (docs/FORMAT.md §17) shows by which key id it is sealed and whether "
+                    + "the seal verified (with --trust-key), and under which key id it is encrypted. Without "
+                    + "--decrypt-key for an encrypted image, what needs no key is shown: the head, the seal, the "
+                    + "encryption, the records and their sizes.")
             .option("POLICY", "Check the registers under this restore policy (linux-user or exact) instead of the "
-                    + "one the image was written under.", "--policy");
+                    + "one the image was written under.", "--policy")
+            .option("KEYS", "Verify the seal with these keys, and accept only images sealed by one of them (several "
+                    + "joined by commas). " + KeyOptions.FORMATS + ".", "--trust-key")
+            .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas). " + KeyOptions.FORMATS + ".",
+                    "--decrypt-key");
 
     @Override
     public Spec spec() {
@@ -47,10 +55,19 @@ final class ShowCommand implements Command {
     public int run(Spec.Parsed a, Io io) throws Exception {
         String file = a.param(0);
         PrintWriter out = io.out;
+        KeyOptions.Reading keys = KeyOptions.Reading.of(a);
         if (a.has("--records")) {
-            return records(file, a.has("--json"), io);
+            return records(file, a.has("--json"), io, keys);
         }
-        Inspection in = Images.inspect(file, io, null, Images.policy(a.string("--policy")));
+        Inspection in;
+        try {
+            in = Images.inspect(file, io, null, Images.policy(a.string("--policy")), keys);
+        } catch (ImageException e) {
+            if (!Images.missingKey(e)) {
+                throw e;
+            }
+            return encrypted(file, a.has("--json") || a.has("--all") ? a.has("--json") : null, io, keys);
+        }
         if (a.has("--json")) {
             out.println(Tree.json(ImageTree.build(file, in)));
         } else if (a.has("--all")) {
@@ -71,6 +88,9 @@ final class ShowCommand implements Command {
                 + Fmt.plural(in.imageTasks().size(), "task"));
         out.println("  machine: " + h.uname().nodename() + " " + h.uname().release() + " " + h.uname().machine()
                 + "; page size " + h.pageSize() + "; restore policy " + h.policy());
+        if (in.seal().isPresent() || in.encryption().isPresent()) {
+            out.println("  " + Images.protection(in.seal(), in.encryption(), KeyOptions.Reading.NONE));
+        }
         Map<Integer, List<Task>> byProcess = new LinkedHashMap<>();
         for (Task t : in.imageTasks()) {
             byProcess.computeIfAbsent(t.tgid(), k -> new ArrayList<>()).add(t);
@@ -179,14 +199,61 @@ final class ShowCommand implements Command {
         return s.length() <= n ? s : s.substring(0, n - 3) + "...";
     }
 
-    private static int records(String file, boolean json, Io io) throws Exception {
+    /**
+     * An encrypted image without its key: the head, the seal (verified with --trust-key), the
+     * encryption and the records, from a scan. {@code json}: null for the summary.
+     */
+    private static int encrypted(String file, Boolean json, Io io, KeyOptions.Reading keys) throws Exception {
+        PrintWriter out = io.out;
+        List<Object> records = new ArrayList<>();
+        org.ckpt.ImageScan scan = Images.scan(file, io, r -> records.add(record(r)), keys);
+        ImageInfo h = scan.info();
+        if (json != null) {
+            Map<String, Object> tree = new LinkedHashMap<>();
+            tree.put("file", file);
+            tree.put("head", ImageTree.head(h));
+            tree.put("seal", ImageTree.seal(scan.seal()));
+            tree.put("encryption", ImageTree.encryption(scan.encryption()));
+            tree.put("records", records);
+            Map<String, Object> tail = new LinkedHashMap<>();
+            tail.put("records", scan.records());
+            tail.put("bytes", scan.bytes());
+            tail.put("verified", true);
+            tree.put("tail", tail);
+            out.print(json ? Tree.json(tree) + "\n" : Tree.text(tree));
+        } else {
+            out.println(file + ": " + h.architecture() + " image, format " + h.formatMajor() + "." + h.formatMinor()
+                    + ", " + h.producerName() + " " + h.producerVersion() + ", created " + h.created() + ", "
+                    + Fmt.bytes(scan.bytes()) + " in " + Fmt.plural(scan.records(), "record") + ", "
+                    + Fmt.plural(h.taskCount(), "task"));
+            out.println("  checkpoint id " + Fmt.hex(h.checkpointId()) + "; page size " + h.pageSize()
+                    + "; restore policy " + h.policy());
+            out.println("  " + Images.protection(scan.seal(), scan.encryption(), keys));
+            out.println("framing, checksums and tail: valid; the records' contents are encrypted: give --decrypt-key "
+                    + "to show them (--records lists them)");
+        }
+        out.flush();
+        return Main.OK;
+    }
+
+    private static int records(String file, boolean json, Io io, KeyOptions.Reading keys) throws Exception {
         PrintWriter out = io.out;
         List<Object> list = new ArrayList<>();
         ImageException failure = null;
         try {
-            Images.inspect(file, io, r -> list.add(record(r)), null);
+            Images.inspect(file, io, r -> list.add(record(r)), null, keys);
         } catch (ImageException e) {
-            failure = e;
+            if (Images.missingKey(e)) {
+                // Encrypted, no key: the records are listed from a scan, which needs none.
+                list.clear();
+                try {
+                    Images.scan(file, io, r -> list.add(record(r)), keys);
+                } catch (ImageException s) {
+                    failure = s;
+                }
+            } else {
+                failure = e;
+            }
         }
         Map<String, Object> tree = new LinkedHashMap<>();
         tree.put("file", file);

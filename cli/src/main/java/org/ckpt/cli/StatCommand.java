@@ -22,7 +22,11 @@ final class StatCommand implements Command {
                     + "and the time and throughput of reading and validating it.")
             .param("FILE", "The image: a file, '-' for standard input, or s3://BUCKET/KEY.")
             .storeOptions(false)
-            .flag("Print JSON for scripts (numbers as numbers, the time in milliseconds).", "--json");
+            .flag("Print JSON for scripts (numbers as numbers, the time in milliseconds).", "--json")
+            .option("KEYS", "Trust seals by these keys, and only them (several joined by commas). "
+                    + KeyOptions.FORMATS + ".", "--trust-key")
+            .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas). " + KeyOptions.FORMATS + ".",
+                    "--decrypt-key");
 
     @Override
     public Spec spec() {
@@ -39,7 +43,7 @@ final class StatCommand implements Command {
         String file = a.param(0);
         boolean json = a.has("--json");
         Map<String, Count> byType = new TreeMap<>();
-        Inspection in = Images.inspect(file, io, r -> add(byType, r), null);
+        Inspection in = Images.inspect(file, io, r -> add(byType, r), null, KeyOptions.Reading.of(a));
         RestartResult r = in.image();
         int ps = r.info().pageSize();
 

@@ -166,7 +166,7 @@ final class Oracle {
     }
 
     /** The exception family's contract: a reason, and an offset inside the image or unknown. */
-    private static void requireLocated(ImageException e, byte[] image) {
+    static void requireLocated(ImageException e, byte[] image) {
         if (e.reason() == null || e.reason().isEmpty()) {
             throw new AssertionError("image exception without a reason", e);
         }

@@ -37,6 +37,20 @@ import org.ckpt.spi.TargetCpu;
 
 /** One checkpoint: the writing side of the engine and the {@link CkptContext} its providers see. */
 public final class CheckpointSession implements CkptContext {
+    /**
+     * How the image is protected (docs/FORMAT.md §17): sealed with {@code seal} and/or its
+     * payloads encrypted under a data key wrapped with {@code encrypt}; either may be null.
+     */
+    public record Protection(Keys.SealingKey seal, Keys.CipherKey encrypt) {
+        public static final Protection NONE = new Protection(null, null);
+
+        public boolean any() {
+            return seal != null || encrypt != null;
+        }
+    }
+
+    private static final java.security.SecureRandom DATA_KEYS = new java.security.SecureRandom();
+
     /** A PAGES record holds at most this many bytes of pages (fewer when maxRecordSize says so). */
     static final int MAX_PAGES_BYTES = 1 << 20;
     private static final Map<Integer, ByteBuffer> ZERO_PAGES = new ConcurrentHashMap<>();
@@ -56,6 +70,7 @@ public final class CheckpointSession implements CkptContext {
     private final long addressLimit;
     private final int pagesPerRecord;
     private final ByteBuffer zeroPage;
+    private final Protection protection;
     private final Map<Object, Long> objrefs = new IdentityHashMap<>();
     private final Set<Object> inProgress = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Deque<Runnable> releases = new ArrayDeque<>();
@@ -80,6 +95,13 @@ public final class CheckpointSession implements CkptContext {
     public CheckpointSession(Registry registry, ImageInfo head, RestorePolicy policy, Limits limits, String root,
                              ProgressListener progress, WritableByteChannel channel, boolean writerThread,
                              Duration stallTimeout) throws CheckpointException {
+        this(registry, head, policy, limits, root, progress, channel, writerThread, stallTimeout, Protection.NONE);
+    }
+
+    /** As above, for an image sealed and/or encrypted as {@code protection} says. */
+    public CheckpointSession(Registry registry, ImageInfo head, RestorePolicy policy, Limits limits, String root,
+                             ProgressListener progress, WritableByteChannel channel, boolean writerThread,
+                             Duration stallTimeout, Protection protection) throws CheckpointException {
         ChannelIo.requireBlocking(channel, "the image channel");
         this.registry = registry;
         this.head = head;
@@ -90,6 +112,14 @@ public final class CheckpointSession implements CkptContext {
         this.channel = channel;
         this.writerThread = writerThread;
         this.stallTimeout = stallTimeout;
+        this.protection = protection;
+        if (protection.any() && head.formatMinor() < Format.MINOR_SEAL) {
+            throw new IllegalArgumentException("a sealed or encrypted image in a format 1." + head.formatMinor()
+                    + " head; sealing and encryption exist since 1." + Format.MINOR_SEAL);
+        }
+        if ((protection.encrypt() != null) != ((head.flags() & ImageInfo.FLAG_ENCRYPTED) != 0)) {
+            throw new IllegalArgumentException("head flag ENCRYPTED must be set exactly when encrypting");
+        }
         // Null for an image without an architecture head: then no task may have CPU state.
         this.arch = (head.flags() & ImageInfo.FLAG_NO_ARCH) != 0 ? null : registry.arch(head.architecture());
         if (arch == null && (head.flags() & ImageInfo.FLAG_NO_ARCH) == 0) {
@@ -97,12 +127,14 @@ public final class CheckpointSession implements CkptContext {
                     + "' available (known: " + registry.architectures() + ")");
         }
         int ps = head.pageSize();
-        int byRecord = (limits.maxRecordSize() - 16) / ps;
+        // An encrypted PAGES record holds its 16-byte GCM tag too.
+        int byRecord = (limits.maxRecordSize() - 16 - (protection.encrypt() != null ? RecordCipher.TAG_LENGTH : 0))
+                / ps;
         if (byRecord < 1) {
             throw new CheckpointException("maxRecordSize " + limits.maxRecordSize()
                     + " cannot hold one page of " + ps + " bytes");
         }
-        this.pagesPerRecord = pagesPerRecord(limits, ps);
+        this.pagesPerRecord = Math.min(byRecord, pagesPerRecord(limits, ps));
         this.archHead = arch == null ? null : arch.archHead(head.architecture());
         this.anyTarget = TargetCpu.anyFeatures(head.architecture());
         this.addressLimit = arch == null ? KnownArchitectures.addressLimit(head.architecture(), policy)
@@ -176,6 +208,12 @@ public final class CheckpointSession implements CkptContext {
         out = new ImageWriter(channel, limits.maxRecordSize(), writerThread, stallTimeout);
         try {
             out.archTypes(arch == null ? Set.of() : arch.recordTypes());
+            if (protection.seal() != null) {
+                out.sealed();
+            }
+            if (protection.encrypt() != null) {
+                out.encrypted();
+            }
             out.writeMagic();
             Records.writeHead(out.begin(RecordTypes.HEAD), head);
             PayloadWriter ah = out.begin(RecordTypes.ARCH_HEAD);
@@ -183,6 +221,9 @@ public final class CheckpointSession implements CkptContext {
                 arch.writeArchHead(archHead, ah);
             }
             out.end();
+            if (protection.encrypt() != null) {
+                out.startEncryption(protection.encrypt(), DATA_KEYS);
+            }
             if (parentLink != null) {
                 Records.writeParent(out.begin(RecordTypes.PARENT), parentLink);
                 out.end();
@@ -197,6 +238,12 @@ public final class CheckpointSession implements CkptContext {
                 }
                 tasksDone++;
                 progress(true);
+            }
+            if (protection.encrypt() != null) {
+                out.endEncryption();
+            }
+            if (protection.seal() != null) {
+                out.seal(protection.seal());
             }
             long crcBefore = out.imageCrc();
             long bytesBefore = out.bytes();
@@ -542,7 +589,7 @@ public final class CheckpointSession implements CkptContext {
         pagesFromParent += pages;
     }
 
-    private void closeRecord() {
+    private void closeRecord() throws IOException {
         pagesWritten += out.pagesCount();
         out.pagesEnd();
         progress(false);

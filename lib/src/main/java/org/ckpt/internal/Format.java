@@ -19,13 +19,19 @@ public final class Format {
     static final int MINOR_PARENT = 3;
     /** PAGE_DIGESTS algorithm 1: XXH64 with seed 0 over the page's bytes. */
     static final int DIGEST_XXH64 = 1;
-    /** Head flags this version knows: bit 0 EXACT. */
-    static final long KNOWN_HEAD_FLAGS = org.ckpt.ImageInfo.FLAG_EXACT | org.ckpt.ImageInfo.FLAG_NO_ARCH;
+    /** First minor with SEAL, CIPHER, head flag ENCRYPTED and record flag ENCRYPTED. */
+    static final int MINOR_SEAL = 3;
+    /** Head flags this version knows: bit 0 EXACT, bit 1 NO_ARCH, bit 2 ENCRYPTED. */
+    static final long KNOWN_HEAD_FLAGS = org.ckpt.ImageInfo.FLAG_EXACT | org.ckpt.ImageInfo.FLAG_NO_ARCH
+            | org.ckpt.ImageInfo.FLAG_ENCRYPTED;
     static final int HEADER_SIZE = 16;
     static final int ALIGN = 8;
     /** "CKPTTAIL" read as a little-endian u64. */
     static final long TAIL_MAGIC = 0x4C49415454504B43L;
-    static final int KNOWN_RECORD_FLAGS = org.ckpt.spi.RecordOutput.FLAG_OPTIONAL;
+    /** Record flag: the payload is AES-256-GCM ciphertext and tag (docs/FORMAT.md §17). */
+    static final int FLAG_ENCRYPTED = 2;
+    /** Record flags a reader knows; a provider may set only FLAG_OPTIONAL, the engine sets FLAG_ENCRYPTED. */
+    static final int KNOWN_RECORD_FLAGS = org.ckpt.spi.RecordOutput.FLAG_OPTIONAL | FLAG_ENCRYPTED;
     /** TASK flag: CPU records follow the TASK record. */
     static final int TASK_HAS_CPU = 1;
     static final int MIN_PAGE_SIZE = 4096;

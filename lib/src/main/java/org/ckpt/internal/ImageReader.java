@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -12,6 +13,7 @@ import java.util.zip.CRC32C;
 import org.ckpt.ImageRecord;
 import org.ckpt.spi.AbortedImageException;
 import org.ckpt.spi.ChecksumException;
+import org.ckpt.spi.DecryptionException;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.ImageLimitException;
 import org.ckpt.spi.InvalidImageException;
@@ -77,6 +79,21 @@ final class ImageReader implements RecordInput {
     private PayloadCursor current;
     private Consumer<ImageRecord> listener;
 
+    // Sealing and encryption (docs/FORMAT.md §17).
+    /** Hashes every byte up to the seal for its verification; null unless the restart checks seals. */
+    private ImageHash sealHash;
+    /** SHA-256 of the bytes before the CIPHER record, for its head tag; until {@link #headDigest}. */
+    private MessageDigest headHash = ImageHash.sha256();
+    /** Header bytes are hashed by {@link #readHeader} itself: the SEAL header's CRC field is not sealed. */
+    private boolean headerPending;
+    /** The bytes being filled are the page destination's: stable until commit, hashed without a copy. */
+    private boolean stableFill;
+    /** After the opening CIPHER: records but SEAL and TAIL must be encrypted. */
+    private boolean encryptedRecords;
+    /** Decrypts them; null in a scan without the key (payloads stay ciphertext). */
+    private RecordCipher cipher;
+    private final ByteBuffer aad = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+
     /**
      * @param mapFile map the channel if it is a seekable file (the host's immutable-file opt-in)
      */
@@ -97,6 +114,51 @@ final class ImageReader implements RecordInput {
             }
         }
         in = mapped != null ? ByteBuffer.allocate(0) : ByteBuffer.allocate(BUFFER).flip();
+    }
+
+    /** Hashes every byte from the magic on, until a SEAL header, for {@link #sealDigest}. Before {@link #readMagic}. */
+    void hashForSeal(boolean threaded) {
+        sealHash = new ImageHash(threaded);
+    }
+
+    /**
+     * The SHA-256 digest of everything read so far, to be called right after ARCH_HEAD: what
+     * the head tag of a CIPHER record that follows authenticates. Stops that hashing.
+     */
+    byte[] headDigest() {
+        byte[] d = headHash.digest();
+        headHash = null;
+        return d;
+    }
+
+    /**
+     * From the next record on, every record but SEAL and TAIL must be encrypted; {@code c}
+     * decrypts them (null: leave them ciphertext, for a scan without the key).
+     */
+    void encryptedRecords(RecordCipher c) {
+        encryptedRecords = true;
+        cipher = c;
+    }
+
+    /** Whether the record last peeked or returned is encrypted. */
+    boolean recordEncrypted() {
+        return (flags & Format.FLAG_ENCRYPTED) != 0;
+    }
+
+    /**
+     * After the SEAL record has been read: the digest of what its seal covers — every byte
+     * before it, its header's type, flags and length, and {@code prefix} (its payload before
+     * the tag). Null when the reader does not hash for seals.
+     */
+    byte[] sealDigest(byte[] prefix) {
+        return sealHash == null ? null : sealHash.finish(prefix);
+    }
+
+    /** A failed restart: stops hashing, and returns once no thread reads the page destination's bytes. */
+    void abandonHash() throws java.io.InterruptedIOException {
+        if (sealHash != null) {
+            sealHash.abandon();
+        }
     }
 
     void archTypes(Set<Integer> types) {
@@ -128,6 +190,18 @@ final class ImageReader implements RecordInput {
     /** Offset of the record last returned by {@link #next} or peeked. */
     long recordOffset() {
         return recordOffset;
+    }
+
+    /** Flags of the record last peeked or returned, as stored. */
+    int recordFlags() {
+        return flags;
+    }
+
+    /** Reads the record last peeked, whatever its type; its payload need not be consumed (scans). */
+    PayloadReader skipPeeked() throws IOException {
+        PayloadCursor c = readPayload();
+        current = null;
+        return c;
     }
 
     /** Payload length of the record last peeked or returned. */
@@ -168,7 +242,14 @@ final class ImageReader implements RecordInput {
         recordsBefore = records;
         recordOffset = offset;
         header.clear();
-        int got = fill(header, false);
+        headerPending = true;
+        int got;
+        try {
+            got = fill(header, false);
+        } finally {
+            headerPending = false;
+        }
+        hashHeader(got);
         if (got == 0) {
             throw new TruncatedImageException(null, offset, "image ends at offset " + offset + " before its tail");
         }
@@ -189,12 +270,58 @@ final class ImageReader implements RecordInput {
             throw new InvalidImageException(RecordTypes.name(type), recordOffset,
                     "record flags 0x" + Integer.toHexString(flags) + " have unknown bits set");
         }
+        boolean mustEncrypt = encryptedRecords && type != RecordTypes.SEAL && type != RecordTypes.TAIL;
+        if (((flags & Format.FLAG_ENCRYPTED) != 0) != mustEncrypt) {
+            throw new InvalidImageException(RecordTypes.name(type), recordOffset, mustEncrypt
+                    ? "record " + RecordTypes.name(type) + " is not encrypted (flag ENCRYPTED clear) in an"
+                            + " encrypted image, where every record after CIPHER but SEAL and TAIL is"
+                    : "record flags 0x" + Integer.toHexString(flags) + " say ENCRYPTED, but "
+                            + (encryptedRecords ? "SEAL and TAIL are never encrypted"
+                                    : "nothing is encrypted here (no CIPHER record before it)"));
+        }
+        if (mustEncrypt && len < RecordCipher.TAG_LENGTH) {
+            throw new InvalidImageException(RecordTypes.name(type), recordOffset, "encrypted record of " + len
+                    + " bytes is shorter than its 16-byte AES-GCM tag");
+        }
         if (len > maxRecordSize) {
             throw new ImageLimitException(RecordTypes.name(type), recordOffset,
                     "record length " + len + " exceeds the limit maxRecordSize = " + maxRecordSize);
         }
         length = (int) len;
         peeked = true;
+    }
+
+    /**
+     * Hashes the header just read: all 16 bytes, but of a SEAL header only type, flags and
+     * length — the seal covers the SEAL record up to its tag, except the CRC field that depends
+     * on the tag — after which seal hashing stops (the SEAL's payload prefix is added by
+     * {@link #sealDigest}).
+     */
+    private void hashHeader(int got) {
+        if (got >= 12 && header.getInt(0) == RecordTypes.SEAL && sealHash != null) {
+            sealHash.update(header.array(), 0, 12);
+            sealHash.close();
+        }
+        observe(header.array(), 0, got);
+    }
+
+    /** Every byte read from the image, once, in order: into the seal's hash and the head's. */
+    private void observe(byte[] b, int off, int len) {
+        if (sealHash != null) {
+            sealHash.update(b, off, len);
+        }
+        if (headHash != null) {
+            headHash.update(b, off, len);
+        }
+    }
+
+    private void observe(ByteBuffer b) {
+        if (sealHash != null) {
+            sealHash.update(b, stableFill);
+        }
+        if (headHash != null) {
+            headHash.update(b.duplicate());
+        }
     }
 
     @Override
@@ -205,7 +332,13 @@ final class ImageReader implements RecordInput {
             if (type == RecordTypes.ERROR) {
                 // A producer that failed midway ends its image with ERROR wherever it was.
                 long at = recordOffset;
-                String message = Records.readError(readPayload(), maxStringLength);
+                boolean secret = recordEncrypted() && cipher == null;
+                PayloadCursor p = readPayload();
+                if (secret) {
+                    throw new AbortedImageException("ERROR", at, "the checkpoint failed while writing"
+                            + " (its message is encrypted)");
+                }
+                String message = Records.readError(p, maxStringLength);
                 throw new AbortedImageException("ERROR", at, "the checkpoint failed while writing: " + message);
             }
             if (isKnown(type) || (flags & RecordOutput.FLAG_OPTIONAL) == 0) {
@@ -267,8 +400,25 @@ final class ImageReader implements RecordInput {
         if (Log.RW.isTraceEnabled()) {
             Log.RW.trace("read {} len={} at offset {}", name, length, recordOffset);
         }
-        current = new PayloadCursor(bytes.slice(0, length), payloadOffset, name, false);
+        ByteBuffer body = bytes.slice(0, length);
+        if (recordEncrypted() && cipher != null) {
+            body = decrypt(name, body);
+        }
+        current = new PayloadCursor(body, payloadOffset, name, false);
         return current;
+    }
+
+    /** The plaintext of the encrypted payload just verified (ciphertext offsets are plaintext offsets). */
+    private ByteBuffer decrypt(String name, ByteBuffer sealed) throws DecryptionException {
+        aad.clear();
+        aad.put(header.array(), 0, 12).flip();
+        try {
+            return cipher.decrypt(recordsBefore, aad, sealed);
+        } catch (javax.crypto.AEADBadTagException e) {
+            throw new DecryptionException(DecryptionException.Kind.TAMPERED, name, recordOffset, "record " + name
+                    + " does not decrypt (AES-GCM tag mismatch): its ciphertext, its header or its position in the"
+                    + " image was changed, or encrypted records were removed before it");
+        }
     }
 
     private void verify(String name, int payloadCrc) throws ChecksumException {
@@ -330,7 +480,7 @@ final class ImageReader implements RecordInput {
         if (peekType() != RecordTypes.PAGES) {
             throw unexpected(type, "PAGES");
         }
-        if (length < 16 || listener != null) {
+        if (length < 16 || listener != null || recordEncrypted()) {
             return null;
         }
         long at = offset;
@@ -367,7 +517,13 @@ final class ImageReader implements RecordInput {
         for (int done = 0; done < n; ) {
             int k = Math.min(CHUNK, n - done);
             ByteBuffer chunk = d.limit(base + done + k).position(base + done).slice();
-            int got = fill(chunk, false);
+            int got;
+            stableFill = true;
+            try {
+                got = fill(chunk, false);
+            } finally {
+                stableFill = false;
+            }
             if (got < k) {
                 throw new TruncatedImageException("PAGES", recordOffset, "image ends inside record PAGES after "
                         + (16 + done + got) + " of " + length + " payload bytes");
@@ -398,6 +554,7 @@ final class ImageReader implements RecordInput {
             int k = Math.min(s.length, n - done);
             guardedGet(in, in.position() + done, s, k);
             pagesCrc.update(s, 0, k);
+            observe(s, 0, k);
             done += k;
         }
         in.position(in.position() + n);
@@ -537,6 +694,9 @@ final class ImageReader implements RecordInput {
         int got = dst.position() - start;
         if (checksum) {
             imageCrc.update(dst.duplicate().position(start).limit(start + got));
+        }
+        if (got > 0 && !headerPending) {
+            observe(dst.duplicate().position(start).limit(start + got));
         }
         return got;
     }

@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Set;
+import javax.crypto.SecretKey;
 import java.util.zip.CRC32C;
 import org.ckpt.spi.CheckpointException;
 import org.ckpt.spi.PayloadWriter;
@@ -34,6 +37,7 @@ final class ImageWriter implements RecordOutput {
     private final CRC32C pagesCrc = new CRC32C();
     private final PayloadBuffer payload;
     private final int maxRecordSize;
+    private final boolean writerThread;
     private Set<Integer> archTypes = Set.of();
     private int openType = -1;
     private int openFlags;
@@ -48,11 +52,34 @@ final class ImageWriter implements RecordOutput {
     private long pagesAddress;
     private int pagesCount;
 
+    // Sealing and encryption (docs/FORMAT.md §17); null when the image is neither.
+    private ImageHash sealHash;
+    /** SHA-256 of the bytes before the CIPHER record, while they are written (encrypted images). */
+    private MessageDigest headHash;
+    private RecordCipher cipher;
+    /** An encrypted PAGES record is staged in the payload buffer (the ciphertext goes to staging). */
+    private boolean pagesInPayload;
+
     /** @param writerThread write on a thread of its own (see {@link Staging}); call {@link #close} at the end */
     ImageWriter(WritableByteChannel channel, int maxRecordSize, boolean writerThread, Duration stallTimeout) {
         this.maxRecordSize = maxRecordSize;
         this.payload = new PayloadBuffer(maxRecordSize);
         this.staging = Staging.open(channel, writerThread, stallTimeout);
+        this.writerThread = writerThread;
+    }
+
+    /**
+     * Hashes every byte from the magic on for a seal ({@link #seal}), where the bytes pass on
+     * their way to the channel: on the writer thread when there is one. Before {@link #writeMagic}.
+     */
+    void sealed() {
+        sealHash = new ImageHash(writerThread);
+        staging.observer(sealHash);
+    }
+
+    /** Hashes the bytes before the CIPHER record for its head tag ({@link #startEncryption}). Before {@link #writeMagic}. */
+    void encrypted() {
+        headHash = ImageHash.sha256();
     }
 
     void archTypes(Set<Integer> types) {
@@ -88,7 +115,7 @@ final class ImageWriter implements RecordOutput {
             throw new IllegalArgumentException("record type " + RecordTypes.name(type)
                     + " is neither a core type nor declared by the active ArchProvider");
         }
-        if ((flags & ~Format.KNOWN_RECORD_FLAGS) != 0) {
+        if ((flags & ~RecordOutput.FLAG_OPTIONAL) != 0) {
             throw new IllegalArgumentException("unknown record flags 0x" + Integer.toHexString(flags));
         }
         payload.reset();
@@ -110,6 +137,7 @@ final class ImageWriter implements RecordOutput {
     /** Drops the open record, if any, without writing it (after a failure inside a provider). */
     void discardOpen() {
         openType = -1;
+        pagesInPayload = false;
         if (pagesHeaderAt >= 0) {
             pagesBuf.position(pagesHeaderAt);
             pagesHeaderAt = -1;
@@ -118,9 +146,19 @@ final class ImageWriter implements RecordOutput {
 
     private void writeRecord(int type, int flags, ByteBuffer body) throws IOException {
         int length = body.remaining();
+        boolean encrypt = cipher != null && type != RecordTypes.SEAL && type != RecordTypes.TAIL;
+        if (encrypt) {
+            flags |= Format.FLAG_ENCRYPTED;
+            length += RecordCipher.TAG_LENGTH;
+        }
         if (length > maxRecordSize) {
             throw new CheckpointException("record " + RecordTypes.name(type) + " of " + length
                     + " bytes exceeds maxRecordSize " + maxRecordSize);
+        }
+        if (encrypt) {
+            header.clear();
+            header.putInt(type).putInt(flags).putInt(length).flip();
+            body = cipher.encrypt(records, header, body);
         }
         header.clear();
         header.putInt(type).putInt(flags).putInt(length);
@@ -163,6 +201,14 @@ final class ImageWriter implements RecordOutput {
     void pagesBegin(long address, int maxPages, int pageSize) throws IOException {
         end();
         ChannelIo.checkInterrupt("checkpoint");
+        if (cipher != null) {
+            // Encrypted: the plaintext is staged in the payload buffer, the ciphertext goes to staging.
+            payload.reset();
+            payload.u64(address).u32(0).u32(0);
+            pagesInPayload = true;
+            pagesCount = 0;
+            return;
+        }
         int most = Format.HEADER_SIZE + 16 + maxPages * pageSize + Format.ALIGN;
         if (staging.current().remaining() < most) {
             staging.rotate();
@@ -178,6 +224,11 @@ final class ImageWriter implements RecordOutput {
 
     /** Copies one page (the remaining bytes of {@code page}) into the open PAGES record. */
     void pagesAppend(ByteBuffer page) {
+        if (pagesInPayload) {
+            payload.bytes(page);
+            pagesCount++;
+            return;
+        }
         pagesBuf.put(page);
         pagesCount++;
         if (pagesBuf.position() - pagesCrcDone >= CRC_BATCH) {
@@ -196,7 +247,13 @@ final class ImageWriter implements RecordOutput {
     }
 
     /** Completes the open PAGES record: prefix, header with its checksum, padding. */
-    void pagesEnd() {
+    void pagesEnd() throws IOException {
+        if (pagesInPayload) {
+            pagesInPayload = false;
+            payload.putU32(8, pagesCount);
+            writeRecord(RecordTypes.PAGES, 0, payload.view());
+            return;
+        }
         crcStagedPages();
         int n = pagesBuf.position() - (pagesHeaderAt + Format.HEADER_SIZE + 16);
         int length = 16 + n;
@@ -238,6 +295,9 @@ final class ImageWriter implements RecordOutput {
         if (checksum) {
             imageCrc.update(s.duplicate());
         }
+        if (headHash != null) {
+            headHash.update(s.duplicate());
+        }
         bytes += s.remaining();
         while (s.hasRemaining()) {
             ByteBuffer out = staging.current();
@@ -251,6 +311,47 @@ final class ImageWriter implements RecordOutput {
         }
     }
 
+    // ---- sealing and encryption (docs/FORMAT.md §17) -------------------------------------------
+
+    /**
+     * Writes the opening CIPHER record — a fresh data key wrapped under {@code kek}, and the
+     * head tag binding every byte before it — and encrypts every record after it but SEAL and TAIL.
+     */
+    void startEncryption(Keys.CipherKey kek, SecureRandom random) throws IOException {
+        end();
+        byte[] headDigest = headHash.digest();
+        headHash = null;
+        SecretKey dataKey = RecordCipher.newDataKey(random);
+        RecordCipher rc = new RecordCipher(dataKey);
+        byte[] prefix = SealRecords.cipherPrefix(kek.keyId(), RecordCipher.wrap(kek.key(), dataKey));
+        byte[] header12 = SealRecords.header12(RecordTypes.CIPHER, 0, prefix.length + RecordCipher.TAG_LENGTH);
+        byte[] tag = rc.tag(records, SealRecords.headAad(headDigest, header12, prefix));
+        writeRecord(RecordTypes.CIPHER, 0, ByteBuffer.allocate(prefix.length + tag.length).put(prefix).put(tag).flip());
+        cipher = rc;
+    }
+
+    /** Writes the closing CIPHER record: an encrypted empty payload, whose nonce fixes how many records precede it. */
+    void endEncryption() throws IOException {
+        end();
+        writeRecord(RecordTypes.CIPHER, 0, ByteBuffer.allocate(0));
+    }
+
+    /**
+     * Writes the SEAL record: waits until every byte before it has been hashed (on the writer
+     * thread, if there is one), then tags the digest of those bytes, the SEAL header's type,
+     * flags and length, and its payload before the tag.
+     */
+    void seal(Keys.SealingKey key) throws IOException {
+        end();
+        staging.flush();
+        int tagLength = key.algorithm().tagLength;
+        byte[] prefix = SealRecords.sealPrefix(key.algorithm().code, tagLength, key.keyId());
+        byte[] header12 = SealRecords.header12(RecordTypes.SEAL, SealRecords.SEAL_FLAGS, prefix.length + tagLength);
+        byte[] tag = SealRecords.sealTag(key, sealHash.finish(header12, prefix));
+        writeRecord(RecordTypes.SEAL, SealRecords.SEAL_FLAGS,
+                ByteBuffer.allocate(prefix.length + tag.length).put(prefix).put(tag).flip());
+    }
+
     /** Everything emitted so far reaches the channel. */
     void flush() throws IOException {
         staging.flush();
@@ -259,5 +360,12 @@ final class ImageWriter implements RecordOutput {
     /** Ends the writing (and the writer thread, if any); staging buffers return to the pool. */
     void close() {
         staging.close();
+        if (sealHash != null) {
+            try {
+                sealHash.abandon();
+            } catch (java.io.InterruptedIOException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

@@ -107,6 +107,11 @@ final class PayloadBuffer implements PayloadWriter {
         return bytes(b);
     }
 
+    /** Overwrites the u32 at payload offset {@code index} (already written). */
+    void putU32(int index, long value) {
+        buf.putInt(index, (int) value);
+    }
+
     @Override
     public int size() {
         return buf.position();

@@ -64,6 +64,10 @@ final class Records {
                     + " in a format " + major + "." + minor + " image (EXACT and NO_ARCH exist since 1."
                     + Format.MINOR_EXACT + ")");
         }
+        if ((flags & ImageInfo.FLAG_ENCRYPTED) != 0 && minor < Format.MINOR_SEAL) {
+            throw new InvalidImageException(r.recordName(), flagsAt, "head flag ENCRYPTED in a format " + major + "."
+                    + minor + " image (it exists since 1." + Format.MINOR_SEAL + ")");
+        }
         long id = r.u64("checkpoint_id");
         long sec = r.u64("time_sec");
         long nsecAt = r.position();

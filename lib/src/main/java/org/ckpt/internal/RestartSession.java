@@ -3,14 +3,19 @@ package org.ckpt.internal;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.Consumer;
+import javax.crypto.SecretKey;
+import org.ckpt.ImageEncryption;
 import org.ckpt.ImageInfo;
 import org.ckpt.ImageObject;
 import org.ckpt.ImageRecord;
+import org.ckpt.ImageSeal;
 import org.ckpt.PageDestination;
 import org.ckpt.ProgressListener;
 import org.ckpt.RestartResult;
@@ -19,6 +24,7 @@ import org.ckpt.spi.ArchHead;
 import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.CkptContext;
 import org.ckpt.spi.CpuState;
+import org.ckpt.spi.DecryptionException;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.ImageLimitException;
 import org.ckpt.spi.InvalidImageException;
@@ -30,6 +36,7 @@ import org.ckpt.spi.RecordInput;
 import org.ckpt.spi.RecordOutput;
 import org.ckpt.spi.RecordTypes;
 import org.ckpt.spi.RestorePolicy;
+import org.ckpt.spi.SealException;
 import org.ckpt.spi.TargetCpu;
 import org.ckpt.spi.UnsupportedImageException;
 
@@ -38,8 +45,38 @@ import org.ckpt.spi.UnsupportedImageException;
  * runs the architecture check phase ({@link #checkedResult}) — committing nothing anywhere.
  */
 public final class RestartSession implements CkptContext {
-    /** How the channel is read. */
-    public record Options(Duration stallTimeout, boolean mapImmutableFiles) {
+    /**
+     * How the channel is read, what the restart trusts and can decrypt, and whether a seal's
+     * hash may run on a thread of its own.
+     */
+    public record Options(Duration stallTimeout, boolean mapImmutableFiles, Trust trust, boolean hashThread) {
+        public Options(Duration stallTimeout, boolean mapImmutableFiles) {
+            this(stallTimeout, mapImmutableFiles, Trust.NONE, true);
+        }
+    }
+
+    /**
+     * The host's trust configuration (docs/FORMAT.md §17): with any {@code trusted} key, only
+     * images sealed by one of them are accepted; {@code decryption} keys by key id; an expected
+     * checkpoint id and an oldest accepted creation time against replays (null: not checked).
+     */
+    public record Trust(Map<String, Keys.TrustedKey> trusted, Map<String, Keys.CipherKey> decryption,
+                        Long expectedCheckpointId, Instant notOlderThan) {
+        public static final Trust NONE = new Trust(Map.of(), Map.of(), null, null);
+
+        public Trust {
+            trusted = Map.copyOf(trusted);
+            decryption = Map.copyOf(decryption);
+        }
+
+        public boolean requiresSeal() {
+            return !trusted.isEmpty();
+        }
+
+        /** The same keys without the replay checks: for the parents of a chain, older by nature. */
+        public Trust withoutReplayChecks() {
+            return new Trust(trusted, decryption, null, null);
+        }
     }
 
     /*
@@ -90,6 +127,10 @@ public final class RestartSession implements CkptContext {
     private long[] budget = new long[1];
     private org.ckpt.ImageTail tail;
     private boolean prologueRead;
+    private final Trust trust;
+    private final boolean hashThread;
+    private ImageSeal seal;
+    private ImageEncryption encryption;
 
     /**
      * @param target what the restart target runs, or {@code null} for the in-memory model (every feature)
@@ -107,6 +148,18 @@ public final class RestartSession implements CkptContext {
         this.requestedTarget = target;
         this.requestedPolicy = policy;
         this.pages = pages;
+        this.trust = options.trust();
+        this.hashThread = options.hashThread();
+    }
+
+    /** After {@link #readImage}: the image's seal, or null if it has none. */
+    public ImageSeal seal() {
+        return seal;
+    }
+
+    /** After {@link #readImage}: how the image is encrypted, or null if it is not. */
+    public ImageEncryption encryption() {
+        return encryption;
     }
 
     /** For inspection tools: told of every record as it is read (see {@link ImageRecord}). */
@@ -271,6 +324,12 @@ public final class RestartSession implements CkptContext {
     }
 
     private void release(Throwable failure) {
+        try {
+            in.abandonHash();
+        } catch (java.io.InterruptedIOException e) {
+            failure.addSuppressed(e);
+            Thread.currentThread().interrupt();
+        }
         if (pagesAllocated) {
             pagesAllocated = false;
             try {
@@ -282,8 +341,13 @@ public final class RestartSession implements CkptContext {
     }
 
     private void prologue() throws IOException {
+        if (trust.requiresSeal()) {
+            in.hashForSeal(hashThread);
+        }
         in.readMagic();
+        long headAt = in.recordOffset();
         head = Records.readHead(in.next(RecordTypes.HEAD), limits);
+        checkReplay(trust, head, headAt);
         policy = requestedPolicy != null ? requestedPolicy : head.policy();
         boolean noArch = (head.flags() & ImageInfo.FLAG_NO_ARCH) != 0;
         if (noArch) {
@@ -307,6 +371,11 @@ public final class RestartSession implements CkptContext {
         head = new ImageInfo(head.formatMajor(), head.formatMinor(), head.flags(), head.checkpointId(),
                 head.created(), head.pageSize(), head.taskCount(), head.producerName(), head.producerVersion(),
                 head.architecture(), archHead, head.uname());
+        byte[] headDigest = in.headDigest();
+        boolean encrypted = (head.flags() & ImageInfo.FLAG_ENCRYPTED) != 0;
+        if (encrypted) {
+            encryption = openCipher(in, trust, headDigest, true);
+        }
         target = requestedTarget != null ? requestedTarget : TargetCpu.anyFeatures(head.architecture());
         if (noArch ? !target.architecture().equals(head.architecture()) : registry.arch(target.architecture()) != arch) {
             throw new UnsupportedImageException("HEAD", 0, "an image of architecture '" + head.architecture()
@@ -329,9 +398,11 @@ public final class RestartSession implements CkptContext {
         }
 
         List<Task> tasks = new ArrayList<>();
+        End end = new End(in, trust, head, (head.flags() & ImageInfo.FLAG_ENCRYPTED) != 0);
         loop:
         while (true) {
             int type = in.peekType();
+            end.before(type);
             switch (type) {
                 case RecordTypes.OBJECT -> readObject();
                 case RecordTypes.TASK -> {
@@ -348,6 +419,8 @@ public final class RestartSession implements CkptContext {
                     tasksDone++;
                     progress(true);
                 }
+                case RecordTypes.CIPHER -> end.closingCipher();
+                case RecordTypes.SEAL -> seal = end.seal();
                 case RecordTypes.TAIL -> {
                     break loop;
                 }
@@ -656,5 +729,161 @@ public final class RestartSession implements CkptContext {
     @Override
     public TargetCpu target() {
         return target;
+    }
+
+    // ---- sealed and encrypted images (docs/FORMAT.md §17) ----------------------------------------
+
+    /** Refuses an image that is not the one the host expects (a replay), from its head. */
+    static void checkReplay(Trust trust, ImageInfo head, long headAt) throws SealException {
+        long payload = headAt + Format.HEADER_SIZE;
+        if (trust.expectedCheckpointId() != null && head.checkpointId() != trust.expectedCheckpointId()) {
+            throw new SealException(SealException.Kind.REPLAYED, "HEAD", payload + 8, "the image is checkpoint 0x"
+                    + Long.toHexString(head.checkpointId()) + ", not the expected 0x"
+                    + Long.toHexString(trust.expectedCheckpointId()) + " (an older or another image)");
+        }
+        if (trust.notOlderThan() != null && head.created().isBefore(trust.notOlderThan())) {
+            throw new SealException(SealException.Kind.REPLAYED, "HEAD", payload + 16, "the image was created at "
+                    + head.created() + ", before " + trust.notOlderThan() + ", the oldest this restarter accepts");
+        }
+    }
+
+    /**
+     * Reads the opening CIPHER record, which must follow ARCH_HEAD, and makes the reader
+     * decrypt every record after it — or, with {@code decrypt} false (a scan), only check that
+     * they are encrypted.
+     */
+    static ImageEncryption openCipher(ImageReader in, Trust trust, byte[] headDigest, boolean decrypt)
+            throws IOException {
+        long expectedAt = in.offset();
+        int t = in.peekType();
+        if (t != RecordTypes.CIPHER || in.recordOffset() != expectedAt) {
+            throw new InvalidImageException(in.recordName(), in.recordOffset(), "an encrypted image (head flag"
+                    + " ENCRYPTED) has its CIPHER record right after ARCH_HEAD, found " + in.recordName());
+        }
+        long at = in.recordOffset();
+        long index = in.recordsBefore();
+        byte[] header12 = SealRecords.header12(RecordTypes.CIPHER, in.recordFlags(), in.recordLength());
+        SealRecords.CipherHead c = SealRecords.readCipher(in.next(RecordTypes.CIPHER));
+        if (!decrypt) {
+            in.encryptedRecords(null);
+            return new ImageEncryption("AES-256-GCM", c.keyId(), false);
+        }
+        if (trust.decryption().isEmpty()) {
+            throw new DecryptionException(DecryptionException.Kind.NO_KEY, "CIPHER", at, "the image is encrypted"
+                    + " (AES-256-GCM, key id '" + c.keyId() + "') and this restarter has no decryption key");
+        }
+        Keys.CipherKey k = trust.decryption().get(c.keyId());
+        if (k == null) {
+            throw new DecryptionException(DecryptionException.Kind.UNKNOWN_KEY, "CIPHER", at, "the image is"
+                    + " encrypted under key id '" + c.keyId() + "', and this restarter has no decryption key of that"
+                    + " id (it has " + String.join(", ", new TreeSet<>(trust.decryption().keySet())) + ")");
+        }
+        SecretKey dataKey = RecordCipher.unwrap(k.key(), c.wrapped());
+        if (dataKey == null) {
+            throw new DecryptionException(DecryptionException.Kind.WRONG_KEY, "CIPHER", at, "the decryption key '"
+                    + c.keyId() + "' does not unwrap the image's data key: it is not the key the image was"
+                    + " encrypted with");
+        }
+        RecordCipher rc = new RecordCipher(dataKey);
+        if (!rc.verifyTag(index, SealRecords.headAad(headDigest, header12, c.prefix()), c.headTag())) {
+            throw new DecryptionException(DecryptionException.Kind.TAMPERED, "CIPHER", at, "the clear head of the"
+                    + " image (HEAD, ARCH_HEAD) or its CIPHER record was changed after it was encrypted (head tag"
+                    + " mismatch)");
+        }
+        in.encryptedRecords(rc);
+        return new ImageEncryption("AES-256-GCM", c.keyId(), true);
+    }
+
+    /**
+     * The end of an image: the closing CIPHER of an encrypted image, then the SEAL, then the
+     * TAIL, each right after the one before, and the rules that tie them to the trust
+     * configuration. {@link #before} is told of every record at the top level.
+     */
+    static final class End {
+        private final ImageReader in;
+        private final Trust trust;
+        private final ImageInfo head;
+        private final boolean encrypted;
+        private boolean closed;
+        private long next = -1;
+        private String after;
+        private ImageSeal seal;
+
+        End(ImageReader in, Trust trust, ImageInfo head, boolean encrypted) {
+            this.in = in;
+            this.trust = trust;
+            this.head = head;
+            this.encrypted = encrypted;
+        }
+
+        /** Checks that {@code type}, just peeked at the top level, may come here. */
+        void before(int type) throws ImageException {
+            if (after != null) {
+                boolean allowed = type == RecordTypes.TAIL || (type == RecordTypes.SEAL && "CIPHER".equals(after));
+                if (!allowed || in.recordsBefore() != next) {
+                    throw new InvalidImageException(in.recordName(), in.recordOffset(), "record "
+                            + in.recordName() + (allowed ? " does not follow " + after + " immediately"
+                                    : " after " + after + " (only " + ("CIPHER".equals(after) ? "SEAL or " : "")
+                                            + "TAIL may follow it)"));
+                }
+            }
+            if (type == RecordTypes.TAIL) {
+                if (encrypted && !closed) {
+                    throw new DecryptionException(DecryptionException.Kind.TAMPERED, "TAIL", in.recordOffset(),
+                            "the encrypted records end without their closing CIPHER record: records at the end of"
+                                    + " the image were removed");
+                }
+                if (trust.requiresSeal() && seal == null) {
+                    throw new SealException(SealException.Kind.MISSING, "TAIL", in.recordOffset(), "the image is"
+                            + " not sealed, and this restarter accepts only images sealed by a trusted key ("
+                            + String.join(", ", new TreeSet<>(trust.trusted().keySet())) + ")");
+                }
+            }
+        }
+
+        /** The closing CIPHER record of an encrypted image: an encrypted empty payload. */
+        void closingCipher() throws IOException {
+            long at = in.recordOffset();
+            if (!encrypted) {
+                throw new InvalidImageException("CIPHER", at, "a CIPHER record in an image whose head does not say"
+                        + " ENCRYPTED");
+            }
+            PayloadReader r = in.next(RecordTypes.CIPHER);
+            if (r.remaining() != 0 && !in.recordEncrypted()) {
+                throw new InvalidImageException("CIPHER", at, "the closing CIPHER record has a payload");
+            }
+            if (in.recordEncrypted() && in.recordLength() != RecordCipher.TAG_LENGTH) {
+                throw new InvalidImageException("CIPHER", at, "the closing CIPHER record encrypts "
+                        + (in.recordLength() - RecordCipher.TAG_LENGTH) + " bytes; it encrypts none");
+            }
+            r.slice("ciphertext", r.remaining());
+            closed = true;
+            after = "CIPHER";
+            next = in.records();
+        }
+
+        /** The SEAL record: read, and verified when the restart trusts keys. */
+        ImageSeal seal() throws IOException {
+            long at = in.recordOffset();
+            if (head.formatMinor() < Format.MINOR_SEAL) {
+                throw new InvalidImageException("SEAL", at, "SEAL in a format " + head.formatMajor() + "."
+                        + head.formatMinor() + " image (it exists since 1." + Format.MINOR_SEAL + ")");
+            }
+            if (encrypted && !closed) {
+                throw new DecryptionException(DecryptionException.Kind.TAMPERED, "SEAL", at, "the encrypted records"
+                        + " end without their closing CIPHER record: records at the end of the image were removed");
+            }
+            SealRecords.Seal s = SealRecords.readSeal(in.next(RecordTypes.SEAL));
+            byte[] digest = in.sealDigest(s.prefix());
+            boolean verified = false;
+            if (trust.requiresSeal()) {
+                SealRecords.verify(s, digest, trust.trusted(), at);
+                verified = true;
+            }
+            after = "SEAL";
+            next = in.records();
+            seal = new ImageSeal(s.algorithmName(), s.keyId(), verified);
+            return seal;
+        }
     }
 }

@@ -43,6 +43,36 @@ abstract class Staging implements AutoCloseable {
         return thread ? new Threaded(channel, stallTimeout) : new Direct(channel, stallTimeout);
     }
 
+    /** Who sees the bytes on their way to the channel (the seal's hash). */
+    interface Observer {
+        /** A buffer, in order, just before it is written (on the writer thread when there is one). */
+        void bytes(ByteBuffer out);
+
+        /** The buffers seen so far are written and may be reused once this returns. */
+        void settle();
+    }
+
+    private volatile Observer observer;
+
+    /** Sets the observer; before the first rotate. */
+    void observer(Observer o) {
+        observer = o;
+    }
+
+    final void observe(ByteBuffer out) {
+        Observer o = observer;
+        if (o != null) {
+            o.bytes(out.duplicate());
+        }
+    }
+
+    final void settled() {
+        Observer o = observer;
+        if (o != null) {
+            o.settle();
+        }
+    }
+
     /** The buffer to copy into; valid until {@link #rotate}. */
     abstract ByteBuffer current();
 
@@ -83,7 +113,9 @@ abstract class Staging implements AutoCloseable {
             }
             buf.flip();
             try {
+                observe(buf);
                 io.writeFully(channel, buf);
+                settled();
             } catch (IOException | RuntimeException | Error e) {
                 // What went out is gone and what did not must never be re-sent after other bytes.
                 broken = true;
@@ -303,7 +335,9 @@ abstract class Staging implements AutoCloseable {
                     }
                     Throwable failed = null;
                     try {
+                        observe(job);
                         io.writeFully(channel, job);
+                        settled();
                     } catch (Throwable t) {
                         failed = t;
                     }

@@ -14,12 +14,22 @@ public final class RecordTypes {
     public static final int TAIL = 0x0003;
     public static final int ERROR = 0x0004;
     /**
+     * The seal: an HMAC-SHA-256 tag or Ed25519 signature over every byte before it, right
+     * before the {@code TAIL} (written optional; format 1.3). @since 0.3
+     */
+    public static final int SEAL = 0x0005;
+    /**
      * The parent an incremental image builds on: its checkpoint id, the tail that pins its
      * bytes, the chain depth (format 1.3; mandatory, so older readers refuse a child image).
      *
      * @since 0.3
      */
     public static final int PARENT = 0x0006;
+    /**
+     * Encryption of the record payloads: the wrapped data key right after {@code ARCH_HEAD},
+     * and an encrypted closing record after the last encrypted one (format 1.3). @since 0.3
+     */
+    public static final int CIPHER = 0x0007;
     public static final int TASK = 0x0010;
     /** The objrefs of a task's extension objects, right after its {@code TASK} (format 1.1). */
     public static final int TASK_EXT = 0x0011;
@@ -43,8 +53,8 @@ public final class RecordTypes {
     /** Whether the type belongs to the core format (not an architecture). */
     public static boolean isCore(int type) {
         return switch (type) {
-            case HEAD, ARCH_HEAD, TAIL, ERROR, PARENT, TASK, TASK_EXT, TASK_INFO, OBJECT, OBJECT_DATA, VMA, PAGES,
-                 PAGES_PARENT, PAGE_DIGESTS -> true;
+            case HEAD, ARCH_HEAD, TAIL, ERROR, SEAL, PARENT, CIPHER, TASK, TASK_EXT, TASK_INFO, OBJECT, OBJECT_DATA,
+                 VMA, PAGES, PAGES_PARENT, PAGE_DIGESTS -> true;
             default -> false;
         };
     }
@@ -62,7 +72,9 @@ public final class RecordTypes {
             case ARCH_HEAD -> "ARCH_HEAD";
             case TAIL -> "TAIL";
             case ERROR -> "ERROR";
+            case SEAL -> "SEAL";
             case PARENT -> "PARENT";
+            case CIPHER -> "CIPHER";
             case TASK -> "TASK";
             case TASK_EXT -> "TASK_EXT";
             case TASK_INFO -> "TASK_INFO";

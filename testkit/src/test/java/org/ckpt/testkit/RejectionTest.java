@@ -460,6 +460,13 @@ class RejectionTest {
         ImageException e = rejects(b, InvalidImageException.class, "TASK");
         assertThat(e.offset()).isEqualTo(at);
         assertThat(e.getMessage()).contains("flags");
+        // Bit 1 is ENCRYPTED since 1.3 (rejected above in an unencrypted image); bit 2 is unknown.
+        byte[] c = valid.clone();
+        c[at + 4] |= 0x04;
+        fixRecordCrc(c, at);
+        ImageException u = rejects(c, InvalidImageException.class, "TASK");
+        assertThat(u.offset()).isEqualTo(at);
+        assertThat(u.getMessage()).contains("flags 0x4 have unknown bits");
     }
 
     @Test
