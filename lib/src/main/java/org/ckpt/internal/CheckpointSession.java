@@ -77,6 +77,9 @@ public final class CheckpointSession implements CkptContext {
     private ImageWriter out;
     private long nextObjref = 1;
     private int writing;
+    /** The host's ops whose object is being written, or null while the core writes (FORMAT §6.4 H4). */
+    private ObjectOps<?> hostWriting;
+    private RecordOutput hostOutput;
     private long pagesWritten;
     private long zeroPagesSkipped;
     private long cleanPagesSkipped;
@@ -501,6 +504,12 @@ public final class CheckpointSession implements CkptContext {
         body.u64(ref).shortString(ops.typeName());
         Log.OBJ.debug("OBJECT objref {} type {} at offset {}", ref, ops.typeName(), out.bytes());
         writing++;
+        ObjectOps<?> outer = hostWriting;
+        // The core's object types define records of their own (mm: VMA, PAGES...); their ops may
+        // be wrapped (the testkit's probe) or replaced by a host, so the type name decides.
+        String type = ops.typeName();
+        hostWriting = type.equals(AddressSpaceOps.TYPE) || type.equals(FileTableOps.TYPE)
+                || type.equals(GenericFileOps.TYPE) ? null : ops;
         try {
             ops.checkpoint(obj, this, body);
             out.end();
@@ -508,6 +517,7 @@ public final class CheckpointSession implements CkptContext {
             throw new CheckpointException(ops.typeName() + " object: " + e.getMessage());
         } finally {
             writing--;
+            hostWriting = outer;
         }
     }
 
@@ -659,7 +669,35 @@ public final class CheckpointSession implements CkptContext {
 
     @Override
     public RecordOutput output() {
-        return out;
+        if (hostWriting == null) {
+            return out;
+        }
+        if (hostOutput == null) {
+            hostOutput = new HostRecords();
+        }
+        return hostOutput;
+    }
+
+    /**
+     * What a host's ops may write after its OBJECT: OBJECT_DATA records only (FORMAT §6.4 H1, H4).
+     * Any other type has a meaning of its own to every reader, so writing it would give an image
+     * that restarts as something else or not at all; the checkpoint refuses it instead.
+     */
+    private final class HostRecords implements RecordOutput {
+        @Override
+        public PayloadWriter begin(int type, int flags) throws IOException {
+            if (type != RecordTypes.OBJECT_DATA) {
+                throw new CheckpointException(hostWriting.typeName() + " object: its ops began a record of type "
+                        + RecordTypes.name(type) + "; a host object's continuation is OBJECT_DATA records only"
+                        + " (FORMAT §6.4 H4)");
+            }
+            return out.begin(type, flags);
+        }
+
+        @Override
+        public void end() throws IOException {
+            out.end();
+        }
     }
 
     @Override

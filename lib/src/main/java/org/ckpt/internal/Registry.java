@@ -194,6 +194,7 @@ public final class Registry {
     }
 
     public Set<String> architectures() {
-        return Set.copyOf(archs.keySet());
+        // Sorted: the set is named in error messages, which should read the same on every run.
+        return java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(archs.keySet()));
     }
 }

@@ -80,7 +80,7 @@ class FormatRulesTest {
     }
 
     /** Body: sstring name, u32 chunk count; then one OBJECT_DATA record per chunk (§6.4 H1). */
-    static final class FrameOps implements ObjectOps<Frame> {
+    static class FrameOps implements ObjectOps<Frame> {
         private final boolean readsData;
 
         FrameOps(boolean readsData) {
@@ -128,5 +128,27 @@ class FormatRulesTest {
                 .restart(TestChannels.source(image)).tasks()).isEquivalentTo(tasks);
         assertThat(restart(image, new FrameOps(false))).isInstanceOf(InvalidImageException.class)
                 .hasMessageContaining("unexpected record OBJECT_DATA");
+    }
+
+    /** §6.4 H4: a host's ops that begins a core record type (here VMA) is refused before anything is written. */
+    @Test
+    void aHostObjectsContinuationIsObjectDataOnly() {
+        ObjectOps<Frame> vmaWriter = new FrameOps(true) {
+            @Override
+            public void checkpoint(Frame f, CkptContext ctx, PayloadWriter body) throws IOException {
+                body.shortString(f.name()).u32(0);
+                ctx.output().begin(RecordTypes.VMA).u64(0x1000).u64(0x2000);
+            }
+        };
+        List<Task> tasks = List.of(Task.builder().pid(1).comm("f").extensions(List.of(new Frame("x", new byte[0][])))
+                .build());
+        TestChannels.Sink sink = TestChannels.sink();
+        Throwable t = catchThrowable(() -> Checkpointer.builder().architecture(TestArch.NAME).register(vmaWriter)
+                .build().checkpoint(tasks, sink));
+        assertThat(t).isInstanceOf(org.ckpt.spi.CheckpointException.class)
+                .hasMessageContaining("test.frame object", "record of type VMA", "OBJECT_DATA records only");
+        // The image written up to the refusal reads as aborted, never as a task with a stray area.
+        assertThat(catchThrowable(() -> Restarter.builder().register(new FrameOps(true)).build()
+                .restart(TestChannels.source(sink.toByteArray())))).isInstanceOf(AbortedImageException.class);
     }
 }
