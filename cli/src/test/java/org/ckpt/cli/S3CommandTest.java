@@ -268,6 +268,112 @@ class S3CommandTest {
     }
 
     @Test
+    void importCoreIntoS3AndExportCoreFromIt() throws Exception {
+        try (Procs.Proc p = Procs.sleep(dir)) {
+            Path image = dir.resolve("sleep.ckpt");
+            assertThat(Cli.run("dump", "--pid", Integer.toString(p.pid), "-o", image.toString(), "--quiet").exit())
+                    .isZero();
+            Path core = dir.resolve("sleep.core");
+            Cli.Result e = Cli.run("export-core", image.toString(), "-o", core.toString());
+            assertThat(e.exit()).as(e.err()).isZero();
+
+            for (String key : List.of("cores/plain.ckpt", "cores/chunked.ckpt")) {
+                String uri = "s3://" + BUCKET + "/" + key;
+                List<String> args = new ArrayList<>(List.of("import-core", core.toString(), "-o", uri));
+                if (key.contains("chunked")) {
+                    args.add("--chunked");
+                }
+                Cli.Result i = s3(args.toArray(String[]::new));
+                assertThat(i.exit()).as(i.err()).isZero();
+                assertThat(i.out()).startsWith("imported " + core + " (x86_64 core").contains("into " + uri + ": ");
+                Cli.Result v = s3("verify", uri);
+                assertThat(v.exit()).as(v.err()).isZero();
+                assertThat(v.out()).startsWith(uri + ": valid ");
+
+                // and back: the core of the image in the bucket, like the core it was imported from
+                Path again = dir.resolve("again.core");
+                Cli.Result x = s3("export-core", uri, "-o", again.toString(), "--json");
+                assertThat(x.exit()).as(x.err()).isZero();
+                assertThat(Files.size(again)).isEqualTo(Files.size(core));
+            }
+            assertThat(bytes("ckpt-chunks/packs/")).as("page chunks of the chunked import").isPositive();
+
+            Cli.Result bucket = s3("import-core", core.toString(), "-o", "s3://no-such-bucket/a.ckpt");
+            assertThat(bucket.exit()).isEqualTo(2);
+            assertThat(bucket.err()).startsWith("ckpt import-core: cannot write s3://no-such-bucket/a.ckpt: ")
+                    .hasLineCount(1);
+            Cli.Result chunkedFile = Cli.run("import-core", core.toString(), "-o", dir.resolve("x.ckpt").toString(),
+                    "--chunked");
+            assertThat(chunkedFile.exit()).isEqualTo(2);
+            assertThat(chunkedFile.err()).contains("--chunked is for images in object storage");
+            Cli.Result coreToS3 = s3("export-core", image.toString(), "-o", "s3://" + BUCKET + "/a.core");
+            assertThat(coreToS3.exit()).isEqualTo(2);
+            assertThat(coreToS3.err()).contains("a core is written to a file or '-'");
+        }
+        assertThat(pendingUploads()).isZero();
+    }
+
+    @Test
+    void sealedAndEncryptedDumpsGoToS3AndVerifyFromIt() throws Exception {
+        Path edPrivate = org.ckpt.testkit.image.TestKeys.copyTo("test-ed25519.pem", dir);
+        Path edPublic = org.ckpt.testkit.image.TestKeys.copyTo("test-ed25519.pub.pem", dir);
+        Path aes = org.ckpt.testkit.image.TestKeys.copyTo("test-aes.key", dir);
+        String aesKey = org.ckpt.testkit.image.TestKeys.TEST_ID + "=" + aes;
+        try (Procs.Proc p = Procs.sleep(dir)) {
+            String uri = "s3://" + BUCKET + "/sealed/1.ckpt";
+            Cli.Result d = s3("dump", "--pid", Integer.toString(p.pid), "-o", uri, "--seal-key", edPrivate.toString(),
+                    "--encrypt-key", aesKey);
+            assertThat(d.exit()).as(d.err()).isZero();
+            assertThat(d.out()).startsWith("dumped pid " + p.pid + " (sleep) to " + uri + ": ");
+            Cli.Result v = s3("verify", uri, "--trust-key", edPublic.toString(), "--decrypt-key", aesKey);
+            assertThat(v.exit()).as(v.err()).isZero();
+            assertThat(v.out()).contains("seal verified");
+            Cli.Result noKey = s3("verify", uri, "--trust-key", edPublic.toString());
+            assertThat(noKey.exit()).as(noKey.err()).isZero();
+            assertThat(noKey.out()).contains("framing, checksums and tail valid");
+            Cli.Result restart = s3("restart", uri, "--trust-key", edPublic.toString(), "--decrypt-key", aesKey);
+            assertThat(restart.exit()).as(restart.err()).isZero();
+        }
+    }
+
+    @Test
+    void refusedCredentialsAreExitTwoAndADumpFreezesNothing() throws Exception {
+        String uri = "s3://" + BUCKET + "/creds/1.ckpt";
+        System.setProperty("aws.secretAccessKey", "not-the-secret");
+        try (Procs.Proc p = Procs.sleep(dir)) {
+            Cli.Result v = s3("verify", uri);
+            assertThat(v.exit()).isEqualTo(2);
+            assertThat(v.err()).startsWith("ckpt verify: ").contains(uri).hasLineCount(1);
+            Cli.Result dump = s3("dump", "--pid", Integer.toString(p.pid), "-o", uri);
+            assertThat(dump.exit()).isEqualTo(2);
+            assertThat(dump.err()).startsWith("ckpt dump: cannot write " + uri + ": ").hasLineCount(1);
+            assertThat(Procs.tracerPid(p.pid)).isEqualTo("0");
+        } finally {
+            System.setProperty("aws.secretAccessKey", S3Server.SECRET);
+        }
+        assertThat(keys("creds/")).isEmpty();
+    }
+
+    @Test
+    void noCredentialsAnywhereIsExitTwoSayingSo() throws Exception {
+        // in a process of its own: no AWS_* variables, a home without ~/.aws, no instance metadata
+        Path home = Files.createDirectories(dir.resolve("home"));
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Daws.disableEc2Metadata=true",
+                "-Duser.home=" + home, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "verify",
+                "s3://" + BUCKET + "/app/1.ckpt", "--endpoint", server.endpoint.toString()))
+                .redirectOutput(dir.resolve("ckpt.out").toFile()).redirectError(dir.resolve("ckpt.err").toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
+        pb.environment().put("HOME", home.toString());
+        Process ckpt = pb.start();
+        assertThat(ckpt.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String err = Files.readString(dir.resolve("ckpt.err"), StandardCharsets.UTF_8);
+        assertThat(ckpt.exitValue()).as(err).isEqualTo(2);
+        assertThat(err).startsWith("ckpt verify: s3://" + BUCKET + "/app/1.ckpt")
+                .contains("no AWS credentials found", "AWS_ACCESS_KEY_ID").hasLineCount(1);
+    }
+
+    @Test
     void argumentsWithASchemeAreUrisAndTheRestPaths() {
         assertThat(Stores.isUri("s3://bucket/key")).isTrue();
         assertThat(Stores.isUri("S3://bucket/key")).isTrue();
