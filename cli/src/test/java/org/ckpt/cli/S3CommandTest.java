@@ -227,6 +227,27 @@ class S3CommandTest {
             assertThat(keys("failing/")).containsExactly("failing/keep.ckpt");
             assertThat(pendingUploads()).as("the multipart upload was aborted").isZero();
         }
+        // chunked (a child of its own: the first one's buffer is gone): the packs of the aborted upload
+        // are deleted with it
+        try (Child c = Child.start(Files.createDirectories(dir.resolve("chunked")), 4)) {
+            String uri = "s3://" + BUCKET + "/failing/keep.ckpt";
+            byte[] before = object("failing/keep.ckpt");
+            DumpCommand.beforeWriteHook = () -> {
+                try {
+                    c.unmap();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            List<String> packs = keys("ckpt-chunks/");
+            Cli.Result chunked = s3("dump", "--pid", Long.toString(c.pid), "-o", uri, "--leave-running", "--chunked");
+            assertThat(chunked.exit()).as(chunked.out() + chunked.err()).isEqualTo(1);
+            assertThat(chunked.err()).contains("could not be read", uri + " keeps its previous contents");
+            assertThat(object("failing/keep.ckpt")).as("the previous image").isEqualTo(before);
+            assertThat(keys("failing/")).containsExactly("failing/keep.ckpt");
+            assertThat(keys("ckpt-chunks/")).as("no pack of the aborted upload").isEqualTo(packs);
+            assertThat(pendingUploads()).isZero();
+        }
     }
 
     @Test
