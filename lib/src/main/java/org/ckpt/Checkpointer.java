@@ -184,13 +184,33 @@ public final class Checkpointer {
     public CheckpointResult merge(Restarter restarter, ReadableByteChannel in, WritableByteChannel out)
             throws IOException {
         Objects.requireNonNull(out, "out");
-        Inspection image = restarter.inspect(in, null);
+        return merge(restarter.inspect(in, null), out);
+    }
+
+    /**
+     * {@link #merge(Restarter, ReadableByteChannel, WritableByteChannel)} of an image already read
+     * and verified with its chain by {@link Restarter#inspect}: for a tool that shows the chain it
+     * merges without reading it twice.
+     *
+     * @throws CheckpointException if the inspection's policy refused the tasks
+     * @since 0.3 (evolving)
+     */
+    public CheckpointResult merge(Inspection image, WritableByteChannel out) throws IOException {
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(out, "out");
         if (image.checkFailure().isPresent()) {
             throw new CheckpointException("the image's tasks do not pass the restore policy: "
                     + image.checkFailure().get().getMessage(), image.checkFailure().get());
         }
         Builder mb = b.copy().sameHeadAs(image.image().info());
         mb.parent = null;
+        // The head is written in the clear: an encrypted merge names the machine only if told to,
+        // as an encrypted checkpoint does, even when the images merged named it.
+        if (b.uname != null) {
+            mb.uname = b.uname;
+        } else if (b.cipherKey != null) {
+            mb.uname = ANONYMOUS;
+        }
         Checkpointer merged = new Checkpointer(mb);
         List<Task> tasks = Canonical.tasks(image.imageTasks(), image.image().info().pageSize(),
                 CheckpointSession.pagesPerRecord(b.limits, image.image().info().pageSize()));

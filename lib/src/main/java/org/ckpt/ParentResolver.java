@@ -9,6 +9,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 
@@ -44,26 +45,46 @@ public interface ParentResolver {
     static ParentResolver directory(Path dir) {
         Objects.requireNonNull(dir, "dir");
         return link -> {
-            List<Path> candidates = new ArrayList<>();
+            List<Path> all = new ArrayList<>();
             try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
                 for (Path f : files) {
-                    Long id = Files.isRegularFile(f) ? headId(f) : null;
-                    if (id != null && id == link.checkpointId()) {
-                        candidates.add(f);
-                    }
+                    all.add(f);
                 }
             }
-            if (candidates.isEmpty()) {
-                return null;
-            }
-            candidates.sort(null);
-            for (Path f : candidates) {
-                if (link.tail().equals(tailOf(f))) {
-                    return FileChannel.open(f);
-                }
-            }
-            return FileChannel.open(candidates.get(0));
+            return open(all, link);
         };
+    }
+
+    /**
+     * The image files {@code images} (a chain named on a command line): the parent is the one
+     * whose head carries the link's checkpoint id, chosen among several as {@link #directory}
+     * chooses. Files that are not images are ignored.
+     *
+     * @since 0.3 (evolving)
+     */
+    static ParentResolver files(Collection<Path> images) {
+        List<Path> all = List.copyOf(images);
+        return link -> open(all, link);
+    }
+
+    private static ReadableByteChannel open(List<Path> files, ParentLink link) throws IOException {
+        List<Path> candidates = new ArrayList<>();
+        for (Path f : files) {
+            Long id = Files.isRegularFile(f) ? headId(f) : null;
+            if (id != null && id == link.checkpointId()) {
+                candidates.add(f);
+            }
+        }
+        if (candidates.isEmpty()) {
+            return null;
+        }
+        candidates.sort(null);
+        for (Path f : candidates) {
+            if (link.tail().equals(tailOf(f))) {
+                return FileChannel.open(f);
+            }
+        }
+        return FileChannel.open(candidates.get(0));
     }
 
     /** The checkpoint id in the head of an image file, or a value no link carries if it is not one. */

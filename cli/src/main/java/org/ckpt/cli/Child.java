@@ -141,6 +141,16 @@ final class Child implements AutoCloseable {
         in.close();
     }
 
+    /** Makes the child change some pages of its buffer ({@link DemoChild#scribble}), and waits until it has. */
+    void scribble() throws IOException {
+        in.write("scribble\n");
+        in.flush();
+        String ack = out.readLine();
+        if (!"scribbled".equals(ack)) {
+            throw new IOException("demo child answered " + ack);
+        }
+    }
+
     /** Makes the child change one byte of its buffer, and waits until it has. */
     void poke() throws IOException {
         in.write("poke\n");

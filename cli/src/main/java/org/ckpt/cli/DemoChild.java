@@ -19,8 +19,8 @@ import java.nio.file.StandardOpenOption;
  * them then deleted, one a directory — a pipe holding a few bytes, and a memfd it writes
  * through a shared mapping,
  * prints one {@code ready} line and waits. On
- * the line {@code poke} it changes one byte of its buffer, on {@code unmap} it unmaps it;
- * when its stdin closes it exits.
+ * the line {@code poke} it changes one byte of its buffer, on {@code scribble} some pages of it
+ * ({@link #scribble}), on {@code unmap} it unmaps it; when its stdin closes it exits.
  */
 public final class DemoChild {
     static final String NOTES = "notes.txt";
@@ -32,6 +32,27 @@ public final class DemoChild {
     static final String PIPE_BYTES = "buffered in a pipe";
 
     private DemoChild() {
+    }
+
+    /** Every how many pages {@code scribble} writes one of the patterned part. */
+    static final int SCRIBBLE_STRIDE = 16;
+
+    /**
+     * What an incremental dump must see: new bytes in every {@link #SCRIBBLE_STRIDE}th page of the
+     * patterned part, the second whole page of the buffer zeroed, and 8 bytes of the zero part
+     * written (at offset {@code patterned}).
+     */
+    static void scribble(ByteBuffer buf, int patterned, int round) {
+        for (int p = 0; p < patterned / 4096; p += SCRIBBLE_STRIDE) {
+            buf.putLong(p * 4096 + 8, pattern(p) ^ (round + 1));
+        }
+        int second = (int) ((4096 - (address(buf) & 4095)) & 4095) + 4096;
+        for (int i = second; i < second + 4096; i += 8) {
+            buf.putLong(i, 0);
+        }
+        if (patterned + 8 <= buf.capacity()) {
+            buf.putLong(patterned, 0x5C81BB1E0000L + round);
+        }
     }
 
     /** The 8 bytes at {@code offset} of the patterned part: never a zero page. */
@@ -120,8 +141,13 @@ public final class DemoChild {
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
+        int rounds = 0;
         while ((line = in.readLine()) != null) {
-            if (line.equals("poke")) {
+            if (line.equals("scribble")) {
+                scribble(buf, patterned, rounds++);
+                System.out.println("scribbled");
+                System.out.flush();
+            } else if (line.equals("poke")) {
                 buf.put(0, (byte) (buf.get(0) + 1));
                 System.out.println("poked");
                 System.out.flush();

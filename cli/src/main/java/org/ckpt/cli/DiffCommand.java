@@ -33,7 +33,16 @@ final class DiffCommand implements Command {
             .param("A", "The first image: a file, '-' for standard input, or s3://BUCKET/KEY.")
             .param("B", "The second image.")
             .storeOptions(false)
+            .describe("Incremental images are read with their chains (parents in each image's directory, or "
+                    + "--parents): what is compared is what each restarts to. When one image descends from the other, "
+                    + "the first line says so.")
             .flag("Print the differences as JSON.", "--json")
+            .option("PATH", "Where the parents of incremental images are: a directory, or an image file (default: "
+                    + "each image's directory).", "--parents")
+            .option("KEYS", "Trust seals by these keys, and only them (several joined by commas): both images and "
+                    + "their chains must be sealed by one of them. " + KeyOptions.FORMATS + ".", "--trust-key")
+            .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas), for both images and their "
+                    + "chains. " + KeyOptions.FORMATS + ".", "--decrypt-key")
             .option("N", "Changed page addresses listed per area (default 8).", "--addresses");
 
     @Override
@@ -61,9 +70,12 @@ final class DiffCommand implements Command {
             throw SPEC.usage("--addresses must be between 0 and 1000000");
         }
         addresses = (int) n;
-        ia = inspect("A", a, io);
-        ib = inspect("B", b, io);
+        String parents = args.string("--parents");
+        KeyOptions.Reading keys = KeyOptions.Reading.of(args);
+        ia = inspect("A", a, io, parents, keys);
+        ib = inspect("B", b, io, parents, keys);
         pageSize = ia.image().info().pageSize();
+        String relation = relation();
         compareMaps("head", Values.flatten(ImageTree.head(ia.image().info())),
                 Values.flatten(ImageTree.head(ib.image().info())));
         tasks();
@@ -73,11 +85,17 @@ final class DiffCommand implements Command {
             tree.put("a", a);
             tree.put("b", b);
             tree.put("identical", changes.isEmpty());
+            tree.put("chain_a", ia.chain().size());
+            tree.put("chain_b", ib.chain().size());
+            tree.put("relation", relation);
             tree.put("differences", changes);
             out.println(Tree.json(tree));
         } else {
             out.println("--- " + a);
             out.println("+++ " + b);
+            if (relation != null) {
+                out.println(relation);
+            }
             for (Map<String, Object> c : changes) {
                 out.println(c.get("where") + ": " + describe(c));
             }
@@ -87,9 +105,28 @@ final class DiffCommand implements Command {
         return Main.OK;
     }
 
-    private static Inspection inspect(String which, String file, Io io) throws Exception {
+    /** Whether one image descends from the other (their chains read), or null. */
+    private String relation() {
+        String down = descends(ib, ia, "B", "A");
+        return down != null ? down : descends(ia, ib, "A", "B");
+    }
+
+    private static String descends(Inspection child, Inspection ancestor, String c, String p) {
+        long id = ancestor.image().info().checkpointId();
+        List<org.ckpt.ImageInfo> chain = child.chain();
+        for (int i = 1; i < chain.size(); i++) {
+            if (chain.get(i).checkpointId() == id) {
+                return c + " is an incremental image on " + p + " (" + (i == 1 ? "its parent" : "its ancestor, "
+                        + i + " links up") + "; " + c + "'s chain has " + chain.size() + " images)";
+            }
+        }
+        return null;
+    }
+
+    private static Inspection inspect(String which, String file, Io io, String parents, KeyOptions.Reading keys)
+            throws Exception {
         try {
-            return Images.inspect(file, io, null, null);
+            return Images.inspect(file, io, null, null, keys, Chains.resolver(file, parents));
         } catch (ImageException e) {
             throw CliException.failed(which + " (" + file + ") is an invalid image: " + e.getMessage());
         } catch (CliException e) {

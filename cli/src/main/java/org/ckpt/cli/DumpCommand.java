@@ -17,8 +17,12 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 import org.ckpt.CheckpointResult;
 import org.ckpt.Checkpointer;
+import org.ckpt.ImageInfo;
+import org.ckpt.ParentImage;
+import org.ckpt.Restarter;
 import org.ckpt.model.Task;
 import org.ckpt.spi.ArchProvider;
+import org.ckpt.spi.ImageException;
 import org.ckpt.spi.Limits;
 import org.ckpt.spi.RestorePolicy;
 
@@ -58,12 +62,25 @@ final class DumpCommand implements Command {
                     + "written (default: as much as the process has resident, up to half of the available memory); "
                     + "pages beyond it are read while the image is written, the process still frozen. 0: no copy.",
                     "--staging")
+            .option("PREV", "Dump incrementally on PREV, an earlier image of the same process (full or itself "
+                    + "incremental): pages unchanged since PREV are not written again but named as PREV's, and the "
+                    + "image needs PREV (and its parents) to restart: 'ckpt restart', 'verify', 'show' and 'diff' find "
+                    + "them in its directory, 'ckpt merge' makes one full image of the chain. What changed is found "
+                    + "by the kernel's soft-dirty bits when this kernel tracks them and PREV's dump reset them, else "
+                    + "by comparing each page's XXH64 digest with PREV's; the summary says which. PREV is verified "
+                    + "whole first. The image carries page digests for the next --parent.", "--parent")
+            .flag("Write page digests (XXH64 of each page) so that a later 'dump --parent' on this image need not "
+                    + "hash it (implied by --parent).", "--digests")
             .option("KEY", "Seal the image with this key (docs/FORMAT.md §17): an Ed25519 private key (PKCS#8 PEM) or an "
                     + "HMAC-SHA-256 secret of at least 32 bytes (raw or base64); [ID=]FILE, ID naming the key "
                     + "(default: derived from the key, the same for the private key and its public key).",
                     "--seal-key")
             .option("KEY", "Encrypt the image's records (AES-256-GCM) under this AES-256 key (32 bytes, raw or base64): "
-                    + "[ID=]FILE.", "--encrypt-key")
+                    + "[ID=]FILE. An encrypted --parent is read with this key too.", "--encrypt-key")
+            .option("KEYS", "With --parent: PREV must be sealed by one of these keys (several joined by commas), its "
+                    + "seal verified before the dump. " + KeyOptions.FORMATS + ".", "--trust-key")
+            .option("KEYS", "With --parent: decrypt an encrypted PREV with these AES-256 keys (several joined by "
+                    + "commas), besides --encrypt-key. " + KeyOptions.FORMATS + ".", "--decrypt-key")
             .flag("Print nothing but errors.", "--quiet")
             .flag("Print the summary as JSON (numbers as numbers, times in milliseconds).", "--json")
             .storeOptions(true);
@@ -87,18 +104,30 @@ final class DumpCommand implements Command {
     record Summary(int pid, String comm, String architecture, int pageSize, int processes, int threads, int areas,
                    boolean registers, CheckpointResult result, ProcSnapshot.Stats pages, List<String> largest,
                    List<String> notes, Duration frozen, Duration elapsed, String method,
-                   Map<String, Double> phases) {
+                   Map<String, Double> phases, Incremental incremental) {
         long pagesRead() {
             return pages.staged + pages.live;
         }
     }
 
-    /** A dump to do; {@code output} null: standard output. */
+    /**
+     * A dump to do; {@code output} null: standard output; {@code parent} the image to dump
+     * incrementally on, or null, read with {@code parentKeys} (and the encryption key of {@code keys}).
+     */
     record Request(long pid, ImageOutput output, boolean tree, boolean leaveRunning, long stagingLimit,
-                   boolean singleFreeze, KeyOptions.Writing keys) {
+                   boolean singleFreeze, Path parent, boolean digests, KeyOptions.Writing keys,
+                   KeyOptions.Reading parentKeys) {
         Request(long pid, Path output, boolean tree, boolean leaveRunning) {
-            this(pid, ImageOutput.file(output), tree, leaveRunning, -1, false, KeyOptions.Writing.NONE);
+            this(pid, ImageOutput.file(output), tree, leaveRunning, -1, false, null, false, KeyOptions.Writing.NONE,
+                    KeyOptions.Reading.NONE);
         }
+    }
+
+    /**
+     * How an incremental dump was made: its parent, and how the changed pages were found
+     * ({@code soft_dirty} or {@code digests}, with why not the soft-dirty bits).
+     */
+    record Incremental(String parentFile, long parentId, int depth, String changes, String why) {
     }
 
     @Override
@@ -118,9 +147,18 @@ final class DumpCommand implements Command {
         if (a.has("--chunked") && !Stores.isUri(out)) {
             throw SPEC.usage("--chunked is for images in object storage (-o s3://BUCKET/KEY)");
         }
+        if (!a.has("--parent") && (a.has("--trust-key") || a.has("--decrypt-key"))) {
+            throw SPEC.usage("--trust-key and --decrypt-key are for reading --parent PREV");
+        }
+        if (a.has("--parent") && Stores.isUri(a.string("--parent"))) {
+            throw SPEC.usage("--parent must be an image file, not " + a.string("--parent")
+                    + " (the output may be in object storage)");
+        }
         ImageOutput output = out.equals("-") ? null : ImageOutput.of(out, io.stores);
         Request r = new Request(pid, output, a.has("--tree"), a.has("--leave-running"),
-                staging < 0 ? -1 : staging << 20, a.has("--single-freeze"), KeyOptions.Writing.of(a));
+                staging < 0 ? -1 : staging << 20, a.has("--single-freeze"),
+                a.has("--parent") ? Path.of(a.string("--parent")) : null, a.has("--digests"), KeyOptions.Writing.of(a),
+                KeyOptions.Reading.of(a));
         // with the image on stdout, the summary goes to stderr
         PrintWriter text = output == null ? io.err : io.out;
         List<String> warnings = new ArrayList<>();
@@ -152,6 +190,64 @@ final class DumpCommand implements Command {
         }
         text.flush();
         return Main.OK;
+    }
+
+    /**
+     * The parent of an incremental dump, read and verified whole before anything is frozen — with
+     * {@code keys}: its seal verified if they trust any key, decrypted with theirs — one the image
+     * could not be a child of (another architecture, page size or policy, a chain at its depth
+     * limit) is refused here (exit 2), an invalid one exits 1 naming it.
+     */
+    static ParentImage parent(Path prev, String arch, int pageSize, Limits limits, KeyOptions.Reading keys)
+            throws IOException, CliException {
+        if (!Files.isRegularFile(prev)) {
+            throw CliException.usage("--parent: no such image file: " + prev);
+        }
+        ParentImage p;
+        try {
+            Restarter.Builder rb = Restarter.builder().limits(limits);
+            keys.apply(rb);
+            p = rb.build().parentImage(prev);
+        } catch (ImageException e) {
+            throw CliException.failed("--parent " + prev + " is an invalid image: " + e.getMessage());
+        }
+        String problem = null;
+        if (!p.architecture().equals(arch)) {
+            problem = "it is an image of architecture " + p.architecture() + ", the process is " + arch;
+        } else if (p.pageSize() != pageSize) {
+            problem = "its page size is " + p.pageSize() + ", the process's " + pageSize;
+        } else if ((p.flags() & ImageInfo.FLAG_EXACT) != 0) {
+            problem = "it was written under the EXACT restore policy; a dump is LINUX_USER";
+        } else if (p.depth() + 1 > limits.maxChainDepth()) {
+            problem = "its chain is at depth " + p.depth() + ", the most a child may have is "
+                    + limits.maxChainDepth() + ": merge it first ('ckpt merge " + prev + " -o " + prev + "')";
+        }
+        if (problem != null) {
+            throw CliException.usage("--parent " + prev + ": " + problem);
+        }
+        return p;
+    }
+
+    /**
+     * Why the soft-dirty bits cannot say what changed since {@code prev}, or null when they can:
+     * the kernel tracks them, the dump is of one process frozen, and the last reset of that
+     * process's bits was the freeze of {@code prev}'s own dump.
+     */
+    static String softDirtyUnusable(Request r, int tgid, ParentImage prev) {
+        if (!SoftDirty.works()) {
+            return SoftDirty.unavailable();
+        }
+        if (r.leaveRunning()) {
+            return "--leave-running: nothing is frozen";
+        }
+        if (r.tree()) {
+            return "--tree: the processes of a tree may be in another order than in the parent";
+        }
+        if (!SoftDirty.resetAt(tgid, prev.checkpointId())) {
+            return "the process's soft-dirty bits were not last reset by the dump of " + Fmt.hex(prev.checkpointId())
+                    + " (another dump since, or another process)";
+        }
+        return null;
     }
 
     /** The process to dump: a thread id maps to its process; what cannot be dumped is refused (exit 2). */
@@ -215,7 +311,16 @@ final class DumpCommand implements Command {
 
     /** Everything a dump attempt needs that does not depend on the mode. */
     private record Prepared(int tgid, String arch, ElfArch elf, int pageSize, Checkpointer ckpt,
-                            ProcSnapshot.Options options, List<Integer> known) {
+                            ProcSnapshot.Options options, List<Integer> known, Incremental incremental) {
+        /** The same dump, its changes found by digests: the soft-dirty bits cannot be trusted ({@code why}). */
+        Prepared withoutSoftDirty(String why) {
+            if (incremental == null || !options.softDirtyParent()) {
+                return this;
+            }
+            return new Prepared(tgid, arch, elf, pageSize, ckpt, options.withoutSoftDirty(), known,
+                    new Incremental(incremental.parentFile(), incremental.parentId(), incremental.depth(), "digests",
+                            why));
+        }
     }
 
     static Summary dump(Request r, Io io, List<String> warnings) throws IOException, CliException {
@@ -231,12 +336,25 @@ final class DumpCommand implements Command {
         int pageSize = ProcFs.pageSize(tgid, !arch.equals("i386") && !arch.equals("ppc32"));
         Limits limits = Limits.DEFAULTS;
         Checkpointer.Builder cb = Checkpointer.builder().architecture(arch).root("/").pageSize(pageSize)
-                .limits(limits).policy(RestorePolicy.LINUX_USER);
+                .limits(limits).policy(RestorePolicy.LINUX_USER).pageDigests(r.digests());
         if (r.keys().encrypt() == null) {
             // An encrypted image's head stays in clear: it names no machine (the library's default).
             cb.uname(ProcFs.uname());
         }
         r.keys().apply(cb);
+        Incremental incremental = null;
+        boolean softDirtyParent = false;
+        if (r.parent() != null) {
+            // a chain encrypted under one key: the parent is read with the key the child is written under too
+            ParentImage prev = parent(r.parent(), arch, pageSize, limits,
+                    r.parentKeys().decryptingWith(r.keys().encrypt()));
+            cb.parent(prev).pageDigests(true);
+            String why = softDirtyUnusable(r, tgid, prev);
+            softDirtyParent = why == null;
+            incremental = new Incremental(r.parent().toString(), prev.checkpointId(), prev.depth() + 1,
+                    softDirtyParent ? "soft_dirty" : "digests", why);
+            phases.end("parent");
+        }
         Checkpointer ckpt = cb.build();
         phases.end("resolve");
         // load the native library and the note converters now, not while the process is frozen
@@ -260,7 +378,8 @@ final class DumpCommand implements Command {
             }
         }
         ProcSnapshot.Options options = new ProcSnapshot.Options(known, null, Staging.none(), limits,
-                provider.addressLimit(arch, RestorePolicy.LINUX_USER), pageSize, arch, elf, before, false, false);
+                provider.addressLimit(arch, RestorePolicy.LINUX_USER), pageSize, arch, elf, before, false, false,
+                softDirtyParent);
         if (!r.leaveRunning()) {
             try (ProcSnapshot dry = new ProcSnapshot(options.dry())) {
                 dry.read();
@@ -269,7 +388,7 @@ final class DumpCommand implements Command {
             }
         }
         phases.end("dry_run");
-        Prepared p = new Prepared(tgid, arch, elf, pageSize, ckpt, options, known);
+        Prepared p = new Prepared(tgid, arch, elf, pageSize, ckpt, options, known, incremental);
         Mode mode = r.leaveRunning() ? Mode.RUNNING
                 : r.output() == null || r.stagingLimit() >= 0 || r.singleFreeze() ? Mode.ONE_FREEZE : Mode.TWO_FREEZES;
         // the tracer of the attempt in progress, for the signal handler to release
@@ -288,7 +407,9 @@ final class DumpCommand implements Command {
                     String why = "the process ran while its pages were read (" + c.getMessage()
                             + "): dumped again, frozen while its pages were copied";
                     phases.end("two_freezes_changed");
-                    return attempt(p, r, io, Mode.ONE_FREEZE, phases, started, List.of(why), current);
+                    // the first attempt reset the soft-dirty bits: they no longer count from the parent
+                    return attempt(p.withoutSoftDirty("the first attempt of this dump reset them"), r, io,
+                            Mode.ONE_FREEZE, phases, started, List.of(why), current);
                 }
             }
             return attempt(p, r, io, mode, phases, started, List.of(), current);
@@ -330,21 +451,31 @@ final class DumpCommand implements Command {
             hook(afterFreezeHook);
             List<Integer> processes = t != null ? t.processes() : p.known();
             boolean twoFreezes = mode == Mode.TWO_FREEZES;
-            if (twoFreezes) {
-                for (int tgid : processes) {
-                    if (!Fingerprint.clearSoftDirty(tgid)) {
-                        twoFreezes = false; // no soft-dirty tracking here: copy the pages now, still frozen
-                        if (r.stagingLimit() != 0) {
-                            staging.close();
-                            staging = Staging.allocate(stagingEstimate(processes, p.pageSize(), false));
-                        }
-                        break;
-                    }
+            if (twoFreezes && !SoftDirty.canReset(processes)) {
+                twoFreezes = false; // no soft-dirty tracking here: copy the pages now, still frozen
+                if (r.stagingLimit() != 0) {
+                    staging.close();
+                    staging = Staging.allocate(stagingEstimate(processes, p.pageSize(), false));
                 }
             }
             Fingerprint first = twoFreezes ? Fingerprint.take(t, processes, p.elf()) : null;
+            // an incremental dump's soft-dirty sets are read here, before the bits are reset
             snap = new ProcSnapshot(p.options().frozen(processes, t, staging, twoFreezes)).read();
             phases.end("read");
+            // Reset the soft-dirty bits now, frozen: the moment this image is a snapshot of. A
+            // two-freeze dump checks against them; a later dump --parent on this image counts from them.
+            List<Integer> reset = new ArrayList<>();
+            if (t != null && SoftDirty.works()) {
+                for (int tgid : processes) {
+                    SoftDirty.forget(tgid);
+                    if (SoftDirty.reset(tgid)) {
+                        reset.add(tgid);
+                    } else if (twoFreezes) {
+                        throw new Changed("its soft-dirty bits could not be reset");
+                    }
+                }
+                phases.end("soft_dirty_reset");
+            }
             if (twoFreezes && snap.sharedNotCopied > 0) {
                 throw new Changed("its shared writable memory grew past the memory set aside to copy it");
             }
@@ -401,6 +532,9 @@ final class DumpCommand implements Command {
                     frozenNanos = System.nanoTime() - freezeStart;
                 }
             }
+            for (int tgid : reset) {
+                SoftDirty.remember(tgid, result.checkpointId());
+            }
             Task firstTask = snap.tasks.isEmpty() ? null : snap.tasks.get(0);
             List<String> notes = new ArrayList<>(extraNotes);
             notes.addAll(snap.notes);
@@ -412,7 +546,7 @@ final class DumpCommand implements Command {
             return new Summary(p.tgid(), firstTask == null ? "?" : firstTask.comm(), p.arch(), p.pageSize(),
                     processes.size(), snap.tasks.size(), snap.areas, t != null && p.elf() != null, result, snap.stats,
                     snap.largestAreas(3), notes, Duration.ofNanos(frozenNanos),
-                    Duration.ofNanos(System.nanoTime() - started), how, phases.millis());
+                    Duration.ofNanos(System.nanoTime() - started), how, phases.millis(), p.incremental());
         } catch (Changed c) {
             throw c;
         } catch (IOException | CliException | RuntimeException e) {
@@ -597,6 +731,19 @@ final class DumpCommand implements Command {
         m.put("method", s.method());
         m.put("phases_ms", s.phases());
         m.put("left_out", s.notes());
+        if (s.incremental() != null) {
+            Incremental i = s.incremental();
+            Map<String, Object> inc = new LinkedHashMap<>();
+            inc.put("parent", i.parentFile());
+            inc.put("parent_checkpoint_id", Fmt.hex(i.parentId()));
+            inc.put("depth", i.depth());
+            inc.put("pages_from_parent", s.result().pagesFromParent());
+            inc.put("changes_found_by", i.changes());
+            if (i.why() != null) {
+                inc.put("soft_dirty_not_used", i.why());
+            }
+            m.put("incremental", inc);
+        }
         return m;
     }
 
@@ -620,6 +767,14 @@ final class DumpCommand implements Command {
                     case "one_freeze_staged" -> "its pages copied, released before writing";
                     default -> "until written";
                 } + ")"));
+        if (s.incremental() != null) {
+            Incremental i = s.incremental();
+            out.println("  incremental on " + i.parentFile() + " (checkpoint " + Fmt.hex(i.parentId()) + "): depth "
+                    + i.depth() + ", " + Fmt.count(r.pagesWritten()) + " pages written, "
+                    + Fmt.count(r.pagesFromParent()) + " unchanged taken from the parent; changes found by "
+                    + (i.changes().equals("soft_dirty") ? "the kernel's soft-dirty bits (reset by the parent's dump)"
+                    : "comparing page digests with the parent's (soft-dirty bits not used: " + i.why() + ")"));
+        }
         if (!s.largest().isEmpty()) {
             out.println("  largest areas:");
             for (String a : s.largest()) {

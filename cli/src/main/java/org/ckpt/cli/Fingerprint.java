@@ -39,9 +39,14 @@ final class Fingerprint {
 
     /**
      * Clears the soft-dirty bits of every page of {@code tgid}; false where the kernel cannot
-     * (no CONFIG_MEM_SOFT_DIRTY, or no permission), and then a dump must read while frozen.
+     * (no CONFIG_MEM_SOFT_DIRTY, or no permission), and then a dump must read while frozen. A
+     * kernel without CONFIG_MEM_SOFT_DIRTY accepts the write and never sets a bit, which would
+     * make every page look unwritten at the second freeze: {@link SoftDirty#works()} is asked first.
      */
     static boolean clearSoftDirty(int tgid) {
+        if (!SoftDirty.works()) {
+            return false;
+        }
         try {
             Files.writeString(ProcFs.dir(tgid).resolve("clear_refs"), "4", StandardOpenOption.WRITE);
             return true;

@@ -23,9 +23,17 @@ final class ImageTree {
     }
 
     static Map<String, Object> build(String file, Inspection in) {
+        return build(file, in, List.of());
+    }
+
+    /** The tree, with the chain of an incremental image (newest first) after the head. */
+    static Map<String, Object> build(String file, Inspection in, List<Chains.Link> chain) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("file", file);
         root.put("head", head(in.image().info()));
+        if (chain.size() > 1) {
+            root.put("chain", Chains.tree(chain));
+        }
         root.put("seal", seal(in.seal()));
         root.put("encryption", encryption(in.encryption()));
         Map<Object, List<String>> users = users(in);

@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import org.ckpt.ImageRecord;
 import org.ckpt.ImageScan;
 import org.ckpt.Inspection;
+import org.ckpt.ParentResolver;
 import org.ckpt.RestartResult;
 import org.ckpt.Restarter;
 import org.ckpt.spi.RestorePolicy;
@@ -73,30 +74,34 @@ final class Images {
         };
     }
 
-    static Restarter restarter(RestorePolicy policy, Progress p) {
-        return restarter(policy, p, KeyOptions.Reading.NONE);
-    }
-
-    /** With the keys of {@code --trust-key} and {@code --decrypt-key} (sealed and encrypted images). */
-    static Restarter restarter(RestorePolicy policy, Progress p, KeyOptions.Reading keys) {
+    /**
+     * A restarter under {@code policy} (null: the image's own) with the keys of {@code --trust-key}
+     * and {@code --decrypt-key}, finding the parents of an incremental image with {@code parents}
+     * (null: none). The chain's parents are read with the same keys and trust as the image.
+     */
+    static Restarter restarter(RestorePolicy policy, Progress p, KeyOptions.Reading keys, ParentResolver parents) {
         Restarter.Builder b = Restarter.builder().progressListener(p);
         if (policy != null) {
             b.policy(policy);
         }
         keys.apply(b);
+        if (parents != null) {
+            b.parents(parents);
+        }
         return b.build();
     }
 
-    /** A full restart into the model, with a progress bar on a terminal. */
+    /** A full restart into the model, with a progress bar on a terminal; parents in the image's directory. */
     static RestartResult restart(String name, Io io, RestorePolicy policy) throws IOException, CliException {
-        return restart(name, io, policy, KeyOptions.Reading.NONE);
+        return restart(name, io, policy, KeyOptions.Reading.NONE, Chains.resolver(name, null));
     }
 
-    static RestartResult restart(String name, Io io, RestorePolicy policy, KeyOptions.Reading keys)
-            throws IOException, CliException {
+    /** A full restart into the model of an image and, if it is incremental, its chain. */
+    static RestartResult restart(String name, Io io, RestorePolicy policy, KeyOptions.Reading keys,
+                                 ParentResolver parents) throws IOException, CliException {
         try (ReadableByteChannel in = open(name, io);
              Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
-            return restarter(policy, p, keys).restart(in);
+            return restarter(policy, p, keys, parents).restart(in);
         }
     }
 
@@ -106,11 +111,18 @@ final class Images {
         return inspect(name, io, records, policy, KeyOptions.Reading.NONE);
     }
 
+    /** {@link #inspect(String, Io, Consumer, RestorePolicy)} with keys; parents in the image's directory. */
     static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy,
                               KeyOptions.Reading keys) throws IOException, CliException {
+        return inspect(name, io, records, policy, keys, Chains.resolver(name, null));
+    }
+
+    /** {@link #inspect(String, Io, Consumer, RestorePolicy)} with keys, the parents found with {@code parents}. */
+    static Inspection inspect(String name, Io io, Consumer<ImageRecord> records, RestorePolicy policy,
+                              KeyOptions.Reading keys, ParentResolver parents) throws IOException, CliException {
         try (ReadableByteChannel in = open(name, io);
              Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
-            return restarter(policy, p, keys).inspect(in, records);
+            return restarter(policy, p, keys, parents).inspect(in, records);
         }
     }
 
@@ -122,15 +134,20 @@ final class Images {
             throws IOException, CliException {
         try (ReadableByteChannel in = open(name, io);
              Progress p = Progress.of(io.err, "reading " + Path.of(name).getFileName(), size(name))) {
-            return restarter(null, p, keys).scan(in, records);
+            return restarter(null, p, keys, null).scan(in, records);
         }
     }
 
-    /** Whether {@code e} says an encrypted image was read without its key: then only a scan can say more. */
+    /**
+     * Whether {@code e} says an encrypted image was read without its key: then only a scan can say
+     * more. Not when the key missing is a parent's (the trail names the chain link): that image
+     * itself was read, and the failure is the chain's.
+     */
     static boolean missingKey(Exception e) {
         return e instanceof org.ckpt.spi.DecryptionException d
                 && (d.kind() == org.ckpt.spi.DecryptionException.Kind.NO_KEY
-                || d.kind() == org.ckpt.spi.DecryptionException.Kind.UNKNOWN_KEY);
+                || d.kind() == org.ckpt.spi.DecryptionException.Kind.UNKNOWN_KEY)
+                && !d.trail().startsWith("chain ");
     }
 
     /** One line on an image's seal and encryption, or null for an image that has neither. */

@@ -60,6 +60,16 @@ final class KeyOptions {
         boolean trusts() {
             return !trusted.isEmpty();
         }
+
+        /** These keys and {@code key} to decrypt with too (a dump's --encrypt-key reading its parent). */
+        Reading decryptingWith(Named key) {
+            if (key == null) {
+                return this;
+            }
+            List<Named> all = new ArrayList<>(decryption);
+            all.add(key);
+            return new Reading(trusted, List.copyOf(all));
+        }
     }
 
     /** What {@code dump} was given: a seal key and an encryption key, either may be null. */

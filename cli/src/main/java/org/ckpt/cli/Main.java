@@ -36,6 +36,7 @@ public final class Main {
         COMMANDS.put("show", ShowCommand::new);
         COMMANDS.put("verify", VerifyCommand::new);
         COMMANDS.put("diff", DiffCommand::new);
+        COMMANDS.put("merge", MergeCommand::new);
         COMMANDS.put("stat", StatCommand::new);
         COMMANDS.put("restart", RestartCommand::new);
         COMMANDS.put("export-core", ExportCoreCommand::new);

@@ -21,6 +21,7 @@ import org.ckpt.model.FileKind;
 import org.ckpt.model.FileTable;
 import org.ckpt.model.GenericFile;
 import org.ckpt.model.PageData;
+import org.ckpt.model.PageRanges;
 import org.ckpt.model.Task;
 import org.ckpt.model.TaskState;
 import org.ckpt.model.Vma;
@@ -61,23 +62,32 @@ final class ProcSnapshot implements AutoCloseable {
      * @param dryRun         read everything but pages and registers (before the freeze, to load classes)
      * @param deferPages     read no page now: every page is read while the image is written (the
      *                       two-freeze dump, which checks afterwards that none changed)
+     * @param softDirtyParent an incremental dump whose parent's dump reset the soft-dirty bits:
+     *                       each private area's pages carry the dirty set the bits give
+     *                       ({@link SoftDirty#changed}), read now, before this dump resets them
      */
     record Options(List<Integer> processes, Tracer tracer, Staging staging, Limits limits, long userLimit,
                    int pageSize, String architecture, ElfArch elf, Map<Integer, Character> statesBefore,
-                   boolean dryRun, boolean deferPages) {
+                   boolean dryRun, boolean deferPages, boolean softDirtyParent) {
         /**
          * The options of a dry run: everything but pages and registers is read, once, before the
          * freeze, so that the frozen pass finds every class loaded and every lambda linked.
          */
         Options dry() {
             return new Options(processes, null, Staging.none(), limits, userLimit, pageSize, architecture, elf,
-                    statesBefore, true, false);
+                    statesBefore, true, false, false);
         }
 
         /** The same options for {@code processes}, frozen by {@code tracer}. */
         Options frozen(List<Integer> processes, Tracer tracer, Staging staging, boolean deferPages) {
             return new Options(processes, tracer, staging, limits, userLimit, pageSize, architecture, elf,
-                    statesBefore, false, deferPages);
+                    statesBefore, false, deferPages, softDirtyParent);
+        }
+
+        /** The same options, without soft-dirty dirty sets. */
+        Options withoutSoftDirty() {
+            return new Options(processes, tracer, staging, limits, userLimit, pageSize, architecture, elf,
+                    statesBefore, dryRun, deferPages, false);
         }
     }
 
@@ -541,6 +551,11 @@ final class ProcSnapshot implements AutoCloseable {
             }
             data = stagedOrLive(mem, runs, area.pages, ps);
         }
+        if (o.softDirtyParent() && policy != Policy.ALL) {
+            // shared memory is written by others too, whom the bits do not see: its pages are
+            // compared by digest instead (no dirty set)
+            data = data.withChangedSinceParent(changed(mem, start, end, policy));
+        }
         if (STALL_WRITE) {
             PageData real = data;
             return visitor -> {
@@ -554,6 +569,19 @@ final class ProcSnapshot implements AutoCloseable {
             };
         }
         return data;
+    }
+
+    /** The dirty set of {@code [start, end)} since the parent's dump (soft-dirty bits, and every page not presented). */
+    private PageRanges changed(ProcMemory mem, long start, long end, Policy policy) throws IOException {
+        int ps = o.pageSize();
+        PageRanges.Builder b = PageRanges.builder();
+        long[] entries = new long[ProcMemory.CHUNK_PAGES];
+        for (long at = start; at < end; at += (long) ProcMemory.CHUNK_PAGES * ps) {
+            int n = (int) Math.min(ProcMemory.CHUNK_PAGES, (end - at) / ps);
+            mem.pagemap(at, n, entries);
+            SoftDirty.changed(at, entries, n, ps, e -> wanted(policy, e), b);
+        }
+        return b.build();
     }
 
     /** Pages of an area found in the page table when the checkpoint writes them, then read. */

@@ -25,7 +25,11 @@ final class RestartCommand implements Command {
             .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas). " + KeyOptions.FORMATS + ".",
                     "--decrypt-key")
             .option("POLICY", "Restart under this restore policy (linux-user or exact) instead of the image's own.",
-                    "--policy");
+                    "--policy")
+            .option("PATH", "Where the parents of an incremental image are: a directory, or an image file (default: "
+                    + "the image's directory). The chain is verified whole; what comes back is its last image's "
+                    + "tasks. The parents are read with the same --trust-key and --decrypt-key as the image.",
+                    "--parents");
 
     @Override
     public Spec spec() {
@@ -39,7 +43,8 @@ final class RestartCommand implements Command {
         if (checkPid != null) {
             ProcFs.requireProcess(checkPid);
         }
-        RestartResult r = Images.restart(file, io, Images.policy(a.string("--policy")), KeyOptions.Reading.of(a));
+        RestartResult r = Images.restart(file, io, Images.policy(a.string("--policy")), KeyOptions.Reading.of(a),
+                Chains.resolver(file, a.string("--parents")));
         PrintWriter out = io.out;
         print(r, file, out);
         if (checkPid == null) {

@@ -41,6 +41,10 @@ final class ShowCommand implements Command {
                     + "encryption, the records and their sizes.")
             .option("POLICY", "Check the registers under this restore policy (linux-user or exact) instead of the "
                     + "one the image was written under.", "--policy")
+            .option("PATH", "Where the parents of an incremental image are: a directory, or an image file (default: "
+                    + "the image's directory). The whole chain is read and verified (with the same --trust-key and "
+                    + "--decrypt-key as the image); the summary lists it.",
+                    "--parents")
             .option("KEYS", "Verify the seal with these keys, and accept only images sealed by one of them (several "
                     + "joined by commas). " + KeyOptions.FORMATS + ".", "--trust-key")
             .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas). " + KeyOptions.FORMATS + ".",
@@ -56,31 +60,33 @@ final class ShowCommand implements Command {
         String file = a.param(0);
         PrintWriter out = io.out;
         KeyOptions.Reading keys = KeyOptions.Reading.of(a);
+        Chains.Parents parents = Chains.resolver(file, a.string("--parents"));
         if (a.has("--records")) {
-            return records(file, a.has("--json"), io, keys);
+            return records(file, a.has("--json"), io, keys, parents);
         }
         Inspection in;
         try {
-            in = Images.inspect(file, io, null, Images.policy(a.string("--policy")), keys);
+            in = Images.inspect(file, io, null, Images.policy(a.string("--policy")), keys, parents);
         } catch (ImageException e) {
             if (!Images.missingKey(e)) {
                 throw e;
             }
             return encrypted(file, a.has("--json") || a.has("--all") ? a.has("--json") : null, io, keys);
         }
+        List<Chains.Link> chain = Chains.chain(file, in, parents);
         if (a.has("--json")) {
-            out.println(Tree.json(ImageTree.build(file, in)));
+            out.println(Tree.json(ImageTree.build(file, in, chain)));
         } else if (a.has("--all")) {
-            out.print(Tree.text(ImageTree.build(file, in)));
+            out.print(Tree.text(ImageTree.build(file, in, chain)));
         } else {
-            summary(file, in, out);
+            summary(file, in, chain, out);
         }
         out.flush();
         return Main.OK;
     }
 
     /** About a screen for a simple process: the head, each process, its threads, what was left out. */
-    static void summary(String file, Inspection in, PrintWriter out) {
+    static void summary(String file, Inspection in, List<Chains.Link> chain, PrintWriter out) {
         ImageInfo h = in.image().info();
         out.println(file + ": " + h.architecture() + " image, format " + h.formatMajor() + "." + h.formatMinor() + ", "
                 + h.producerName() + " " + h.producerVersion() + ", created " + h.created() + ", "
@@ -90,6 +96,17 @@ final class ShowCommand implements Command {
                 + "; page size " + h.pageSize() + "; restore policy " + h.policy());
         if (in.seal().isPresent() || in.encryption().isPresent()) {
             out.println("  " + Images.protection(in.seal(), in.encryption(), KeyOptions.Reading.NONE));
+        }
+        if (chain.size() > 1) {
+            for (String line : Chains.describe(chain)) {
+                out.println("  " + line);
+            }
+            String seals = Chains.seals(chain, in);
+            if (seals != null) {
+                out.println("  " + seals);
+            }
+            out.println("  pages below are the chain's: " + Fmt.plural(in.image().pagesRead(), "page")
+                    + " written in this image, the others taken from its parents");
         }
         Map<Integer, List<Task>> byProcess = new LinkedHashMap<>();
         for (Task t : in.imageTasks()) {
@@ -236,12 +253,13 @@ final class ShowCommand implements Command {
         return Main.OK;
     }
 
-    private static int records(String file, boolean json, Io io, KeyOptions.Reading keys) throws Exception {
+    private static int records(String file, boolean json, Io io, KeyOptions.Reading keys, Chains.Parents parents)
+            throws Exception {
         PrintWriter out = io.out;
         List<Object> list = new ArrayList<>();
         ImageException failure = null;
         try {
-            Images.inspect(file, io, r -> list.add(record(r)), null, keys);
+            Images.inspect(file, io, r -> list.add(record(r)), null, keys, parents);
         } catch (ImageException e) {
             if (Images.missingKey(e)) {
                 // Encrypted, no key: the records are listed from a scan, which needs none.

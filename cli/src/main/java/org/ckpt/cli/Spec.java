@@ -23,8 +23,11 @@ final class Spec {
         }
     }
 
-    /** One positional parameter. */
-    record Param(String label, String help, boolean optional) {
+    /** One positional parameter; a repeated one (the last) takes every further argument. */
+    record Param(String label, String help, boolean optional, boolean repeated) {
+        Param(String label, String help, boolean optional) {
+            this(label, help, optional, false);
+        }
     }
 
     final String name;
@@ -66,6 +69,12 @@ final class Spec {
 
     Spec optionalParam(String label, String help) {
         params.add(new Param(label, help, true));
+        return this;
+    }
+
+    /** One or more parameters, the last of the command: {@code FILE...}. */
+    Spec repeatedParam(String label, String help) {
+        params.add(new Param(label, help, false, true));
         return this;
     }
 
@@ -174,7 +183,8 @@ final class Spec {
         if (p.params.size() < required) {
             throw usage("missing " + params.get(p.params.size()).label());
         }
-        if (p.params.size() > params.size()) {
+        boolean repeated = !params.isEmpty() && params.get(params.size() - 1).repeated();
+        if (p.params.size() > params.size() && !repeated) {
             throw usage("unexpected argument '" + p.params.get(params.size()) + "'");
         }
         return p;
@@ -194,7 +204,7 @@ final class Spec {
         }
         sb.append(" [OPTIONS]");
         for (Param q : params) {
-            sb.append(' ').append(q.optional() ? "[" + q.label() + "]" : q.label());
+            sb.append(' ').append(q.optional() ? "[" + q.label() + "]" : q.label()).append(q.repeated() ? "..." : "");
         }
         sb.append("\n").append(header).append("\n");
         for (String d : description) {

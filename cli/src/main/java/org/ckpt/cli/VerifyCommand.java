@@ -1,6 +1,7 @@
 package org.ckpt.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import org.ckpt.ImageScan;
 import org.ckpt.Inspection;
 import org.ckpt.RestartResult;
@@ -24,6 +25,9 @@ final class VerifyCommand implements Command {
             .storeOptions(false)
             .option("POLICY", "Check under this restore policy (linux-user or exact) instead of the image's own.",
                     "--policy")
+            .option("PATH", "Where the parents of an incremental image are: a directory, or an image file (default: "
+                    + "the image's directory). Every image of the chain is verified, and each against its child's "
+                    + "pin (its exact bytes), with the same --trust-key and --decrypt-key as the image.", "--parents")
             .option("KEYS", "Trust seals by these keys, and only them (several joined by commas). "
                     + KeyOptions.FORMATS + ".", "--trust-key")
             .option("KEYS", "Decrypt with these AES-256 keys (several joined by commas). " + KeyOptions.FORMATS + ".",
@@ -39,10 +43,11 @@ final class VerifyCommand implements Command {
         String file = a.param(0);
         RestorePolicy policy = Images.policy(a.string("--policy"));
         KeyOptions.Reading keys = KeyOptions.Reading.of(a);
+        Chains.Parents parents = Chains.resolver(file, a.string("--parents"));
         PrintWriter out = io.out;
         Inspection in;
         try {
-            in = Images.inspect(file, io, null, policy, keys);
+            in = Images.inspect(file, io, null, policy, keys, parents);
         } catch (org.ckpt.spi.ImageException e) {
             if (!Images.missingKey(e)) {
                 throw e;
@@ -59,7 +64,9 @@ final class VerifyCommand implements Command {
             throw in.checkFailure().get();
         }
         RestartResult r = in.result();
-        out.println(file + ": valid " + r.info().architecture() + " image, " + Fmt.plural(r.tasks().size(), "task")
+        List<Chains.Link> chain = Chains.chain(file, in, parents);
+        out.println(file + ": valid " + r.info().architecture() + (chain.size() > 1 ? " incremental" : "")
+                + " image, " + Fmt.plural(r.tasks().size(), "task")
                 + ", " + Fmt.plural(r.recordsRead(), "record") + ", " + Fmt.plural(r.pagesRead(), "page") + ", "
                 + Fmt.bytes(r.bytesRead()) + " verified in " + Fmt.seconds(r.elapsed()) + " ("
                 + Fmt.rate(r.bytesRead(), r.elapsed()) + ") under " + (policy != null ? policy : r.info().policy())
@@ -67,6 +74,13 @@ final class VerifyCommand implements Command {
         String protection = Images.protection(in.seal(), in.encryption(), keys);
         if (protection != null) {
             out.println("  " + protection);
+        }
+        for (String line : Chains.describe(chain)) {
+            out.println(line);
+        }
+        String seals = Chains.seals(chain, in);
+        if (seals != null) {
+            out.println("  " + seals);
         }
         out.flush();
         return Main.OK;

@@ -97,7 +97,12 @@ class DumpConsistencyTest {
             Cli.Result r = Cli.run("dump", "--pid", Integer.toString(idle.pid), "-o", dir.resolve("idle.ckpt").toString(),
                     "--json");
             assertThat(r.exit()).as(r.err()).isZero();
-            assertThat(r.out()).contains("\"method\" : \"two_freezes\"");
+            // without soft-dirty tracking the second freeze could not see a written page: one freeze, pages copied
+            assertThat(r.out()).contains(SoftDirty.works() ? "\"method\" : \"two_freezes\""
+                    : "\"method\" : \"one_freeze_staged\"");
+        }
+        if (!SoftDirty.works()) {
+            return; // the rest is the second freeze's check
         }
         // a shell loop writes its variables all the time: the check fails, the dump copies its pages frozen
         try (Procs.Proc busy = Procs.start(dir, "bash", "-c", "x=0; while :; do x=$((x + 1)); done")) {

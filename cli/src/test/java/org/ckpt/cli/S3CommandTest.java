@@ -104,7 +104,8 @@ class S3CommandTest {
             assertThat(d.exit()).as(d.err()).isZero();
             JsonNode j = JSON.readTree(d.out());
             assertThat(j.get("output").asText()).isEqualTo(uri);
-            assertThat(j.get("method").asText()).isEqualTo("two_freezes");
+            // committed after the second freeze's check (without soft-dirty tracking: after the staged write)
+            assertThat(j.get("method").asText()).isEqualTo(SoftDirty.works() ? "two_freezes" : "one_freeze_staged");
             assertThat(object("app/1.ckpt")).hasSize(j.get("image_bytes").asInt());
 
             Cli.Result v = s3("verify", uri);
@@ -392,6 +393,41 @@ class S3CommandTest {
         assertThat(ckpt.exitValue()).as(err).isEqualTo(2);
         assertThat(err).startsWith("ckpt verify: s3://" + BUCKET + "/app/1.ckpt")
                 .contains("no AWS credentials found", "AWS_ACCESS_KEY_ID").hasLineCount(1);
+    }
+
+    @Test
+    void anIncrementalDumpGoesToS3OnALocalParentAndMergesBackIntoTheBucket() throws Exception {
+        try (Procs.Proc p = Procs.sleep(dir)) {
+            String pid = Integer.toString(p.pid);
+            Path parent = dir.resolve("parent.ckpt");
+            assertThat(Cli.run("dump", "--pid", pid, "-o", parent.toString(), "--quiet").exit()).isZero();
+            String child = "s3://" + BUCKET + "/chain/child.ckpt";
+            Cli.Result d = s3("dump", "--pid", pid, "--parent", parent.toString(), "-o", child, "--json");
+            assertThat(d.exit()).as(d.err()).isZero();
+            assertThat(JSON.readTree(d.out()).get("output").asText()).isEqualTo(child);
+
+            // its parent is looked for in --parents, not in the bucket
+            Cli.Result alone = s3("verify", child);
+            assertThat(alone.exit()).as(alone.out() + alone.err()).isEqualTo(1);
+            assertThat(alone.err()).contains("was not found by the parent resolver").hasLineCount(1);
+            Cli.Result v = s3("verify", child, "--parents", dir.toString());
+            assertThat(v.exit()).as(v.err()).isZero();
+            Cli.Result restart = s3("restart", child, "--parents", parent.toString());
+            assertThat(restart.exit()).as(restart.err()).isZero();
+
+            // merged into one full image, in the bucket again
+            String merged = "s3://" + BUCKET + "/chain/merged.ckpt";
+            Cli.Result m = s3("merge", child, "--parents", dir.toString(), "-o", merged, "--chunked");
+            assertThat(m.exit()).as(m.err()).isZero();
+            assertThat(m.out()).startsWith("merged a chain of 2 images").contains("into " + merged + ": ");
+            Cli.Result vm = s3("verify", merged);
+            assertThat(vm.exit()).as(vm.err()).isZero();
+
+            Cli.Result s3Parent = s3("dump", "--pid", pid, "--parent", child, "-o", dir.resolve("x.ckpt").toString());
+            assertThat(s3Parent.exit()).isEqualTo(2);
+            assertThat(s3Parent.err()).contains("--parent must be an image file, not " + child).hasLineCount(1);
+        }
+        assertThat(pendingUploads()).isZero();
     }
 
     @Test

@@ -191,16 +191,35 @@ final class IncrementalWriter {
         private void emitPlanBefore(long address) throws IOException {
             while (plan != null && planNext < planLen && Long.compareUnsigned(plan[planNext + 1], address) <= 0) {
                 flushBatch();
-                long from = plan[planNext];
-                long to = plan[planNext + 1];
-                ParentIndex.Area p = pAreas.get(planArea[planNext / 2]);
-                writeParentRun(from, to);
-                if (digests != null && p.digests() != null) {
-                    DigestIndex d = p.digests();
-                    for (int i = d.ceiling(from); i < d.size() && Long.compareUnsigned(d.address(i), to) < 0; i++) {
-                        digests.add(d.address(i), d.digest(i));
-                    }
+                emitPlanned(plan[planNext], plan[planNext + 1]);
+                planNext += 2;
+            }
+        }
+
+        /** Writes [from, to) of the current plan range as taken from the parent, with the parent's digests. */
+        private void emitPlanned(long from, long to) throws IOException {
+            ParentIndex.Area p = pAreas.get(planArea[planNext / 2]);
+            writeParentRun(from, to);
+            if (digests != null && p.digests() != null) {
+                DigestIndex d = p.digests();
+                for (int i = d.ceiling(from); i < d.size() && Long.compareUnsigned(d.address(i), to) < 0; i++) {
+                    digests.add(d.address(i), d.digest(i));
                 }
+            }
+        }
+
+        /**
+         * Takes [from, to) out of the current plan range (which contains it): what precedes it is
+         * written as taken from the parent now, the rest of the range stays planned.
+         */
+        private void cutPlan(long from, long to) throws IOException {
+            flushBatch();
+            flushRef();
+            if (Long.compareUnsigned(plan[planNext], from) < 0) {
+                emitPlanned(plan[planNext], from);
+            }
+            plan[planNext] = to;
+            if (plan[planNext] == plan[planNext + 1]) {
                 planNext += 2;
             }
         }
@@ -226,8 +245,17 @@ final class IncrementalWriter {
                 emitPlanBefore(a);
                 long planEnd = planEndAt(a);
                 if (planEnd != -1) {
-                    flushBatch();
                     int upTo = (int) Math.min(n, i + (planEnd - a) / ps);
+                    if (clean && privateFile) {
+                        // The host says these pages are the file's: left out as a full image leaves
+                        // them out, even where the parent holds them (it may have held them where an
+                        // absent page meant zero, so written): absent means the file's, in the chain too.
+                        cutPlan(a, address + (long) upTo * ps);
+                        s.countClean(upTo - i);
+                        i = upTo;
+                        continue;
+                    }
+                    flushBatch();
                     if (hashPlanned && !pAreaHasDigests(planNext)) {
                         for (; i < upTo; i++) {
                             page.limit(base + (i + 1) * ps).position(base + i * ps);

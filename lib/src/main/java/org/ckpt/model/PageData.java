@@ -29,7 +29,8 @@ public interface PageData {
          *                with an accessible array, or direct buffers, are checksummed in
          *                place; a read-only heap buffer costs a copy
          * @param clean   the host knows these pages equal the backing file's; a private
-         *                file-backed area's clean pages are not written
+         *                file-backed area's clean pages are not written (nor taken from a
+         *                parent image: they restart as the file's)
          */
         void run(long address, ByteBuffer bytes, boolean clean) throws IOException;
     }

@@ -23,7 +23,10 @@ import org.ckpt.model.Vma;
 /**
  * Compares an original task set with what a restart gave back, the way a restart
  * is specified: contents compared page by page (absent pages read as zero; clean
- * pages of private file-backed areas are not carried and read as zero), objects
+ * pages of private file-backed areas are not carried and read as zero), and in a
+ * private file-backed area, where an absent page is the backing file's, presence
+ * too (a page present on one side must be present, zero or not, on the other; since
+ * 0.3), objects
  * compared structurally, and sharing compared as a bijection (two references to
  * one original object must be two references to one restored object, and only
  * then). Objects of a host's own types (extension objects, further open-file types)
@@ -210,7 +213,14 @@ public final class Equivalence {
         }
         boolean dropClean = e.file() != null && !e.isShared();
         NavigableMap<Long, ByteBuffer> want = runs(e.pages(), dropClean);
-        NavigableMap<Long, ByteBuffer> got = runs(a.pages(), false);
+        NavigableMap<Long, ByteBuffer> got = runs(a.pages(), dropClean);
+        if (dropClean) {
+            // There an absent page is the file's, not zero: presence is part of the contents.
+            d = presence(want, got);
+            if (d != null) {
+                return d;
+            }
+        }
         // Only chunks some run covers can differ: elsewhere both read as zero. Areas may be huge.
         TreeSet<Long> chunks = new TreeSet<>();
         for (NavigableMap<Long, ByteBuffer> m : List.of(want, got)) {
@@ -235,6 +245,50 @@ public final class Equivalence {
     }
 
     private static final int CHUNK = 4096;
+
+    /** The first page present on one side only (runs are page-aligned in areas of 4 KiB pages), or null. */
+    private static String presence(NavigableMap<Long, ByteBuffer> want, NavigableMap<Long, ByteBuffer> got) {
+        List<long[]> w = merged(want);
+        List<long[]> g = merged(got);
+        for (int i = 0; i < Math.max(w.size(), g.size()); i++) {
+            long[] x = i < w.size() ? w.get(i) : null;
+            long[] y = i < g.size() ? g.get(i) : null;
+            if (x != null && y != null && x[0] == y[0] && x[1] == y[1]) {
+                continue;
+            }
+            // the lowest address where the two sets differ
+            long at;
+            if (x == null || y == null) {
+                at = x == null ? y[0] : x[0];
+            } else if (x[0] != y[0]) {
+                at = Math.min(x[0], y[0]);
+            } else {
+                at = Math.min(x[1], y[1]);
+            }
+            boolean expectedPresent = x != null && x[0] <= at && at < x[1];
+            return "page 0x" + Long.toHexString(at) + ": expected "
+                    + (expectedPresent ? "present" : "absent (the file's)") + ", was "
+                    + (expectedPresent ? "absent (the file's)" : "present");
+        }
+        return null;
+    }
+
+    /** The runs' address ranges, adjacent ones joined. */
+    private static List<long[]> merged(NavigableMap<Long, ByteBuffer> runs) {
+        List<long[]> out = new java.util.ArrayList<>();
+        runs.forEach((address, bytes) -> {
+            long end = address + bytes.remaining();
+            if (bytes.remaining() == 0) {
+                return;
+            }
+            if (!out.isEmpty() && out.get(out.size() - 1)[1] == address) {
+                out.get(out.size() - 1)[1] = end;
+            } else {
+                out.add(new long[] {address, end});
+            }
+        });
+        return out;
+    }
 
     private static NavigableMap<Long, ByteBuffer> runs(PageData pages, boolean dropClean) throws IOException {
         NavigableMap<Long, ByteBuffer> out = new TreeMap<>();

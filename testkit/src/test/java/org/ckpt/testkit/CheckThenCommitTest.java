@@ -329,7 +329,8 @@ class CheckThenCommitTest {
             assertThat(writerThreads()).as("ckpt-writer threads alive").isZero();
             long grown = directMemory() - before;
             // The staging pool keeps at most 8 buffers of 1.06 MiB; anything beyond would be a leak.
-            assertThat(grown).as("direct memory grown by %d bytes", grown).isLessThan(10L << 20);
+            assertThat(grown).as("direct memory grown by %d bytes; live threads: %s", grown, liveThreads())
+                    .isLessThan(10L << 20);
         }
 
         private List<Failure> failures() {
@@ -641,6 +642,13 @@ class CheckThenCommitTest {
             last = Math.min(last, now);
         }
         return last;
+    }
+
+    /** For a failure message: which threads could have allocated direct memory meanwhile. */
+    private static String liveThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .map(t -> t.getName() + "(" + t.getState() + ")").sorted().toList().toString()
+                + ", all " + Thread.activeCount();
     }
 
     private static long directUsed() {

@@ -354,4 +354,26 @@ class EncryptedImageTest {
         assertThatThrownBy(() -> Restarter.builder().decryptionKey(ID, new SecretKeySpec(new byte[32], "DES")))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    /** A merge writes its head in the clear: encrypted, it names the machine only if told to, as a checkpoint does. */
+    @Test
+    void anEncryptedMergeOfAPlainImageNamesNoMachine() throws IOException {
+        Uname machine = new Uname("Linux", "build-7", "6.1", "#1", "x86_64");
+        TestChannels.Sink plain = TestChannels.sink();
+        Checkpointer.builder().architecture(TestArch.NAME).uname(machine).build().checkpoint(secretTask(), plain);
+        Restarter reader = Restarter.builder().build();
+
+        TestChannels.Sink merged = TestChannels.sink();
+        Checkpointer.builder().architecture(TestArch.NAME).encrypt(ID, TestKeys.aes()).build()
+                .merge(reader, TestChannels.source(plain.toByteArray()), merged);
+        RestartResult r = withKey().restart(TestChannels.source(merged.toByteArray()));
+        assertThat(r.info().uname()).isEqualTo(new Uname("", "", "", "", ""));
+        assertThat(contains(merged.toByteArray(), "build-7".getBytes(StandardCharsets.US_ASCII))).isFalse();
+        CkptAssertions.assertThatTasks(r.tasks()).isEquivalentTo(List.of(secretTask()));
+
+        TestChannels.Sink kept = TestChannels.sink();
+        Checkpointer.builder().architecture(TestArch.NAME).build()
+                .merge(reader, TestChannels.source(plain.toByteArray()), kept);
+        assertThat(reader.restart(TestChannels.source(kept.toByteArray())).info().uname()).isEqualTo(machine);
+    }
 }

@@ -68,4 +68,27 @@ class EquivalenceTest {
         assertThat(Equivalence.firstDifference(List.of(none), List.of(one)))
                 .hasValueSatisfying(d -> assertThat(d).endsWith("byte 5: expected 0x0, was 0x1"));
     }
+
+    /** In a private file-backed area an absent page is the file's: presence is compared, zero pages included. */
+    @Test
+    void comparesPresenceWhereAnAbsentPageIsTheFiles() {
+        GenericFile f = GenericFile.open(FileKind.REGULAR, "/lib.so", 0, 0100644, 0);
+        java.util.function.BiFunction<Integer, PageData, Task> task = (flags, pages) -> Task.builder().pid(1).comm("t")
+                .mm(AddressSpace.of(List.of(new Vma(0x10000, 0x14000, Vma.PROT_READ, flags, 0, f, pages)))).build();
+        PageData zeroAt11 = PageData.of(0x11000, new byte[4096]);
+        PageData cleanAt11 = PageData.builder().cleanRun(0x11000, ByteBuffer.wrap(new byte[4096])).build();
+        PageData none = PageData.none();
+        // private: a present zero page is not the file's page
+        assertThat(Equivalence.firstDifference(List.of(task.apply(0, zeroAt11)), List.of(task.apply(0, none))))
+                .contains("task 0 \u203a mm \u203a vma 0x10000 \u203a page 0x11000: expected present, was absent (the file's)");
+        assertThat(Equivalence.firstDifference(List.of(task.apply(0, none)), List.of(task.apply(0, zeroAt11))))
+                .contains("task 0 \u203a mm \u203a vma 0x10000 \u203a page 0x11000: expected absent (the file's), was present");
+        // a clean page is the file's: it comes back absent
+        assertThat(Equivalence.firstDifference(List.of(task.apply(0, cleanAt11)), List.of(task.apply(0, none)))).isEmpty();
+        assertThat(Equivalence.firstDifference(List.of(task.apply(0, cleanAt11)), List.of(task.apply(0, zeroAt11))))
+                .hasValueSatisfying(d -> assertThat(d).endsWith("expected absent (the file's), was present"));
+        // shared: absent reads as zero
+        assertThat(Equivalence.firstDifference(List.of(task.apply(Vma.SHARED, zeroAt11)),
+                List.of(task.apply(Vma.SHARED, none)))).isEmpty();
+    }
 }

@@ -108,6 +108,27 @@ public final class ImageMap {
     }
 
     /**
+     * Where two images first differ, in the words of {@link #describe} on the expected image, e.g.
+     * {@code images differ first at byte 412 of 2048 and 2056: record 6 (PAGES, at offset 380),
+     * ...}; empty when they are equal. Meant for assertion messages, where two whole byte arrays
+     * would fill a screen and say nothing.
+     */
+    public static java.util.Optional<String> difference(byte[] expected, byte[] actual) {
+        int at = java.util.Arrays.mismatch(expected, actual);
+        if (at < 0) {
+            return java.util.Optional.empty();
+        }
+        String where;
+        try {
+            where = at < expected.length ? of(expected).describe(at) : "past the end of the expected image";
+        } catch (RuntimeException e) {
+            where = "an image the map cannot parse (" + e.getMessage() + ")";
+        }
+        return java.util.Optional.of("images differ first at byte " + at + " of " + expected.length + " and "
+                + actual.length + ": " + where);
+    }
+
+    /**
      * What byte {@code offset} of the image is, e.g. {@code record 4 (OBJECT 'example.uart',
      * objref 2, at offset 248), body byte 6: field 'lcr' (u8)}, or {@code record 9 (TASK, at
      * offset 8768), header: length}.

@@ -1,0 +1,87 @@
+package org.ckpt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.ckpt.model.AddressSpace;
+import org.ckpt.model.PageData;
+import org.ckpt.model.Task;
+import org.ckpt.model.Vma;
+import org.ckpt.spi.ImageException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Chains as files: parents found in the image's directory, or among files named one by one. */
+class ChainFilesTest {
+    private static final int PS = 4096;
+    private static final long BASE = 0x400000;
+
+    @TempDir
+    Path dir;
+
+    private static Task task(byte[] mem) {
+        return Task.builder().pid(1).tgid(1).comm("t")
+                .mm(AddressSpace.of(List.of(Vma.anonymous(BASE, BASE + mem.length, PageData.of(BASE, mem.clone())))))
+                .build();
+    }
+
+    private static Checkpointer.Builder builder() {
+        return Checkpointer.builder().architecture("test64").pageDigests(true).created(Instant.ofEpochSecond(1));
+    }
+
+    /** A full image and two children in {@code a}, {@code b}, {@code c}; returns the last memory. */
+    private byte[] chain(Path a, Path b, Path c) throws Exception {
+        byte[] mem = new byte[16 * PS];
+        mem[0] = 1;
+        mem[5 * PS] = 5;
+        CheckpointResult r0 = builder().build().checkpoint(task(mem), a);
+        mem[5 * PS] = 6;
+        CheckpointResult r1 = builder().parent(r0.asParent()).build().checkpoint(task(mem), b);
+        mem[9 * PS] = 9;
+        builder().parent(r1.asParent()).build().checkpoint(task(mem), c);
+        return mem;
+    }
+
+    private static byte[] contents(RestartResult r) throws Exception {
+        Vma v = r.tasks().get(0).mm().vmas().get(0);
+        java.nio.ByteBuffer got = java.nio.ByteBuffer.allocate((int) v.size());
+        v.pages().read(BASE, got);
+        return got.array();
+    }
+
+    @Test
+    void parentsAreFoundInTheDirectoryOrAmongTheFilesNamed() throws Exception {
+        Path a = Files.createDirectory(dir.resolve("one")).resolve("base.ckpt");
+        Path b = Files.createDirectory(dir.resolve("two")).resolve("mid.ckpt");
+        Path c = Files.createDirectory(dir.resolve("three")).resolve("last.ckpt");
+        byte[] mem = chain(a, b, c);
+        Files.writeString(c.resolveSibling("notes.txt"), "not an image");
+
+        // spread over three directories: the default (the image's directory) does not find them
+        assertThatThrownBy(() -> Restarter.builder().build().restart(c)).isInstanceOf(ImageException.class)
+                .hasMessageContaining("was not found by the parent resolver");
+        Restarter named = Restarter.builder().parents(ParentResolver.files(List.of(c.resolveSibling("notes.txt"), a, b)))
+                .build();
+        assertThat(contents(named.restart(c))).isEqualTo(mem);
+
+        // in one directory: found there
+        Path same = Files.createDirectory(dir.resolve("same"));
+        Files.copy(a, same.resolve("a"));
+        Files.copy(b, same.resolve("b"));
+        Files.copy(c, same.resolve("c"));
+        assertThat(contents(Restarter.builder().build().restart(same.resolve("c")))).isEqualTo(mem);
+        Inspection i = Restarter.builder().build().inspect(same.resolve("c"), null);
+        assertThat(i.chain()).hasSize(3);
+        assertThat(i.links().get(0).depth()).isEqualTo(2);
+
+        // merged in place: a full image with the last image's id and the same contents
+        builder().build().merge(Restarter.builder().build(), same.resolve("c"), same.resolve("c"));
+        RestartResult merged = Restarter.builder().build().restart(same.resolve("c"));
+        assertThat(merged.info().formatMinor()).isLessThan(3);
+        assertThat(contents(merged)).isEqualTo(mem);
+    }
+}
