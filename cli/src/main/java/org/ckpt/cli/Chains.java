@@ -90,10 +90,14 @@ final class Chains {
 
     /**
      * The parents of image {@code name}: in {@code parents} (a directory or an image file) when
-     * given, else in the image's directory (the current one for standard input).
+     * given, else in the image's directory (the current one for standard input; none for an image
+     * named by URI).
      */
     static Parents resolver(String name, String parents) throws CliException {
         if (parents != null) {
+            if (Stores.isUri(parents)) {
+                throw CliException.usage("--parents: parents are looked for in local files, not in " + parents);
+            }
             Path p = Path.of(parents);
             if (!Files.exists(p)) {
                 throw CliException.usage("--parents: no such file or directory: " + p);
@@ -102,6 +106,10 @@ final class Chains {
         }
         if (name.equals("-")) {
             return new Parents(List.of(Path.of("").toAbsolutePath()));
+        }
+        if (Stores.isUri(name)) {
+            // an image in a store: its parents are not looked for there, only in --parents
+            return new Parents(List.of());
         }
         Path dir = Path.of(name).toAbsolutePath().getParent();
         return new Parents(dir == null ? List.of() : List.of(dir));

@@ -30,8 +30,9 @@ final class DiffCommand implements Command {
             .describe("Tasks are paired by pid, areas by start address, descriptors by number. Both images are "
                     + "validated first; an invalid one is named (A or B) and exits 1. Exit 0 whether or not they "
                     + "differ.")
-            .param("A", "The first image.")
+            .param("A", "The first image: a file, '-' for standard input, or s3://BUCKET/KEY.")
             .param("B", "The second image.")
+            .storeOptions(false)
             .describe("Incremental images are read with their chains (parents in each image's directory, or "
                     + "--parents): what is compared is what each restarts to. When one image descends from the other, "
                     + "the first line says so.")

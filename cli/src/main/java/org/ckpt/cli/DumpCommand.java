@@ -42,13 +42,17 @@ final class DumpCommand implements Command {
                     + "renamed over FILE. If anything fails — the process exits or dies, a page the page table lists "
                     + "cannot be read, SIGINT or SIGTERM arrives — no image is written and a previous FILE is left as "
                     + "it was. A second dump of a process being dumped fails (it is already traced).")
+            .describe("With -o s3://BUCKET/KEY the image streams into an upload that is committed only after the "
+                    + "last check: until then nothing is visible under the key, and whatever fails leaves nothing "
+                    + "there and a previous image under the key as it was. The bucket is looked at (a listing of "
+                    + "the key) before the process is frozen.")
             .describe("What the model cannot restore (pipes with their buffered bytes, sockets, ttys, devices, "
                     + "epoll/inotify/eventfd descriptors, areas the kernel lets nobody read) is recorded in the image "
                     + "as task info (ckpt.omitted.*) and listed by 'ckpt show'. Refused (exit 2): kernel threads, "
                     + "zombies, ckpt itself and its ancestors; a thread id dumps its process.")
             .option("PID", "(required) The process to checkpoint (a thread id selects its process).", "--pid")
-            .option("FILE", "(required) The image to write; '-' writes it to standard output (not atomic).",
-                    "-o", "--output")
+            .option("FILE", "(required) The image to write: a file, s3://BUCKET/KEY, or '-' for standard output "
+                    + "(not atomic).", "-o", "--output")
             .flag("Also dump every descendant of the process, each with its ppid, pgid and sid.", "--tree")
             .flag("Do not freeze the process: read it while it runs. The image may mix moments and has no registers.",
                     "--leave-running")
@@ -78,7 +82,8 @@ final class DumpCommand implements Command {
             .option("KEYS", "With --parent: decrypt an encrypted PREV with these AES-256 keys (several joined by "
                     + "commas), besides --encrypt-key. " + KeyOptions.FORMATS + ".", "--decrypt-key")
             .flag("Print nothing but errors.", "--quiet")
-            .flag("Print the summary as JSON (numbers as numbers, times in milliseconds).", "--json");
+            .flag("Print the summary as JSON (numbers as numbers, times in milliseconds).", "--json")
+            .storeOptions(true);
 
     /** Test hooks (never set outside tests): run right after the freeze, and right before the image is written. */
     static volatile Runnable afterFreezeHook;
@@ -106,14 +111,14 @@ final class DumpCommand implements Command {
     }
 
     /**
-     * A dump to do; {@code parent} the image to dump incrementally on, or null, read with
-     * {@code parentKeys} (and the encryption key of {@code keys}).
+     * A dump to do; {@code output} null: standard output; {@code parent} the image to dump
+     * incrementally on, or null, read with {@code parentKeys} (and the encryption key of {@code keys}).
      */
-    record Request(long pid, Path output, boolean tree, boolean leaveRunning, long stagingLimit,
+    record Request(long pid, ImageOutput output, boolean tree, boolean leaveRunning, long stagingLimit,
                    boolean singleFreeze, Path parent, boolean digests, KeyOptions.Writing keys,
                    KeyOptions.Reading parentKeys) {
         Request(long pid, Path output, boolean tree, boolean leaveRunning) {
-            this(pid, output, tree, leaveRunning, -1, false, null, false, KeyOptions.Writing.NONE,
+            this(pid, ImageOutput.file(output), tree, leaveRunning, -1, false, null, false, KeyOptions.Writing.NONE,
                     KeyOptions.Reading.NONE);
         }
     }
@@ -135,14 +140,21 @@ final class DumpCommand implements Command {
         }
         long pid = a.number("--pid", 0);
         String out = a.string("--output");
-        Path output = out.equals("-") ? null : Path.of(out);
         long staging = a.number("--staging", -1);
         if (a.has("--staging") && staging < 0) {
             throw SPEC.usage("--staging must be 0 or more MiB");
         }
+        if (a.has("--chunked") && !Stores.isUri(out)) {
+            throw SPEC.usage("--chunked is for images in object storage (-o s3://BUCKET/KEY)");
+        }
         if (!a.has("--parent") && (a.has("--trust-key") || a.has("--decrypt-key"))) {
             throw SPEC.usage("--trust-key and --decrypt-key are for reading --parent PREV");
         }
+        if (a.has("--parent") && Stores.isUri(a.string("--parent"))) {
+            throw SPEC.usage("--parent must be an image file, not " + a.string("--parent")
+                    + " (the output may be in object storage)");
+        }
+        ImageOutput output = out.equals("-") ? null : ImageOutput.of(out, io.stores);
         Request r = new Request(pid, output, a.has("--tree"), a.has("--leave-running"),
                 staging < 0 ? -1 : staging << 20, a.has("--single-freeze"),
                 a.has("--parent") ? Path.of(a.string("--parent")) : null, a.has("--digests"), KeyOptions.Writing.of(a),
@@ -150,7 +162,14 @@ final class DumpCommand implements Command {
         // with the image on stdout, the summary goes to stderr
         PrintWriter text = output == null ? io.err : io.out;
         List<String> warnings = new ArrayList<>();
-        Summary s = dump(r, io, warnings);
+        Summary s;
+        try {
+            s = dump(r, io, warnings);
+        } finally {
+            if (output != null) {
+                output.close();
+            }
+        }
         if (a.has("--json")) {
             Map<String, Object> j = json(s, out);
             if (r.keys().seal() != null) {
@@ -309,7 +328,7 @@ final class DumpCommand implements Command {
         Phases phases = new Phases();
         int tgid = resolve(r.pid(), warnings);
         if (r.output() != null) {
-            checkOutput(r.output());
+            r.output().check();
         }
         String arch = ProcFs.architecture(tgid);
         ArchProvider provider = provider(arch);
@@ -473,7 +492,7 @@ final class DumpCommand implements Command {
             if (twoFreezes) {
                 List<Task> tasks = snap.tasks;
                 long[] second = new long[1];
-                result = AtomicOutput.write(r.output(), ch -> {
+                result = r.output().write(ch -> {
                     CheckpointResult res;
                     try {
                         res = p.ckpt().checkpoint(tasks, ch);
@@ -553,14 +572,14 @@ final class DumpCommand implements Command {
         }
     }
 
-    private static CliException interrupted(int sig, Path output) {
+    private static CliException interrupted(int sig, ImageOutput output) {
         return new CliException(128 + sig, "interrupted by " + Signals.name(sig) + ": the process was released, "
-                + "no image was written" + (output != null && Files.exists(output) ? " and " + output
+                + "no image was written" + (output != null && output.hadPrevious() ? " and " + output.name()
                 + " keeps its previous contents" : ""));
     }
 
-    private static String previous(Path output) {
-        return output != null && Files.exists(output) ? " (" + output + " keeps its previous contents)" : "";
+    private static String previous(ImageOutput output) {
+        return output != null && output.hadPrevious() ? " (" + output.name() + " keeps its previous contents)" : "";
     }
 
     private static boolean alive(int tgid) {
@@ -573,7 +592,7 @@ final class DumpCommand implements Command {
     }
 
     /** A process that changed under a read while the image was written: one line saying so (exit 1). */
-    private static void rethrow(Exception e, Path output) throws CliException {
+    private static void rethrow(Exception e, ImageOutput output) throws CliException {
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof ProcPages.ProcessChanged p) {
                 throw CliException.failed(p.getMessage() + ": no image written" + previous(output));
@@ -581,15 +600,15 @@ final class DumpCommand implements Command {
         }
     }
 
-    private static CheckpointResult write(Checkpointer ckpt, List<Task> tasks, Path output, Io io)
+    private static CheckpointResult write(Checkpointer ckpt, List<Task> tasks, ImageOutput output, Io io)
             throws IOException, CliException {
         if (output == null) {
             return ckpt.checkpoint(tasks, io.stdout());
         }
         try {
-            return AtomicOutput.write(output, ch -> ckpt.checkpoint(tasks, ch));
+            return output.write(ch -> ckpt.checkpoint(tasks, ch));
         } catch (java.nio.file.FileSystemException e) {
-            throw CliException.usage("cannot write " + output + ": " + reason(e));
+            throw CliException.usage("cannot write " + output.name() + ": " + reason(e));
         }
     }
 

@@ -17,7 +17,8 @@ final class ExportCoreCommand implements Command {
                     + "pages of files that are gone are written as zeros and counted).")
             .describe("Load it with: gdb PROGRAM CORE (or gdb -ex 'core-file CORE'). The image must hold registers: "
                     + "an image dumped with --leave-running has none.")
-            .param("IMAGE", "The image ('-' for standard input).")
+            .param("IMAGE", "The image: a file, '-' for standard input, or s3://BUCKET/KEY.")
+            .storeOptions(false)
             .option("FILE", "(required) The core to write ('-' for standard output); written atomically.", "-o",
                     "--output")
             .option("PID", "The process to export, for an image of a process tree (default: the first).", "--pid")
@@ -35,6 +36,9 @@ final class ExportCoreCommand implements Command {
         }
         String image = a.param(0);
         String out = a.string("--output");
+        if (Stores.isUri(out)) {
+            throw SPEC.usage("a core is written to a file or '-', not to " + out);
+        }
         long pid = a.number("--pid", -1);
         Inspection in = Images.inspect(image, io, null, null);
         List<Task> threads = CoreExport.process(in.imageTasks(), pid);

@@ -18,10 +18,11 @@ import org.ckpt.Restarter;
 import org.ckpt.spi.RestorePolicy;
 
 /**
- * Reading images named on the command line — files, FIFOs, {@code /dev/stdin} or
- * {@code -} (standard input) — in one sequential pass, never seeking, with one-line
- * errors. The restart copies every payload into memory of its own (the library's
- * default): an image file changed while it is read cannot change what was verified.
+ * Reading images named on the command line — files, FIFOs, {@code /dev/stdin},
+ * {@code -} (standard input) or URIs ({@code s3://BUCKET/KEY}, {@link Stores}) — in one
+ * sequential pass, never seeking, with one-line errors. The restart copies every payload
+ * into memory of its own (the library's default): an image file changed while it is read
+ * cannot change what was verified.
  */
 final class Images {
     private Images() {
@@ -31,6 +32,9 @@ final class Images {
     static ReadableByteChannel open(String name, Io io) throws CliException {
         if (name.equals("-")) {
             return io.stdin();
+        }
+        if (Stores.isUri(name)) {
+            return io.stores.open(name);
         }
         Path file = Path.of(name);
         if (Files.isDirectory(file)) {
@@ -51,7 +55,7 @@ final class Images {
     static long size(String name) {
         try {
             Path p = Path.of(name);
-            return !name.equals("-") && Files.isRegularFile(p) ? Files.size(p) : 0;
+            return !name.equals("-") && !Stores.isUri(name) && Files.isRegularFile(p) ? Files.size(p) : 0;
         } catch (IOException | RuntimeException e) {
             return 0;
         }

@@ -21,10 +21,11 @@ final class ImportCoreCommand implements Command {
                     + "NT_PRPSINFO, NT_AUXV and NT_SIGINFO become task info. A core has no descriptors. Areas above "
                     + "the user address limit (the vsyscall page of kernel cores) are left out.")
             .param("CORE", "The core file.")
-            .option("FILE", "(required) The image to write ('-' for standard output); written atomically.", "-o",
-                    "--output")
+            .option("FILE", "(required) The image to write: a file, s3://BUCKET/KEY, or '-' for standard output; "
+                    + "written atomically (an upload is committed only when the image is complete).", "-o", "--output")
             .option("POLICY", "Check the registers under this restore policy: linux-user (default) or exact.",
-                    "--policy");
+                    "--policy")
+            .storeOptions(true);
 
     @Override
     public Spec spec() {
@@ -38,6 +39,9 @@ final class ImportCoreCommand implements Command {
         }
         Path core = Path.of(a.param(0));
         String out = a.string("--output");
+        if (a.has("--chunked") && !Stores.isUri(out)) {
+            throw SPEC.usage("--chunked is for images in object storage (-o s3://BUCKET/KEY)");
+        }
         RestorePolicy policy = Images.policy(a.string("--policy"));
         if (policy == null) {
             policy = RestorePolicy.LINUX_USER;
@@ -45,7 +49,12 @@ final class ImportCoreCommand implements Command {
         if (Files.isDirectory(core)) {
             throw CliException.usage(core + " is a directory, not a core file");
         }
+        // an image in a store: its bucket looked at before the core is read
+        ImageOutput store = Stores.isUri(out) ? ImageOutput.of(out, io.stores) : null;
         try (FileChannel ch = FileChannel.open(core)) {
+            if (store != null) {
+                store.check();
+            }
             probe(ch, core);
             String arch = ElfCore.read(ch).arch().architecture;
             long limit = DumpCommand.provider(arch).addressLimit(arch, policy);
@@ -53,6 +62,7 @@ final class ImportCoreCommand implements Command {
             Checkpointer ckpt = Checkpointer.builder().architecture(arch).pageSize(4096)
                     .policy(policy).build();
             CheckpointResult r = out.equals("-") ? ckpt.checkpoint(imp.tasks, io.stdout())
+                    : store != null ? store.write(o -> ckpt.checkpoint(imp.tasks, o))
                     : ckpt.checkpoint(imp.tasks, checked(Path.of(out)));
             PrintWriter text = out.equals("-") ? io.err : io.out;
             text.println("imported " + core + " (" + arch + " core, " + Fmt.plural(imp.tasks.size(), "thread")
@@ -68,6 +78,10 @@ final class ImportCoreCommand implements Command {
             throw CliException.usage("no such file: " + core);
         } catch (AccessDeniedException e) {
             throw CliException.usage("permission denied: cannot read " + core);
+        } finally {
+            if (store != null) {
+                store.close();
+            }
         }
     }
 

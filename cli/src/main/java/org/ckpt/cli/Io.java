@@ -12,21 +12,34 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Where a command writes text ({@link #out}, {@link #err}) and where {@code -} reads and
- * writes bytes (stdin and stdout). In the process the bytes are file descriptors 0 and 1
- * themselves, so {@code ckpt verify /dev/stdin} and {@code ckpt show -} work on pipes.
+ * Where a command writes text ({@link #out}, {@link #err}), where {@code -} reads and
+ * writes bytes (stdin and stdout), and how images named by URI are reached ({@link #stores}).
+ * In the process the bytes are file descriptors 0 and 1 themselves, so
+ * {@code ckpt verify /dev/stdin} and {@code ckpt show -} work on pipes.
  */
 final class Io {
     final PrintWriter out;
     final PrintWriter err;
+    /** The command's store options ({@code s3://} images); {@link Stores#DEFAULT} unless it has some. */
+    final Stores stores;
     private final InputStream stdin;
     private final OutputStream stdout;
 
     Io(PrintWriter out, PrintWriter err, InputStream stdin, OutputStream stdout) {
+        this(out, err, stdin, stdout, Stores.DEFAULT);
+    }
+
+    private Io(PrintWriter out, PrintWriter err, InputStream stdin, OutputStream stdout, Stores stores) {
         this.out = out;
         this.err = err;
         this.stdin = stdin;
         this.stdout = stdout;
+        this.stores = stores;
+    }
+
+    /** The same streams, with a command's store options. */
+    Io with(Stores s) {
+        return s == stores ? this : new Io(out, err, stdin, stdout, s);
     }
 
     static Io system() {

@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 import org.ckpt.Checkpointer;
 import org.ckpt.spi.CheckpointException;
 import org.ckpt.spi.ImageException;
+import org.ckpt.store.StoreException;
 
 /**
  * The {@code ckpt} command. Exit codes: 0 success, 1 an invalid image, a failed check or
@@ -118,7 +119,8 @@ public final class Main {
             }
         }
         try {
-            return c.run(spec.parse(cmdArgs), io);
+            Spec.Parsed parsed = spec.parse(cmdArgs);
+            return c.run(parsed, io.with(Stores.of(parsed)));
         } catch (Exception | LinkageError e) {
             return failed(e, "ckpt " + spec.name, io.err, debug);
         } finally {
@@ -166,6 +168,9 @@ public final class Main {
         } else if (e instanceof FileSystemException f) {
             code = USAGE;
             message = "cannot access " + f.getFile() + (f.getReason() != null ? ": " + f.getReason() : "");
+        } else if (e instanceof StoreException) {
+            code = USAGE;
+            message = e.getMessage();  // names the object, and the part or range
         } else if (e instanceof InterruptedIOException) {
             code = USAGE;
             message = "interrupted: " + e.getMessage();

@@ -31,8 +31,8 @@ final class MergeCommand implements Command {
                     + "--parents). FILE may be that image itself: it is replaced atomically (a temporary file, "
                     + "forced, renamed), as are all outputs but '-'.")
             .repeatedParam("IMAGE", "The chain's images, or the last one alone.")
-            .option("FILE", "(required) The full image to write; '-' writes it to standard output (not atomic).",
-                    "-o", "--output")
+            .option("FILE", "(required) The full image to write: a file, s3://BUCKET/KEY, or '-' for standard output "
+                    + "(not atomic).", "-o", "--output")
             .option("PATH", "Where the parents are when one image is named: a directory or an image file (default: "
                     + "its directory).", "--parents")
             .flag("Write page digests into the result, so that a later 'dump --parent' on it need not hash it.",
@@ -50,7 +50,10 @@ final class MergeCommand implements Command {
                     + "secret of at least 32 bytes (raw or base64); [ID=]FILE.", "--seal-key")
             .option("KEY", "Encrypt the result's records (AES-256-GCM) under this AES-256 key (32 bytes, raw or "
                     + "base64): [ID=]FILE.", "--encrypt-key")
-            .flag("Print the summary as JSON.", "--json");
+            .flag("Print the summary as JSON.", "--json")
+            .describe("One image named by URI (s3://BUCKET/KEY) is read from its store; its parents, if any, are "
+                    + "looked for in --parents only.")
+            .storeOptions(true);
 
     @Override
     public Spec spec() {
@@ -74,6 +77,11 @@ final class MergeCommand implements Command {
             last = images.get(0);
             parents = Chains.resolver(last, a.string("--parents"));
         } else {
+            for (String f : images) {
+                if (Stores.isUri(f)) {
+                    throw SPEC.usage("a chain named image by image is of files; " + f + " is not one");
+                }
+            }
             last = newest(images, keys);
             List<Path> files = new ArrayList<>();
             for (String f : images) {
@@ -82,17 +90,27 @@ final class MergeCommand implements Command {
             parents = new Chains.Parents(files);
         }
         String out = a.string("--output");
-        if (!out.equals("-")) {
-            DumpCommand.checkOutput(Path.of(out));
+        if (a.has("--chunked") && !Stores.isUri(out)) {
+            throw SPEC.usage("--chunked is for images in object storage (-o s3://BUCKET/KEY)");
         }
+        try (ImageOutput output = out.equals("-") ? null : ImageOutput.of(out, io.stores)) {
+            if (output != null) {
+                output.check();
+            }
+            return merge(a, io, last, parents, keys, writing, out, output);
+        }
+    }
+
+    private static int merge(Spec.Parsed a, Io io, String last, Chains.Parents parents, KeyOptions.Reading keys,
+                             KeyOptions.Writing writing, String out, ImageOutput output)
+            throws IOException, CliException {
         Inspection in = Images.inspect(last, io, null, null, keys, parents);
         Checkpointer.Builder mb = Checkpointer.builder().architecture(in.image().info().architecture())
                 .pageDigests(a.has("--digests"));
         writing.apply(mb);
         Checkpointer merger = mb.build();
         List<Chains.Link> chain = Chains.chain(last, in, parents);
-        CheckpointResult r = out.equals("-") ? merger.merge(in, io.stdout())
-                : AtomicOutput.write(Path.of(out), o -> merger.merge(in, o));
+        CheckpointResult r = output == null ? merger.merge(in, io.stdout()) : output.write(o -> merger.merge(in, o));
         PrintWriter text = out.equals("-") ? io.err : io.out;
         if (in.encryption().isPresent() && writing.encrypt() == null) {
             io.err.println("ckpt merge: warning: the chain is encrypted, " + out + " is not (no --encrypt-key)");

@@ -17,7 +17,8 @@ final class RestartCommand implements Command {
                     + "the dump, which leaves a stopped process stopped, check, then kill -CONT). A process dumped "
                     + "with --leave-running kept running while it was read, so its pages can differ. The pid must "
                     + "be one of the image's processes. Exit 1 if anything differs.")
-            .param("FILE", "The image ('-' for standard input).")
+            .param("FILE", "The image: a file, '-' for standard input, or s3://BUCKET/KEY.")
+            .storeOptions(false)
             .option("PID", "Compare the restored process PID with the live process PID.", "--check-against-pid")
             .option("KEYS", "Trust seals by these keys, and only them (several joined by commas). "
                     + KeyOptions.FORMATS + ".", "--trust-key")

@@ -28,7 +28,8 @@ final class ShowCommand implements Command {
                     + "written, and whether they pass the restart's check phase is said on a line of its own. "
                     + "The image's bytes are validated completely first; an invalid image exits 1 (--records lists "
                     + "the records up to the bad one).")
-            .param("FILE", "The image ('-' for standard input).")
+            .param("FILE", "The image: a file, '-' for standard input, or s3://BUCKET/KEY.")
+            .storeOptions(false)
             .flag("Print the whole tree.", "--all")
             .flag("Print the whole tree as JSON (numbers as numbers; addresses and registers as hex strings).",
                     "--json")

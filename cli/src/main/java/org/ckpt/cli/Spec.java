@@ -57,6 +57,11 @@ final class Spec {
         return this;
     }
 
+    /** The options of images in object storage ({@code s3://}): {@link Stores#options}. */
+    Spec storeOptions(boolean writing) {
+        return Stores.options(this, writing);
+    }
+
     Spec param(String label, String help) {
         params.add(new Param(label, help, false));
         return this;

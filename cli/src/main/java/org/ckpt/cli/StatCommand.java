@@ -20,7 +20,8 @@ final class StatCommand implements Command {
             .describe("Measure an image: bytes and records by record type, pages in the image and pages left out "
                     + "(zero or never touched in anonymous areas, left to the file in private file mappings), "
                     + "and the time and throughput of reading and validating it.")
-            .param("FILE", "The image ('-' for standard input).")
+            .param("FILE", "The image: a file, '-' for standard input, or s3://BUCKET/KEY.")
+            .storeOptions(false)
             .flag("Print JSON for scripts (numbers as numbers, the time in milliseconds).", "--json")
             .option("KEYS", "Trust seals by these keys, and only them (several joined by commas). "
                     + KeyOptions.FORMATS + ".", "--trust-key")

@@ -15,13 +15,14 @@ final class VerifyCommand implements Command {
                     + "restore policy the image was written under (or --policy).")
             .describe("Exit 0 when valid; 1 with the library's message (record type, offset, reason) when not. "
                     + "Reads in one pass: files, FIFOs, /dev/stdin and '-' alike.")
-            .param("FILE", "The image ('-' for standard input).")
+            .param("FILE", "The image: a file, '-' for standard input, or s3://BUCKET/KEY.")
             .describe("Sealed images (docs/FORMAT.md §17): with --trust-key only an image sealed by one of the given "
                     + "keys is valid — an unsealed image, a seal by another key, any byte changed after sealing, a "
                     + "seal copied from another image, an image cut after its seal each exit 1 with the reason. "
                     + "Without --trust-key a seal is read but not verified (the output says so). An encrypted image "
                     + "needs --decrypt-key to be checked whole; without it, its framing, checksums, tail and (with "
                     + "--trust-key) seal are checked and the output says that its contents were not.")
+            .storeOptions(false)
             .option("POLICY", "Check under this restore policy (linux-user or exact) instead of the image's own.",
                     "--policy")
             .option("PATH", "Where the parents of an incremental image are: a directory, or an image file (default: "

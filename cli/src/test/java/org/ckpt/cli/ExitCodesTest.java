@@ -83,6 +83,8 @@ class ExitCodesTest {
         oneLine(Cli.run("verify", "--bogus", "x"), 2, "unknown option '--bogus'");
         oneLine(Cli.run("dump", "--pid", "x", "-o", "y"), 2, "'x' is not a number");
         oneLine(Cli.run("verify", dir.resolve("missing.ckpt").toString()), 2, "no such file");
+        // an image named by URI (a store's; s3:// ones in S3CommandTest)
+        oneLine(Cli.run("verify", dir.resolve("missing.ckpt").toUri().toString()), 2, "no such image: file:");
         oneLine(Cli.run("dump", "--pid", "999999999", "-o", dir.resolve("x.ckpt").toString()), 2, "no such process");
         oneLine(Cli.run("dump", "--pid", Long.toString(ProcessHandle.current().pid()), "-o", "x"), 2, "ckpt itself");
         try (Procs.Proc s = Procs.sleep(dir)) {

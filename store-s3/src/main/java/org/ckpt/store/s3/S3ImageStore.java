@@ -23,10 +23,15 @@ import org.ckpt.store.StoredImage;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
+import software.amazon.awssdk.regions.providers.AwsRegionProvider;
+import software.amazon.awssdk.regions.providers.AwsRegionProviderChain;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -277,6 +282,9 @@ public final class S3ImageStore implements ImageStore {
         return chunkPrefix + "gone/" + pack;
     }
 
+    /** How the SDK's default credentials chain begins its message when no provider has credentials. */
+    private static final String NO_CREDENTIALS = "Unable to load credentials from any of the providers in the chain";
+
     /** A failure of the store about {@code key}, with the part or range. */
     StoreException failure(String key, String where, Throwable e) {
         if (e instanceof StoreException s) {
@@ -291,6 +299,12 @@ public final class S3ImageStore implements ImageStore {
                     + s.awsErrorDetails().errorMessage();
         }
         String m = e.getMessage();
+        if (e instanceof SdkClientException && m != null && m.startsWith(NO_CREDENTIALS)) {
+            // the SDK's message lists every provider of its chain and why each failed, on one long line
+            return "no AWS credentials found: none in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the "
+                    + "aws.accessKeyId and aws.secretAccessKey system properties, the profile of ~/.aws/credentials "
+                    + "(AWS_PROFILE or 'default'), a web identity token, a container or an instance role";
+        }
         Throwable c = e.getCause();
         if (c != null && c.getMessage() != null && (m == null || !m.contains(c.getMessage()))) {
             m = (m == null ? "" : m + ": ") + c.getClass().getSimpleName() + ": " + c.getMessage();
@@ -377,7 +391,10 @@ public final class S3ImageStore implements ImageStore {
             return this;
         }
 
-        /** The region; default the SDK's (AWS_REGION, the profile), else {@code us-east-1} with an endpoint. */
+        /**
+         * The region; default the SDK's (AWS_REGION, the profile, EC2 instance metadata), else
+         * {@code us-east-1} with an endpoint — which never asks instance metadata.
+         */
         public Builder region(String v) {
             region = v;
             return this;
@@ -475,7 +492,13 @@ public final class S3ImageStore implements ImageStore {
             } else {
                 Region r = null;
                 try {
-                    r = DefaultAwsRegionProviderChain.builder().profileName(profile).build().getRegion();
+                    // With an endpoint, not from EC2 instance metadata: a server's region is a name, and
+                    // asking the metadata service off EC2 costs every start a second or more.
+                    AwsRegionProvider regions = endpoint != null
+                            ? new AwsRegionProviderChain(new SystemSettingsRegionProvider(),
+                                    new AwsProfileRegionProvider(null, profile))
+                            : DefaultAwsRegionProviderChain.builder().profileName(profile).build();
+                    r = regions.getRegion();
                 } catch (SdkException e) {
                     if (endpoint == null) {
                         throw new IllegalArgumentException("no AWS region configured (AWS_REGION, the profile, or region): "
