@@ -25,9 +25,12 @@ final class BaseImages {
     static final int VMA = 0x0030;
     static final int PAGES = 0x0031;
 
-    /** Base image names, in the order slots are numbered; never reorder (committed inputs select by index). */
+    /**
+     * Base image names, in the order slots are numbered; never reorder, only append (committed
+     * inputs select by index). The {@code -exact} images are written under the EXACT policy.
+     */
     static final List<String> NAMES = List.of("test64-mixed", "test64-shared", "x86_64", "i386-compat", "i386-native",
-            "ppc64", "ppc32-spe", "ppc32-altivec");
+            "ppc64", "ppc32-spe", "ppc32-altivec", "x86_64-exact", "i386-exact", "ppc32-exact");
 
     static final List<byte[]> IMAGES = load();
 

@@ -15,7 +15,7 @@ class RecordFuzzTest {
             r -> r.type() == BaseImages.TASK || r.type() == BaseImages.HEAD, name -> true);
     static final List<BaseImages.Slot> ADDRESS_SPACE = BaseImages.slots(
             r -> BaseImages.isObject(r, "mm") || r.type() == BaseImages.VMA || r.type() == BaseImages.PAGES,
-            name -> name.startsWith("test64"));
+            name -> name.startsWith("test64") || name.endsWith("-exact"));
     static final List<BaseImages.Slot> FILE_TABLE = BaseImages.slots(
             r -> BaseImages.isObject(r, "files"), name -> true);
     static final List<BaseImages.Slot> OPEN_FILE = BaseImages.slots(
@@ -35,7 +35,7 @@ class RecordFuzzTest {
         Oracle.check(BaseImages.around(TASK, input));
     }
 
-    /** The mm OBJECT body, VMA and PAGES records. */
+    /** The mm OBJECT body, VMA and PAGES records of the test64 and the EXACT images. */
     @FuzzTest(maxDuration = "10m")
     void addressSpace(byte[] input) throws Exception {
         Oracle.check(BaseImages.around(ADDRESS_SPACE, input));
@@ -53,13 +53,13 @@ class RecordFuzzTest {
         Oracle.check(BaseImages.around(OPEN_FILE, input));
     }
 
-    /** x86 ARCH_HEAD and CPU records of i386 and x86_64 images. */
+    /** x86 ARCH_HEAD and CPU records of i386 and x86_64 images, EXACT ones included. */
     @FuzzTest(maxDuration = "10m")
     void x86Cpu(byte[] input) throws Exception {
         Oracle.check(BaseImages.around(X86_CPU, input));
     }
 
-    /** PowerPC ARCH_HEAD and CPU records of ppc32 and ppc64 images. */
+    /** PowerPC ARCH_HEAD and CPU records of ppc32 and ppc64 images, EXACT ones included. */
     @FuzzTest(maxDuration = "10m")
     void powerPcCpu(byte[] input) throws Exception {
         Oracle.check(BaseImages.around(POWERPC_CPU, input));
