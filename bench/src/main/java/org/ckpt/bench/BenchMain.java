@@ -122,7 +122,7 @@ public final class BenchMain {
         out.println("ckpt benchmarks (" + (quick ? "quick" : "full") + "), " + machine());
         out.println("method: one JVM per workload (" + JVM + (jvm.isEmpty() ? "" : " " + jvm) + "), every operation "
                 + "once per round, interleaved in rotating order; " + warmup + " warm-up + " + rounds
-                + " measured rounds; before each invocation outputs deleted, sync, System.gc() (untimed); "
+                + " measured rounds; outputs overwritten in place, before each invocation sync and System.gc() (untimed); "
                 + "median reported; images on " + dir);
         out.println("load average (1, 5, 15 min) at the start: " + startLoad);
         for (Map.Entry<String, Report> e : reports.entrySet()) {

@@ -29,9 +29,14 @@ import org.ckpt.spi.TargetCpu;
 /**
  * Runs every operation on one workload in one JVM, interleaved: each round runs each operation
  * once, the order rotating from round to round, so that contenders measured against each
- * other run seconds apart under the same machine state. Before every timed invocation the
- * outputs of earlier ones are deleted, dirty pages are written back ({@code sync}) and the
- * heap is collected, all outside the timing. Prints {@code #}-lines that {@link BenchMain} reads.
+ * other run seconds apart under the same machine state. Before every timed invocation dirty
+ * pages are written back ({@code sync}) and the heap is collected, all outside the timing.
+ * Each writing operation overwrites its own output file in place, round after round: deleting
+ * outputs between rounds gave their page-cache pages back to the kernel, and on a VM whose
+ * balloon reports free pages to the host the next writer then paid a host page fault per page —
+ * 0.4 GiB/s instead of 3 — for whichever operation drew those pages, which made any single
+ * contender up to 9 x slower at random (measured: the staged raw write 127 to 1,390 ms).
+ * Prints {@code #}-lines that {@link BenchMain} reads.
  *
  * <p>The sealed and encrypted operations of {@link SealBench} run only when named in the list of operations.
  *
@@ -83,28 +88,28 @@ public final class Runner {
 
         // ---- checkpoint side ----
         ops.put("ckptToFile", () -> {
-            try (FileChannel out = create(out("ckpt"))) {
+            try (FileChannel out = overwrite(out("ckpt"))) {
                 return CHECKPOINTER.checkpoint(w.tasks, out).bytesWritten();
             }
         });
         ops.put("ckptInline", () -> {
-            try (FileChannel out = create(out("inline"))) {
+            try (FileChannel out = overwrite(out("inline"))) {
                 return INLINE.checkpoint(w.tasks, out).bytesWritten();
             }
         });
         ops.put("ckptToNull", () -> CHECKPOINTER.checkpoint(w.tasks, new NullChannel()).bytesWritten());
         ops.put("rawWrite", () -> {
-            try (FileChannel out = create(out("raw"))) {
+            try (FileChannel out = overwrite(out("raw"))) {
                 return raw.stagedWrite(w, out);
             }
         });
         ops.put("rawWriteHeap", () -> {
-            try (FileChannel out = create(out("heap"))) {
+            try (FileChannel out = overwrite(out("heap"))) {
                 return Raw.heapWrite(w, out);
             }
         });
         ops.put("rawWriteGather", () -> {
-            try (FileChannel out = create(out("gather"))) {
+            try (FileChannel out = overwrite(out("gather"))) {
                 return Raw.gatherWrite(w, out);
             }
         });
@@ -113,7 +118,7 @@ public final class Runner {
         ops.put("crcFloor", () -> raw.crc(w));
         ops.put("scanFloor", () -> raw.scan(w));
         ops.put("kryoWrite", () -> {
-            try (FileChannel out = create(out("kryo"))) {
+            try (FileChannel out = overwrite(out("kryo"))) {
                 kryoWrite(out);  // closes the channel
                 return 0;
             }
@@ -243,6 +248,11 @@ public final class Runner {
             System.out.println("#HEAP " + e.getKey() + " " + e.getValue().allocatedBytes() + " "
                     + e.getValue().peakExtraBytes());
         }
+        try (var outputs = Files.newDirectoryStream(dir, "*.out.*")) {
+            for (Path p : outputs) {
+                Files.delete(p);
+            }
+        }
         Files.deleteIfExists(r.image);
         Files.deleteIfExists(r.rawFile);
         Files.deleteIfExists(r.kryoFile);
@@ -278,13 +288,8 @@ public final class Runner {
         }
     }
 
-    /** Before each timed invocation: outputs deleted, dirty pages written back, the heap collected. */
+    /** Before each timed invocation: dirty pages written back, the heap collected (outputs are overwritten in place). */
     private void settle() throws IOException, InterruptedException {
-        try (var outputs = Files.newDirectoryStream(dir, "*.out.*")) {
-            for (Path p : outputs) {
-                Files.delete(p);
-            }
-        }
         new ProcessBuilder("sync").inheritIO().start().waitFor();
         System.gc();
     }
@@ -296,6 +301,14 @@ public final class Runner {
     static FileChannel create(Path p) throws IOException {
         return FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
+    }
+
+    /**
+     * A timed operation's output: overwritten from its start in place (see the class comment).
+     * Not truncated: an operation writes the same bytes every round, so the length stays.
+     */
+    static FileChannel overwrite(Path p) throws IOException {
+        return FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     }
 
     private void kryoWrite(FileChannel out) {

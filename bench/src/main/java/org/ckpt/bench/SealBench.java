@@ -102,7 +102,7 @@ final class SealBench {
     }
 
     private long checkpoint(String kind, Checkpointer c) throws IOException {
-        try (FileChannel out = Runner.create(dir.resolve(w.name + ".out." + kind))) {
+        try (FileChannel out = Runner.overwrite(dir.resolve(w.name + ".out." + kind))) {
             return c.checkpoint(w.tasks, out).bytesWritten();
         }
     }
