@@ -34,8 +34,13 @@ final class Procs {
             this.output = output;
         }
 
+        /** What it has written so far: nothing yet while the shell that redirects it has not opened the file. */
         String output() throws IOException {
-            return Files.readString(output);
+            try {
+                return Files.readString(output);
+            } catch (java.nio.file.NoSuchFileException e) {
+                return "";
+            }
         }
 
         @Override
