@@ -29,7 +29,7 @@ import org.ckpt.model.Vma;
  * pages dirtied, host-tracked (a dirty set) and by digest comparison, against a full checkpoint;
  * and the restart of a chain of 10 such images against the restart of one full image of the
  * final task. Each timing is the median of single-shot runs after warm-ups, images on local
- * disk, deleted and synced before each write (as {@link Runner} does).
+ * disk, overwritten in place, dirty pages synced before each run (as {@link Runner} does).
  *
  * <pre>bench/run incr [--quick]</pre>
  */
@@ -52,6 +52,7 @@ public final class IncrBench {
         Files.createDirectories(dir);
         clean(dir);
 
+        String loadBefore = BenchMain.loadAverage();
         Workload w = Workload.named("mem-1g");
         Task task = w.tasks.get(0);
         List<Area> areas = new ArrayList<>();
@@ -154,6 +155,16 @@ public final class IncrBench {
         });
         double tChainHost = hostBoth[0][hostBoth[0].length / 2];
         double tFullHost = hostBoth[1][hostBoth[1].length / 2];
+        // Where the chain's time goes: its restart at depth 0 (the full root alone), 1, 5 and 10.
+        StringBuilder depths = new StringBuilder();
+        for (int depth : new int[] {0, 1, 5, 10}) {
+            Path image = dir.resolve(String.format("chain-%02d.ckpt", depth));
+            double t = median(warm, 2 * runs + 1, () -> {
+                arena.reset();
+                return restarter.restart(image, host).bytesRead();
+            });
+            depths.append(String.format(Locale.ROOT, " depth %d %.1f ms;", depth, t));
+        }
         clean(dir);
 
         out.println();
@@ -176,6 +187,8 @@ public final class IncrBench {
         out.printf(Locale.ROOT, "   the same into host memory (a preallocated arena): chain %8.1f ms; full %8.1f ms"
                 + " (fastest %.1f and %.1f ms: x%.2f)%n", tChainHost, tFullHost, hostBoth[0][0], hostBoth[1][0],
                 hostBoth[0][0] / hostBoth[1][0]);
+        out.println("   chain restarts into host memory by depth:" + depths);
+        out.println("   load average (1, 5, 15 min) at the start " + loadBefore + ", at the end " + BenchMain.loadAverage());
         out.println();
         out.printf(Locale.ROOT, "RESULT incr_bytes_ratio=%.4f incr_time_ratio=%.4f incr_digest_time_ratio=%.3f "
                 + "digest_floor_ratio=%.3f chain_restart_vs_full=%.2f chain_restart_vs_full_host=%.2f"
@@ -258,10 +271,18 @@ public final class IncrBench {
         return out;
     }
 
+    /**
+     * Writes the image over {@code p} in place and cuts what is left of a longer one: as
+     * {@link Runner} does, so that a timed write does not draw page-cache pages a deleted file
+     * just gave back (on a ballooned VM each costs a host page fault; see Runner).
+     */
     private static CheckpointResult write(Checkpointer c, List<Task> tasks, Path p) throws IOException {
-        Files.deleteIfExists(p);
-        try (FileChannel out = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            return c.checkpoint(tasks, out);
+        try (FileChannel out = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            CheckpointResult r = c.checkpoint(tasks, out);
+            if (out.size() > r.bytesWritten()) {
+                out.truncate(r.bytesWritten());
+            }
+            return r;
         }
     }
 
