@@ -140,7 +140,10 @@ class CommandLineTest {
         }
     }
 
-    /** The test class path, with what another user cannot read (the local Maven repository) copied here. */
+    /**
+     * The test class path copied here, readable by another user: the local Maven repository and
+     * the build's own class directories may not be (a checkout under a 0700 directory).
+     */
     private String readableClassPath() throws Exception {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Path copies = dir.resolve("cp");
@@ -153,6 +156,23 @@ class CommandLineTest {
                 Path c = copies.resolve((i++) + "-" + p.getFileName());
                 Files.copy(p, c);
                 Files.setPosixFilePermissions(c, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                out.add(c.toString());
+            } else if (Files.isDirectory(p)) {
+                Path c = copies.resolve((i++) + "-" + p.getFileName());
+                try (var tree = Files.walk(p)) {
+                    for (Path f : (Iterable<Path>) tree::iterator) {
+                        Path t = c.resolve(p.relativize(f).toString());
+                        if (Files.isDirectory(f)) {
+                            Files.createDirectories(t);
+                            Files.setPosixFilePermissions(t,
+                                    java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                        } else {
+                            Files.copy(f, t);
+                            Files.setPosixFilePermissions(t,
+                                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                        }
+                    }
+                }
                 out.add(c.toString());
             } else {
                 out.add(e);
