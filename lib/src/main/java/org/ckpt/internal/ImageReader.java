@@ -49,6 +49,14 @@ final class ImageReader implements RecordInput {
     private static final long WINDOW = 64L << 20;
     /** Image files at least this large are read ahead on a thread of their own ({@link ReadAhead}). */
     static final long READ_AHEAD_MIN = 1L << 20;
+    /**
+     * The read-ahead starts once this much of the image is read: the prologue (magic, HEAD,
+     * ARCH_HEAD, PARENT) is read on the calling thread. A chain reads every image's prologue
+     * before any body; started at the first byte, each would hold a thread and three pooled
+     * buffers for the whole chain restart, more than the pool keeps, so a chain of ten allocated
+     * fresh direct memory on every restart.
+     */
+    static final long READ_AHEAD_AFTER = BUFFER;
 
     private final ReadableByteChannel channel;
     private final ChannelIo io;
@@ -130,7 +138,7 @@ final class ImageReader implements RecordInput {
         }
         this.stallTimeout = stallTimeout;
         readsAhead = mapped == null && channel instanceof FileChannel f && isLargeFile(f);
-        in = mapped != null || readsAhead ? ByteBuffer.allocate(0) : ByteBuffer.allocate(BUFFER).flip();
+        in = mapped != null ? ByteBuffer.allocate(0) : ByteBuffer.allocate(BUFFER).flip();
     }
 
     /** Whether {@code f} is a seekable file with at least {@link #READ_AHEAD_MIN} bytes left (not a FIFO). */
@@ -759,7 +767,7 @@ final class ImageReader implements RecordInput {
                 eof = !map(1);
                 continue;
             }
-            if (readsAhead) {
+            if (readsAhead && (readAhead != null || offset >= READ_AHEAD_AFTER)) {
                 if (closed) {
                     throw new IllegalStateException("the image reader is closed");
                 }
