@@ -345,6 +345,41 @@ class CoreTest {
                 .isEqualTo(memoryLines(gdb(program, kernelCore, reads)));
     }
 
+    /** The same for an i386 process under this x86_64 kernel: its kernel core, imported and exported back. */
+    @Test
+    void anI386CoreTheKernelWroteIsImportedAndExportedBackAsGdbReadsIt() throws Exception {
+        String pattern = Files.readString(Path.of("/proc/sys/kernel/core_pattern")).strip();
+        org.junit.jupiter.api.Assumptions.assumeFalse(pattern.startsWith("|") || pattern.contains("/"),
+                "the kernel writes cores elsewhere here: core_pattern = " + pattern);
+        Path program = program(dir, "tiny32");
+        Path work = Files.createDirectories(dir.resolve("cores32"));
+        Path kernelCore;
+        try (Procs.Proc p = Procs.start(work, "sh", "-c", "ulimit -c unlimited && exec " + program)) {
+            Procs.awaitState(p.pid, "S");
+            Procs.kill(p.pid, 11);
+            kernelCore = awaitCore(work);
+        }
+        Path imported = dir.resolve("kernel32.ckpt");
+        Cli.Result i = Cli.run("import-core", kernelCore.toString(), "-o", imported.toString());
+        assertThat(i.exit()).as(i.err()).isZero();
+        assertThat(i.out()).contains("i386 core, 1 thread");
+        I386State cpu = (I386State) Restarter.builder().build().restart(imported).tasks().get(0).cpu();
+        assertThat(cpu.regs().ebx()).isEqualTo(0x11111111);
+        Path ours = dir.resolve("again32.core");
+        Cli.Result e = Cli.run("export-core", imported.toString(), "-o", ours.toString());
+        assertThat(e.exit()).as(e.err()).isZero();
+        Map<Integer, Map<String, String>> a = registers(program, ours);
+        Map<Integer, Map<String, String>> b = registers(program, kernelCore);
+        assertThat(a.keySet()).hasSize(1).isEqualTo(b.keySet());
+        for (int lwp : a.keySet()) {
+            assertThat(b.get(lwp)).containsKeys("eip", "esp", "ebx", "eflags", "cs", "gs");
+            assertThat(a.get(lwp)).as("exported core vs the kernel's").containsAllEntriesOf(b.get(lwp));
+        }
+        String[] reads = {"x/s &marker", "x/16xw $sp"};
+        assertThat(memoryLines(gdb(program, ours, reads))).contains("0x804a010:\t\"ckpt tiny32 marker\"")
+                .isEqualTo(memoryLines(gdb(program, kernelCore, reads)));
+    }
+
     private static List<String> memoryLines(String gdbOutput) {
         return gdbOutput.lines().filter(l -> l.startsWith("0x")).toList();
     }
