@@ -220,25 +220,32 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             }
             OpenFile file = s.restoreObject(fileRef, OpenFile.class, true, "file_objref");
             s.charge(RestartSession.COST_VMA, "VMA");
+            Slices own = s.indexesSlices() ? Slices.empty() : null;
             PageData pages = readPages(s, mmRef, start, end, (int) prot, (int) flags,
-                    file != null && (flags & Vma.SHARED) == 0);
-            return new Vma(start, end, (int) prot, (int) flags, pgoff, file, pages);
+                    file != null && (flags & Vma.SHARED) == 0, own);
+            Vma v = new Vma(start, end, (int) prot, (int) flags, pgoff, file, pages);
+            // The area's runs, indexed as they were read: what a child's PAGES_PARENT takes
+            // slices of, without walking the built page data again.
+            if (own != null) {
+                s.indexSlices(v, own);
+            }
+            return v;
         } catch (ImageException e) {
             throw e.addTrace(vmaLabel(start));
         }
     }
 
     private static PageData readPages(RestartSession s, long mmRef, long start, long end, int prot, int flags,
-                                      boolean privateFile) throws IOException {
+                                      boolean privateFile, Slices own) throws IOException {
         PageData.Builder pages = PageData.builder();
         long next = start;
         boolean any = false;
         while (true) {
             int type = s.input().peekType();
             if (type == RecordTypes.PAGES) {
-                next = readPagesRecord(s, pages, mmRef, start, end, prot, flags, next);
+                next = readPagesRecord(s, pages, own, mmRef, start, end, prot, flags, next);
             } else if (type == RecordTypes.PAGES_PARENT) {
-                next = readParentRun(s, pages, start, end, privateFile, next);
+                next = readParentRun(s, pages, own, start, end, privateFile, next);
             } else {
                 break;
             }
@@ -252,8 +259,8 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
     }
 
     /** One PAGES record: the fused copy into the page destination. Returns the end of the run. */
-    private static long readPagesRecord(RestartSession s, PageData.Builder pages, long mmRef, long start, long end,
-                                        int prot, int flags, long next) throws IOException {
+    private static long readPagesRecord(RestartSession s, PageData.Builder pages, Slices own, long mmRef, long start,
+                                        long end, int prot, int flags, long next) throws IOException {
         int ps = s.pageSize();
         ImageReader in = s.reader();
         s.charge(RestartSession.COST_PAGE_RUN, "PAGES");
@@ -311,6 +318,9 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             }
         }
         pages.run(address, bytes);
+        if (own != null) {
+            own.add(address, bytes);
+        }
         s.pagesRead((int) count);
         return runEnd;
     }
@@ -319,7 +329,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
      * One PAGES_PARENT record (docs/FORMAT.md §15): the run takes the parent's pages at the same
      * addresses, as slices of the verified parent's own buffers. Returns the end of the run.
      */
-    private static long readParentRun(RestartSession s, PageData.Builder pages, long start, long end,
+    private static long readParentRun(RestartSession s, PageData.Builder pages, Slices own, long start, long end,
                                       boolean privateFile, long next) throws IOException {
         int ps = s.pageSize();
         PayloadReader r = s.input().next(RecordTypes.PAGES_PARENT);
@@ -377,7 +387,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             }
         }
         s.charge((long) RestartSession.COST_PAGE_RUN * sl.count(address, runEnd), "PAGES_PARENT");
-        sl.addTo(pages, address, runEnd);
+        sl.addTo(pages, own, address, runEnd);
         return runEnd;
     }
 

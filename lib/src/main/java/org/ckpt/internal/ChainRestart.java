@@ -76,6 +76,7 @@ public final class ChainRestart implements AutoCloseable {
                 opened.add(ch);
                 RestartSession p = factory.open(ch, pages);
                 p.shareBudget(chain.get(0));
+                p.servesAsParent();
                 try {
                     p.readPrologue();
                 } catch (ImageException e) {

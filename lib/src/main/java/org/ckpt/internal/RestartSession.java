@@ -125,6 +125,7 @@ public final class RestartSession implements CkptContext {
     private final Map<Long, Map<Long, DigestIndex.Builder>> digests = new HashMap<>();
     private final Map<Long, Map<Long, DigestIndex.Builder>> hashed = new HashMap<>();
     private final Map<org.ckpt.model.Vma, Slices> sliceIndex = new java.util.IdentityHashMap<>();
+    private boolean indexesSlices;
     private long[] budget = new long[1];
     private org.ckpt.ImageTail tail;
     private boolean prologueRead;
@@ -626,6 +627,21 @@ public final class RestartSession implements CkptContext {
     }
 
     /** The present runs of one of this image's areas, for slicing by a child (built once per area). */
+    /** This image is a parent in a chain: a child will take slices of its areas' runs. */
+    void servesAsParent() {
+        indexesSlices = true;
+    }
+
+    /** Whether the runs of this image's areas are indexed as they are read (only a parent's are). */
+    boolean indexesSlices() {
+        return indexesSlices;
+    }
+
+    /** Records the index of an area's runs built while its pages were read (see {@link #slices}). */
+    void indexSlices(org.ckpt.model.Vma v, Slices index) {
+        sliceIndex.put(v, index);
+    }
+
     Slices slices(org.ckpt.model.Vma v) throws IOException {
         Slices sl = sliceIndex.get(v);
         if (sl == null) {

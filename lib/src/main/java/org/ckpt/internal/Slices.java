@@ -18,6 +18,11 @@ final class Slices {
     private Slices() {
     }
 
+    /** An index to fill with {@link #add}, run by run in ascending order. */
+    static Slices empty() {
+        return new Slices();
+    }
+
     /** The runs of restored page data (its buffers are the restart's own, so keeping views is safe). */
     static Slices of(PageData pages) throws IOException {
         Slices s = new Slices();
@@ -25,7 +30,8 @@ final class Slices {
         return s;
     }
 
-    private void add(long address, ByteBuffer bytes) {
+    /** Adds a run after the last (ascending, not overlapping); {@code bytes} from position to limit. */
+    void add(long address, ByteBuffer bytes) {
         if (n == starts.length) {
             starts = Arrays.copyOf(starts, n * 2);
             ends = Arrays.copyOf(ends, n * 2);
@@ -84,14 +90,17 @@ final class Slices {
         return k;
     }
 
-    /** Adds views of the present bytes of {@code [from, to)} to {@code out}, ascending. */
-    void addTo(PageData.Builder out, long from, long to) {
+    /** Adds views of the present bytes of {@code [from, to)} to {@code out} and (if not null) to {@code index}, ascending. */
+    void addTo(PageData.Builder out, Slices index, long from, long to) {
         for (int i = first(from); i < n && Long.compareUnsigned(starts[i], to) < 0; i++) {
             long a = Long.compareUnsigned(starts[i], from) > 0 ? starts[i] : from;
             long b = Long.compareUnsigned(ends[i], to) < 0 ? ends[i] : to;
             ByteBuffer buf = bufs[i];
-            int off = buf.position() + (int) (a - starts[i]);
-            out.run(a, buf.duplicate().limit(off + (int) (b - a)).position(off));
+            ByteBuffer view = buf.slice(buf.position() + (int) (a - starts[i]), (int) (b - a));
+            out.run(a, view);
+            if (index != null) {
+                index.add(a, view);
+            }
         }
     }
 }
