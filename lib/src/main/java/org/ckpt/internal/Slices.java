@@ -13,6 +13,8 @@ final class Slices {
     private long[] starts = new long[16];
     private long[] ends = new long[16];
     private ByteBuffer[] bufs = new ByteBuffer[16];
+    /** Where each run's bytes begin in its buffer (its position when it was added). */
+    private int[] offs = new int[16];
     private int n;
 
     private Slices() {
@@ -32,14 +34,21 @@ final class Slices {
 
     /** Adds a run after the last (ascending, not overlapping); {@code bytes} from position to limit. */
     void add(long address, ByteBuffer bytes) {
+        add(address, bytes, bytes.position(), bytes.remaining());
+    }
+
+    /** Adds a run of {@code length} bytes of {@code buf} from index {@code offset}. */
+    void add(long address, ByteBuffer buf, int offset, int length) {
         if (n == starts.length) {
             starts = Arrays.copyOf(starts, n * 2);
             ends = Arrays.copyOf(ends, n * 2);
             bufs = Arrays.copyOf(bufs, n * 2);
+            offs = Arrays.copyOf(offs, n * 2);
         }
         starts[n] = address;
-        ends[n] = address + bytes.remaining();
-        bufs[n] = bytes;
+        ends[n] = address + length;
+        bufs[n] = buf;
+        offs[n] = offset;
         n++;
     }
 
@@ -95,11 +104,11 @@ final class Slices {
         for (int i = first(from); i < n && Long.compareUnsigned(starts[i], to) < 0; i++) {
             long a = Long.compareUnsigned(starts[i], from) > 0 ? starts[i] : from;
             long b = Long.compareUnsigned(ends[i], to) < 0 ? ends[i] : to;
-            ByteBuffer buf = bufs[i];
-            ByteBuffer view = buf.slice(buf.position() + (int) (a - starts[i]), (int) (b - a));
-            out.run(a, view);
+            int off = offs[i] + (int) (a - starts[i]);
+            int len = (int) (b - a);
+            out.run(a, bufs[i], off, len);
             if (index != null) {
-                index.add(a, view);
+                index.add(a, bufs[i], off, len);
             }
         }
     }

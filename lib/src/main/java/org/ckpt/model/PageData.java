@@ -148,6 +148,16 @@ public interface PageData {
             return add(address, bytes, false);
         }
 
+        /**
+         * A run of {@code length} bytes of {@code bytes} from index {@code offset} (the buffer's
+         * position and limit are ignored and not changed): part of one large buffer, such as
+         * an emulator's guest RAM, without the caller slicing it first.
+         */
+        public Builder run(long address, ByteBuffer bytes, int offset, int length) {
+            runs.add(new RunList.Run(address, bytes.slice(offset, length), false));
+            return this;
+        }
+
         /** A run the host knows is identical to the backing file. */
         public Builder cleanRun(long address, ByteBuffer bytes) {
             return add(address, bytes, true);
