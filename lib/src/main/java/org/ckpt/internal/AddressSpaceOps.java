@@ -220,13 +220,11 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             }
             OpenFile file = s.restoreObject(fileRef, OpenFile.class, true, "file_objref");
             s.charge(RestartSession.COST_VMA, "VMA");
-            Slices own = s.indexesSlices() ? Slices.empty() : null;
-            PageData pages = readPages(s, mmRef, start, end, (int) prot, (int) flags,
-                    file != null && (flags & Vma.SHARED) == 0, own);
-            Vma v = new Vma(start, end, (int) prot, (int) flags, pgoff, file, pages);
-            // The area's runs, indexed as they were read: what a child's PAGES_PARENT takes
-            // slices of, without walking the built page data again.
-            if (own != null) {
+            Slices own = readPages(s, mmRef, start, end, (int) prot, (int) flags,
+                    file != null && (flags & Vma.SHARED) == 0);
+            Vma v = new Vma(start, end, (int) prot, (int) flags, pgoff, file, own.isEmpty() ? PageData.none() : own);
+            // The area's runs are also what a child's PAGES_PARENT takes slices of.
+            if (s.indexesSlices()) {
                 s.indexSlices(v, own);
             }
             return v;
@@ -235,32 +233,30 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         }
     }
 
-    private static PageData readPages(RestartSession s, long mmRef, long start, long end, int prot, int flags,
-                                      boolean privateFile, Slices own) throws IOException {
-        PageData.Builder pages = PageData.builder();
+    private static Slices readPages(RestartSession s, long mmRef, long start, long end, int prot, int flags,
+                                    boolean privateFile) throws IOException {
+        Slices pages = Slices.empty();
         long next = start;
-        boolean any = false;
         while (true) {
             int type = s.input().peekType();
             if (type == RecordTypes.PAGES) {
-                next = readPagesRecord(s, pages, own, mmRef, start, end, prot, flags, next);
+                next = readPagesRecord(s, pages, mmRef, start, end, prot, flags, next);
             } else if (type == RecordTypes.PAGES_PARENT) {
-                next = readParentRun(s, pages, own, start, end, privateFile, next);
+                next = readParentRun(s, pages, start, end, privateFile, next);
             } else {
                 break;
             }
-            any = true;
         }
         long[] digestNext = {start};
         while (s.input().peekType() == RecordTypes.PAGE_DIGESTS) {
             readDigests(s, mmRef, start, end, digestNext);
         }
-        return any ? pages.build() : PageData.none();
+        return pages;
     }
 
     /** One PAGES record: the fused copy into the page destination. Returns the end of the run. */
-    private static long readPagesRecord(RestartSession s, PageData.Builder pages, Slices own, long mmRef, long start,
-                                        long end, int prot, int flags, long next) throws IOException {
+    private static long readPagesRecord(RestartSession s, Slices pages, long mmRef, long start, long end,
+                                        int prot, int flags, long next) throws IOException {
         int ps = s.pageSize();
         ImageReader in = s.reader();
         s.charge(RestartSession.COST_PAGE_RUN, "PAGES");
@@ -317,10 +313,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                         Xxh64.hash(bytes.duplicate().limit(base + (i + 1) * ps).position(base + i * ps)));
             }
         }
-        pages.run(address, bytes);
-        if (own != null) {
-            own.add(address, bytes);
-        }
+        pages.add(address, bytes);
         s.pagesRead((int) count);
         return runEnd;
     }
@@ -329,7 +322,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
      * One PAGES_PARENT record (docs/FORMAT.md §15): the run takes the parent's pages at the same
      * addresses, as slices of the verified parent's own buffers. Returns the end of the run.
      */
-    private static long readParentRun(RestartSession s, PageData.Builder pages, Slices own, long start, long end,
+    private static long readParentRun(RestartSession s, Slices pages, long start, long end,
                                       boolean privateFile, long next) throws IOException {
         int ps = s.pageSize();
         PayloadReader r = s.input().next(RecordTypes.PAGES_PARENT);
@@ -387,7 +380,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             }
         }
         s.charge((long) RestartSession.COST_PAGE_RUN * sl.count(address, runEnd), "PAGES_PARENT");
-        sl.addTo(pages, own, address, runEnd);
+        sl.addTo(pages, address, runEnd);
         return runEnd;
     }
 

@@ -6,16 +6,21 @@ import java.util.Arrays;
 import org.ckpt.model.PageData;
 
 /**
- * The present runs of one restored area, ascending, for a child image's {@code PAGES_PARENT}
- * runs to take slices of (views, not copies).
+ * The present runs of one restored area, ascending: the area's page data as the restart built
+ * it, and the index a child image's {@code PAGES_PARENT} runs take slices of (views, not
+ * copies). Arrays, not a list of run objects: a chain of ten images hands ~160,000 runs down
+ * from parent to child, and a run costs three array slots here; the buffer a visitor sees is
+ * sliced when it is visited. Immutable once the area is read.
  */
-final class Slices {
+final class Slices implements PageData {
     private long[] starts = new long[16];
     private long[] ends = new long[16];
     private ByteBuffer[] bufs = new ByteBuffer[16];
     /** Where each run's bytes begin in its buffer (its position when it was added). */
     private int[] offs = new int[16];
     private int n;
+    /** Where the last {@link #first} answer was: a hint only (a restart reads on one thread). */
+    private int cursor;
 
     private Slices() {
     }
@@ -52,8 +57,21 @@ final class Slices {
         n++;
     }
 
-    /** Index of the first run ending after {@code address}. */
+    /**
+     * Index of the first run ending after {@code address}. A child asks in ascending order, so
+     * the answer is usually at or just after the previous one: a few steps from there before a
+     * binary search.
+     */
     private int first(long address) {
+        int c = cursor;
+        if (c <= n && (c == 0 || Long.compareUnsigned(ends[c - 1], address) <= 0)) {
+            for (int k = 0; k < 8; k++, c++) {
+                if (c == n || Long.compareUnsigned(ends[c], address) > 0) {
+                    cursor = c;
+                    return c;
+                }
+            }
+        }
         int lo = 0;
         int hi = n - 1;
         while (lo <= hi) {
@@ -64,6 +82,7 @@ final class Slices {
                 hi = mid - 1;
             }
         }
+        cursor = lo;
         return lo;
     }
 
@@ -99,17 +118,32 @@ final class Slices {
         return k;
     }
 
-    /** Adds views of the present bytes of {@code [from, to)} to {@code out} and (if not null) to {@code index}, ascending. */
-    void addTo(PageData.Builder out, Slices index, long from, long to) {
+    /** Adds the present bytes of {@code [from, to)} to {@code out}, ascending, as views of the same buffers. */
+    void addTo(Slices out, long from, long to) {
         for (int i = first(from); i < n && Long.compareUnsigned(starts[i], to) < 0; i++) {
             long a = Long.compareUnsigned(starts[i], from) > 0 ? starts[i] : from;
             long b = Long.compareUnsigned(ends[i], to) < 0 ? ends[i] : to;
-            int off = offs[i] + (int) (a - starts[i]);
-            int len = (int) (b - a);
-            out.run(a, bufs[i], off, len);
-            if (index != null) {
-                index.add(a, bufs[i], off, len);
-            }
+            out.add(a, bufs[i], offs[i] + (int) (a - starts[i]), (int) (b - a));
         }
+    }
+
+    boolean isEmpty() {
+        return n == 0;
+    }
+
+    @Override
+    public void forEachRun(RunVisitor visitor) throws IOException {
+        for (int i = 0; i < n; i++) {
+            visitor.run(starts[i], bufs[i].slice(offs[i], (int) (ends[i] - starts[i])), false);
+        }
+    }
+
+    @Override
+    public String toString() {
+        long bytes = 0;
+        for (int i = 0; i < n; i++) {
+            bytes += ends[i] - starts[i];
+        }
+        return "PageData[" + n + " runs, " + bytes + " bytes]";
     }
 }
