@@ -39,7 +39,8 @@ final class Slices implements PageData {
 
     /** Adds a run after the last (ascending, not overlapping); {@code bytes} from position to limit. */
     void add(long address, ByteBuffer bytes) {
-        add(address, bytes, bytes.position(), bytes.remaining());
+        // A slice of our own: the page destination's buffer may be repositioned by its host later.
+        add(address, bytes.slice(), 0, bytes.remaining());
     }
 
     /** Adds a run of {@code length} bytes of {@code buf} from index {@code offset}. */

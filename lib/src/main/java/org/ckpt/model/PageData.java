@@ -149,9 +149,10 @@ public interface PageData {
         }
 
         /**
-         * A run of {@code length} bytes of {@code bytes} from index {@code offset} (the buffer's
-         * position and limit are ignored and not changed): part of one large buffer, such as
-         * an emulator's guest RAM, without the caller slicing it first.
+         * A run of {@code length} bytes of {@code bytes} from index {@code offset}: part of one
+         * large buffer, such as an emulator's guest RAM, without the caller slicing it first.
+         * The part must lie below the buffer's limit; its position is ignored, and neither is
+         * changed (the run is a view of its own, as with {@link #run(long, ByteBuffer)}).
          */
         public Builder run(long address, ByteBuffer bytes, int offset, int length) {
             runs.add(new RunList.Run(address, bytes.slice(offset, length), false));
