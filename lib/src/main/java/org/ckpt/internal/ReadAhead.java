@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -168,20 +167,8 @@ final class ReadAhead implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        boolean interrupted = Thread.interrupted();
-        try {
-            if (!join(5_000)) {
-                thread.interrupt();
-                if (!join(10_000)) {
-                    Log.SYS.warn("the image reader thread is stuck in a read of {} and is left behind",
-                            channel.getClass().getName());
-                    return;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+        if (!IoThreads.stop(thread, 5_000, "the image reader thread is stuck in a read of", channel)) {
+            return;
         }
         lock.lock();
         try {
@@ -196,21 +183,5 @@ final class ReadAhead implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    private boolean join(long millis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        while (thread.isAlive()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
-            }
-            try {
-                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-            } catch (InterruptedException e) {
-                // Keep waiting the bounded time; the interrupt is restored by close.
-            }
-        }
-        return true;
     }
 }

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -397,22 +396,10 @@ abstract class Staging implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            boolean interrupted = Thread.interrupted();
-            try {
-                // An idle writer ends at once; one blocked in a write is interrupted, which closes
-                // an interruptible channel and ends the write (the checkpoint has failed anyway).
-                if (!join(1_000)) {
-                    thread.interrupt();
-                    if (!join(10_000)) {
-                        Log.SYS.warn("the image writer thread is stuck in a write to {} and is left behind",
-                                channel.getClass().getName());
-                        return;
-                    }
-                }
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
+            // An idle writer ends at once; one blocked in a write is interrupted, which closes
+            // an interruptible channel and ends the write (the checkpoint has failed anyway).
+            if (!IoThreads.stop(thread, 1_000, "the image writer thread is stuck in a write to", channel)) {
+                return;
             }
             lock.lock();
             try {
@@ -425,22 +412,6 @@ abstract class Staging implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-        }
-
-        private boolean join(long millis) {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-            while (thread.isAlive()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                } catch (InterruptedException e) {
-                    // Keep waiting the bounded time; the interrupt is restored by close.
-                }
-            }
-            return true;
         }
 
         private void run() {
