@@ -68,8 +68,22 @@ public interface ParentResolver {
     }
 
     private static ReadableByteChannel open(List<Path> files, ParentLink link) throws IOException {
+        Path f = find(files, link);
+        return f == null ? null : FileChannel.open(f);
+    }
+
+    /**
+     * The file among {@code images} that holds the parent {@code link} names, as
+     * {@link #files} and {@link #directory} choose it (for a tool that shows which file that
+     * is): the files whose head carries the link's checkpoint id, in path order, the first whose
+     * tail matches the link's pin, else the first of them; null if none. Files that are not
+     * images are ignored; nothing is verified (the restart does).
+     *
+     * @since 0.3 (evolving)
+     */
+    static Path find(Collection<Path> images, ParentLink link) {
         List<Path> candidates = new ArrayList<>();
-        for (Path f : files) {
+        for (Path f : images) {
             Long id = Files.isRegularFile(f) ? headId(f) : null;
             if (id != null && id == link.checkpointId()) {
                 candidates.add(f);
@@ -81,10 +95,10 @@ public interface ParentResolver {
         candidates.sort(null);
         for (Path f : candidates) {
             if (link.tail().equals(tailOf(f))) {
-                return FileChannel.open(f);
+                return f;
             }
         }
-        return FileChannel.open(candidates.get(0));
+        return candidates.get(0);
     }
 
     /** The checkpoint id in the head of an image file, or a value no link carries if it is not one. */

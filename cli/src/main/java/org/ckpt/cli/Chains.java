@@ -53,20 +53,7 @@ final class Chains {
 
         /** The file that holds the parent {@code link} names, or null. */
         Path fileOf(ParentLink link) throws IOException {
-            List<Path> ids = new ArrayList<>();
-            for (Path f : files()) {
-                Head h = head(f);
-                if (h != null && h.id() == link.checkpointId()) {
-                    ids.add(f);
-                }
-            }
-            ids.sort(null);
-            for (Path f : ids) {
-                if (link.tail().equals(tailOf(f))) {
-                    return f;
-                }
-            }
-            return ids.isEmpty() ? null : ids.get(0);
+            return ParentResolver.find(files(), link);
         }
 
         private List<Path> files() throws IOException {
@@ -157,26 +144,6 @@ final class Chains {
             at += 16 + (int) ((length + 7) & ~7L);
         }
         return new Head(id, encrypted, null);
-    }
-
-    /** The tail of an image file (its last 48 bytes), or null. */
-    static ImageTail tailOf(Path f) {
-        try (FileChannel in = FileChannel.open(f)) {
-            long size = in.size();
-            if (size < 56) {
-                return null;
-            }
-            ByteBuffer b = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
-            while (b.hasRemaining() && in.read(b, size - 48 + b.position()) >= 0) {
-                // fill
-            }
-            if (b.position() < 48 || b.getInt(0) != 3) {
-                return null;
-            }
-            return new ImageTail(b.getLong(24), b.getLong(32), b.getInt(40));
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     /** One image of the chain an inspection read, newest first. */
