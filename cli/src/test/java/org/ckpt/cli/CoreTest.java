@@ -98,12 +98,7 @@ class CoreTest {
     }
 
     private Path stoppedImage(Procs.Proc p, int threads) throws Exception {
-        Procs.awaitState(p.pid, "S");
-        // every thread in pause(2), its registers loaded
-        while (ProcFs.threads(p.pid).size() < threads
-                || !ProcFs.threadStates(p.pid).values().stream().allMatch(c -> c == 'S')) {
-            Thread.sleep(5);
-        }
+        awaitAsleep(p.pid, threads);
         // stopped (a group stop) so that gcore, later, finds exactly what the dump found
         Procs.kill(p.pid, Procs.SIGSTOP);
         Procs.awaitState(p.pid, "T");
@@ -297,21 +292,8 @@ class CoreTest {
      */
     @Test
     void aCoreTheKernelWroteIsImportedAndExportedBackAsGdbReadsIt() throws Exception {
-        String pattern = Files.readString(Path.of("/proc/sys/kernel/core_pattern")).strip();
-        org.junit.jupiter.api.Assumptions.assumeFalse(pattern.startsWith("|") || pattern.contains("/"),
-                "the kernel writes cores elsewhere here: core_pattern = " + pattern);
         Path program = program(dir, "tiny64");
-        Path work = Files.createDirectories(dir.resolve("cores"));
-        Path kernelCore;
-        try (Procs.Proc p = Procs.start(work, "sh", "-c", "ulimit -c unlimited && exec " + program)) {
-            Procs.awaitState(p.pid, "S");
-            while (ProcFs.threads(p.pid).size() < 2
-                    || !ProcFs.threadStates(p.pid).values().stream().allMatch(c -> c == 'S')) {
-                Thread.sleep(5);
-            }
-            Procs.kill(p.pid, 11);
-            kernelCore = awaitCore(work);
-        }
+        Path kernelCore = kernelCore(program, 2);
         Path imported = dir.resolve("kernel.ckpt");
         Cli.Result i = Cli.run("import-core", kernelCore.toString(), "-o", imported.toString());
         assertThat(i.exit()).as(i.err()).isZero();
@@ -348,17 +330,8 @@ class CoreTest {
     /** The same for an i386 process under this x86_64 kernel: its kernel core, imported and exported back. */
     @Test
     void anI386CoreTheKernelWroteIsImportedAndExportedBackAsGdbReadsIt() throws Exception {
-        String pattern = Files.readString(Path.of("/proc/sys/kernel/core_pattern")).strip();
-        org.junit.jupiter.api.Assumptions.assumeFalse(pattern.startsWith("|") || pattern.contains("/"),
-                "the kernel writes cores elsewhere here: core_pattern = " + pattern);
         Path program = program(dir, "tiny32");
-        Path work = Files.createDirectories(dir.resolve("cores32"));
-        Path kernelCore;
-        try (Procs.Proc p = Procs.start(work, "sh", "-c", "ulimit -c unlimited && exec " + program)) {
-            Procs.awaitState(p.pid, "S");
-            Procs.kill(p.pid, 11);
-            kernelCore = awaitCore(work);
-        }
+        Path kernelCore = kernelCore(program, 1);
         Path imported = dir.resolve("kernel32.ckpt");
         Cli.Result i = Cli.run("import-core", kernelCore.toString(), "-o", imported.toString());
         assertThat(i.exit()).as(i.err()).isZero();
@@ -382,6 +355,32 @@ class CoreTest {
 
     private static List<String> memoryLines(String gdbOutput) {
         return gdbOutput.lines().filter(l -> l.startsWith("0x")).toList();
+    }
+
+    /** Waits until the process has {@code threads} threads, every one in pause(2), its registers loaded. */
+    private static void awaitAsleep(int pid, int threads) throws Exception {
+        Procs.awaitState(pid, "S");
+        while (ProcFs.threads(pid).size() < threads
+                || !ProcFs.threadStates(pid).values().stream().allMatch(c -> c == 'S')) {
+            Thread.sleep(5);
+        }
+    }
+
+    /**
+     * The core the kernel writes of {@code program} (with {@code threads} threads) killed by
+     * SIGSEGV under {@code ulimit -c unlimited}; the test is skipped where the kernel hands cores
+     * to a program or writes them elsewhere.
+     */
+    private Path kernelCore(Path program, int threads) throws Exception {
+        String pattern = Files.readString(Path.of("/proc/sys/kernel/core_pattern")).strip();
+        org.junit.jupiter.api.Assumptions.assumeFalse(pattern.startsWith("|") || pattern.contains("/"),
+                "the kernel writes cores elsewhere here: core_pattern = " + pattern);
+        Path work = Files.createDirectories(dir.resolve("cores-" + program.getFileName()));
+        try (Procs.Proc p = Procs.start(work, "sh", "-c", "ulimit -c unlimited && exec " + program)) {
+            awaitAsleep(p.pid, threads);
+            Procs.kill(p.pid, 11);
+            return awaitCore(work);
+        }
     }
 
     /** The core file the kernel wrote into {@code dir} (named core or core.PID), once complete. */
