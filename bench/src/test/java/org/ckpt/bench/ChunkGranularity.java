@@ -43,18 +43,7 @@ public final class ChunkGranularity {
         SplittableRandom rnd = new SplittableRandom(20);
         for (int round = 0; round < 10; round++) {
             if (round > 0) {
-                for (long k = 0; k < pages / 100; k++) {
-                    ByteBuffer a = areas.get(rnd.nextInt(areas.size()));
-                    int page = rnd.nextInt(a.remaining() / Workload.PAGE);
-                    byte[] arr = a.array();
-                    int base = a.arrayOffset() + a.position() + page * Workload.PAGE;
-                    for (int j = 0; j < Workload.PAGE; j += 8) {
-                        long v = rnd.nextLong();
-                        for (int b = 0; b < 8; b++) {
-                            arr[base + j + b] = (byte) (v >>> (8 * b));
-                        }
-                    }
-                }
+                S3Bench.changeOnePercent(areas, pages, rnd);
             }
             for (int s = 0; s < sizes.length; s++) {
                 int g = sizes[s];

@@ -402,18 +402,7 @@ public final class S3Bench {
         try (S3ImageStore store = store(client, "dedup", true)) {
             for (int i = 0; i < 10; i++) {
                 if (i > 0) {
-                    for (long k = 0; k < pages / 100; k++) {
-                        ByteBuffer a = areas.get(rnd.nextInt(areas.size()));
-                        int page = rnd.nextInt(a.remaining() / Workload.PAGE);
-                        byte[] arr = a.array();
-                        int base = a.arrayOffset() + a.position() + page * Workload.PAGE;
-                        for (int j = 0; j < Workload.PAGE; j += 8) {
-                            long v = rnd.nextLong();
-                            for (int b = 0; b < 8; b++) {
-                                arr[base + j + b] = (byte) (v >>> (8 * b));
-                            }
-                        }
-                    }
+                    changeOnePercent(areas, pages, rnd);
                 }
                 long t = System.nanoTime();
                 try (ImageUpload up = store.create("task/" + i + ".ckpt")) {
@@ -571,6 +560,25 @@ public final class S3Bench {
         try (Stream<Path> s = Files.walk(p)) {
             for (Path x : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
                 Files.delete(x);
+            }
+        }
+    }
+
+    /**
+     * New random contents for 1 % of {@code pages} pages of {@code areas} (zero or not, chosen
+     * at random, in place): the change between two checkpoints of the dedup figures.
+     */
+    static void changeOnePercent(List<ByteBuffer> areas, long pages, SplittableRandom rnd) {
+        for (long k = 0; k < pages / 100; k++) {
+            ByteBuffer a = areas.get(rnd.nextInt(areas.size()));
+            int page = rnd.nextInt(a.remaining() / Workload.PAGE);
+            byte[] arr = a.array();
+            int base = a.arrayOffset() + a.position() + page * Workload.PAGE;
+            for (int j = 0; j < Workload.PAGE; j += 8) {
+                long v = rnd.nextLong();
+                for (int b = 0; b < 8; b++) {
+                    arr[base + j + b] = (byte) (v >>> (8 * b));
+                }
             }
         }
     }
