@@ -156,20 +156,29 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         }
     }
 
+    /**
+     * A run a host's page data gave a checkpoint: whole aligned pages, in order after
+     * {@code next}, within the area. Returns its length in bytes.
+     */
+    static int checkHostRun(long address, ByteBuffer bytes, int ps, long next, Vma v) throws CheckpointException {
+        int n = bytes.remaining();
+        if ((address & (ps - 1)) != 0 || n % ps != 0 || n == 0) {
+            throw new CheckpointException("page run at 0x" + Long.toHexString(address) + " of " + n
+                    + " bytes is not a whole number of aligned pages of " + ps);
+        }
+        if (Long.compareUnsigned(address, next) < 0 || Long.compareUnsigned(address + n, v.end()) > 0) {
+            throw new CheckpointException("page run [0x" + Long.toHexString(address) + ", 0x"
+                    + Long.toHexString(address + n) + ") is outside the area or out of order");
+        }
+        return n;
+    }
+
     static void writePages(CheckpointSession s, Vma v) throws IOException {
         int ps = s.pageSize();
         boolean privateFile = v.file() != null && !v.isShared();
         long[] next = {v.start()};
         v.pages().forEachRun((address, bytes, clean) -> {
-            int n = bytes.remaining();
-            if ((address & (ps - 1)) != 0 || n % ps != 0 || n == 0) {
-                throw new CheckpointException("page run at 0x" + Long.toHexString(address) + " of " + n
-                        + " bytes is not a whole number of aligned pages of " + ps);
-            }
-            if (Long.compareUnsigned(address, next[0]) < 0 || Long.compareUnsigned(address + n, v.end()) > 0) {
-                throw new CheckpointException("page run [0x" + Long.toHexString(address) + ", 0x"
-                        + Long.toHexString(address + n) + ") is outside the area or out of order");
-            }
+            int n = checkHostRun(address, bytes, ps, next[0], v);
             s.writePageRun(address, bytes, clean && privateFile, privateFile);
             next[0] = address + n;
         });

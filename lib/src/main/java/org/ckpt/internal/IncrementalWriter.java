@@ -44,15 +44,7 @@ final class IncrementalWriter {
         Area a = new Area(v, pAreas, pMm);
         long[] next = {v.start()};
         v.pages().forEachRun((address, bytes, clean) -> {
-            int n = bytes.remaining();
-            if ((address & (ps - 1)) != 0 || n % ps != 0 || n == 0) {
-                throw new CheckpointException("page run at 0x" + Long.toHexString(address) + " of " + n
-                        + " bytes is not a whole number of aligned pages of " + ps);
-            }
-            if (Long.compareUnsigned(address, next[0]) < 0 || Long.compareUnsigned(address + n, v.end()) > 0) {
-                throw new CheckpointException("page run [0x" + Long.toHexString(address) + ", 0x"
-                        + Long.toHexString(address + n) + ") is outside the area or out of order");
-            }
+            int n = AddressSpaceOps.checkHostRun(address, bytes, ps, next[0], v);
             a.run(address, bytes, clean);
             next[0] = address + n;
         });
