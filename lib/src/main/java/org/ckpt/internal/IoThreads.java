@@ -7,7 +7,34 @@ final class IoThreads {
     /** How long an interrupted I/O thread may take to end before it is left behind. */
     private static final long AFTER_INTERRUPT_MILLIS = 10_000;
 
+    /**
+     * How long a thread of a producer/consumer pair (the checkpoint's writer, a restart's
+     * read-ahead) spins on the other's progress before it parks. A buffer takes 50–250 µs to
+     * fill, checksum or write; parking for that long makes the other thread's every hand-over
+     * a futex wake of an idle CPU, which on a virtual machine is an inter-processor interrupt
+     * through the hypervisor: perf charged 12 % of a many-task checkpoint's calling thread to
+     * those wake-ups (bench/run, issue 17). Bounded, so an idle pair costs at most this much
+     * CPU per hand-over.
+     */
+    static final long SPIN_NANOS = 200_000;
+
     private IoThreads() {
+    }
+
+    /**
+     * Spins until {@code ready} is true or {@link #SPIN_NANOS} have passed; returns whether it
+     * became true. The caller then checks again under its lock and parks if need be.
+     */
+    static boolean spin(java.util.function.BooleanSupplier ready) {
+        long start = System.nanoTime();
+        int n = 0;
+        while (!ready.getAsBoolean()) {
+            Thread.onSpinWait();
+            if ((++n & 63) == 0 && System.nanoTime() - start > SPIN_NANOS) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -32,10 +32,16 @@ final class ReadAhead implements AutoCloseable {
     private final Thread thread;
     /** The buffer the restart is reading, held until it asks for the next. */
     private ByteBuffer current;
-    private boolean ended;
-    private boolean closed;
+    private volatile boolean ended;
+    private volatile boolean closed;
     private volatile boolean waiting;
-    private Throwable failure;
+    private volatile Throwable failure;
+    /** Buffers filled and buffers free, for the spinning side (written under the lock). */
+    private volatile int filledCount;
+    private volatile int freeCount;
+    private final java.util.function.BooleanSupplier dataOrEnd =
+            () -> this.filledCount > 0 || this.ended || this.failure != null;
+    private final java.util.function.BooleanSupplier roomOrClosed = () -> this.freeCount > 0 || this.closed;
 
     ReadAhead(ReadableByteChannel channel, Duration stallTimeout) {
         this.channel = channel;
@@ -43,6 +49,7 @@ final class ReadAhead implements AutoCloseable {
         for (int i = 0; i < BUFFERS; i++) {
             free.add(Staging.take());
         }
+        freeCount = free.size();
         thread = new Thread(this::run, "ckpt-reader");
         thread.setDaemon(true);
         Staging.LIVE_THREADS.incrementAndGet();
@@ -55,13 +62,24 @@ final class ReadAhead implements AutoCloseable {
      */
     ByteBuffer next() throws IOException {
         ChannelIo.checkInterrupt("reading the image channel");
-        lock.lock();
-        try {
-            if (current != null) {
+        if (current != null) {
+            lock.lock();
+            try {
                 free.add(current);
+                freeCount = free.size();
                 current = null;
                 changed.signalAll();
+            } finally {
+                lock.unlock();
             }
+        }
+        if (filledCount == 0) {
+            // Marked waiting while spinning too: the reader hands over a part-filled buffer then.
+            waiting = true;
+            IoThreads.spin(dataOrEnd);
+        }
+        lock.lock();
+        try {
             while (filled.isEmpty() && !ended && failure == null) {
                 waiting = true;
                 try {
@@ -73,8 +91,10 @@ final class ReadAhead implements AutoCloseable {
                     waiting = false;
                 }
             }
+            waiting = false;
             if (!filled.isEmpty()) {
                 current = filled.poll();
+                filledCount = filled.size();
                 return current;
             }
             if (failure != null) {
@@ -103,6 +123,9 @@ final class ReadAhead implements AutoCloseable {
         try {
             while (true) {
                 ByteBuffer buf;
+                if (freeCount == 0) {
+                    IoThreads.spin(roomOrClosed);
+                }
                 lock.lock();
                 try {
                     while (free.isEmpty() && !closed) {
@@ -112,6 +135,7 @@ final class ReadAhead implements AutoCloseable {
                         return;
                     }
                     buf = free.poll();
+                    freeCount = free.size();
                 } finally {
                     lock.unlock();
                 }
@@ -133,8 +157,10 @@ final class ReadAhead implements AutoCloseable {
                 try {
                     if (buf.position() > 0) {
                         filled.add(buf.flip());
+                        filledCount = filled.size();
                     } else {
                         free.add(buf);
+                        freeCount = free.size();
                     }
                     if (failed != null) {
                         failure = failed;

@@ -626,7 +626,6 @@ public final class RestartSession implements CkptContext {
                 k -> new DigestIndex.Builder());
     }
 
-    /** The present runs of one of this image's areas, for slicing by a child (built once per area). */
     /** This image is a parent in a chain: a child will take slices of its areas' runs. */
     void servesAsParent() {
         indexesSlices = true;
@@ -642,6 +641,7 @@ public final class RestartSession implements CkptContext {
         sliceIndex.put(v, index);
     }
 
+    /** The present runs of one of this image's areas, for slicing by a child (built once per area). */
     Slices slices(org.ckpt.model.Vma v) throws IOException {
         Slices sl = sliceIndex.get(v);
         if (sl == null) {

@@ -287,8 +287,14 @@ abstract class Staging implements AutoCloseable {
         private Block buf;
         private boolean busy;
         /** The writer waits for work: it has time for the next buffer's page checksums. */
-        private boolean idle;
-        private boolean closed;
+        private volatile boolean idle;
+        /** Blocks queued and blocks free, for the spinning side (written under the lock). */
+        private volatile int queued;
+        private volatile int freeCount;
+        private final java.util.function.BooleanSupplier workOrEnd = () -> this.queued > 0 || this.closed;
+        private final java.util.function.BooleanSupplier freeOrFailed = () -> this.freeCount > 0 || this.failed;
+        private volatile boolean failed;
+        private volatile boolean closed;
         private boolean broken;
         private Throwable failure;
 
@@ -299,6 +305,7 @@ abstract class Staging implements AutoCloseable {
             for (int i = 1; i < BUFFERS; i++) {
                 free.add(new Block(take()));
             }
+            freeCount = free.size();
             thread = new Thread(this::run, "ckpt-writer");
             thread.setDaemon(true);
             LIVE_THREADS.incrementAndGet();
@@ -312,18 +319,29 @@ abstract class Staging implements AutoCloseable {
 
         @Override
         void rotate() throws IOException {
+            boolean writerIdle;
             lock.lock();
             try {
                 rethrow();
-                boolean writerIdle = idle;
+                writerIdle = idle;
                 queue.add(buf);
+                queued = queue.size();
                 buf = null;
                 changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            if (freeCount == 0) {
+                IoThreads.spin(freeOrFailed);
+            }
+            lock.lock();
+            try {
                 while (failure == null && free.isEmpty()) {
                     await();
                 }
                 rethrow();
                 buf = free.poll().reset();
+                freeCount = free.size();
                 Boolean forced = deferCrcForTests;
                 buf.deferCrc = forced != null ? forced : writerIdle;
             } finally {
@@ -392,6 +410,8 @@ abstract class Staging implements AutoCloseable {
                 closed = true;
                 queue.forEach(free::add);
                 queue.clear();
+                queued = 0;
+                freeCount = free.size();
                 changed.signalAll();
             } finally {
                 lock.unlock();
@@ -418,6 +438,10 @@ abstract class Staging implements AutoCloseable {
             try {
                 while (true) {
                     Block job;
+                    if (queued == 0) {
+                        idle = true;
+                        IoThreads.spin(workOrEnd);
+                    }
                     lock.lock();
                     try {
                         while (queue.isEmpty() && !closed) {
@@ -429,6 +453,7 @@ abstract class Staging implements AutoCloseable {
                             return;
                         }
                         job = queue.poll();
+                        queued = queue.size();
                         busy = true;
                     } finally {
                         lock.unlock();
@@ -449,10 +474,13 @@ abstract class Staging implements AutoCloseable {
                         free.add(job.reset());
                         if (failed != null && failure == null) {
                             failure = failed;
+                            this.failed = true;
                             broken = true;
                             queue.forEach(free::add);
                             queue.clear();
+                            queued = 0;
                         }
+                        freeCount = free.size();
                         changed.signalAll();
                     } finally {
                         lock.unlock();
