@@ -29,10 +29,19 @@ final class IoThreads {
         long start = System.nanoTime();
         int n = 0;
         while (!ready.getAsBoolean()) {
-            Thread.onSpinWait();
-            if ((++n & 63) == 0 && System.nanoTime() - start > SPIN_NANOS) {
-                return false;
+            if ((++n & 63) == 0) {
+                long spent = System.nanoTime() - start;
+                if (spent > SPIN_NANOS) {
+                    return false;
+                }
+                if (spent > SPIN_NANOS / 8) {
+                    // Past the usual hand-over: let a thread that shares this CPU (the other side,
+                    // a compiler or GC thread on a busy machine) run instead of spinning against it.
+                    Thread.yield();
+                    continue;
+                }
             }
+            Thread.onSpinWait();
         }
         return true;
     }
