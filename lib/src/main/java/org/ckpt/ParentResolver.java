@@ -1,8 +1,6 @@
 package org.ckpt;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.DirectoryStream;
@@ -44,6 +42,7 @@ public interface ParentResolver {
      */
     static ParentResolver directory(Path dir) {
         Objects.requireNonNull(dir, "dir");
+        ImageHeads heads = new ImageHeads();
         return link -> {
             List<Path> all = new ArrayList<>();
             try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
@@ -51,7 +50,7 @@ public interface ParentResolver {
                     all.add(f);
                 }
             }
-            return open(all, link);
+            return open(heads.find(all, link));
         };
     }
 
@@ -64,11 +63,11 @@ public interface ParentResolver {
      */
     static ParentResolver files(Collection<Path> images) {
         List<Path> all = List.copyOf(images);
-        return link -> open(all, link);
+        ImageHeads heads = new ImageHeads();
+        return link -> open(heads.find(all, link));
     }
 
-    private static ReadableByteChannel open(List<Path> files, ParentLink link) throws IOException {
-        Path f = find(files, link);
+    private static ReadableByteChannel open(Path f) throws IOException {
         return f == null ? null : FileChannel.open(f);
     }
 
@@ -82,59 +81,6 @@ public interface ParentResolver {
      * @since 0.3 (evolving)
      */
     static Path find(Collection<Path> images, ParentLink link) {
-        List<Path> candidates = new ArrayList<>();
-        for (Path f : images) {
-            Long id = Files.isRegularFile(f) ? headId(f) : null;
-            if (id != null && id == link.checkpointId()) {
-                candidates.add(f);
-            }
-        }
-        if (candidates.isEmpty()) {
-            return null;
-        }
-        candidates.sort(null);
-        for (Path f : candidates) {
-            if (link.tail().equals(tailOf(f))) {
-                return f;
-            }
-        }
-        return candidates.get(0);
-    }
-
-    /** The checkpoint id in the head of an image file, or a value no link carries if it is not one. */
-    private static Long headId(Path f) {
-        // magic (8), HEAD header (16), major u16, minor u16, flags u32, checkpoint_id u64
-        ByteBuffer b = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
-        try (FileChannel in = FileChannel.open(f)) {
-            while (b.hasRemaining() && in.read(b) >= 0) {
-                // fill
-            }
-        } catch (IOException e) {
-            return null;
-        }
-        if (b.position() < 40 || b.get(0) != (byte) 0x89 || b.get(1) != 'C' || b.getInt(8) != 1) {
-            return null;
-        }
-        return b.getLong(32);
-    }
-
-    /** The tail of an image file (its last 48 bytes), or null. */
-    private static ImageTail tailOf(Path f) {
-        try (FileChannel in = FileChannel.open(f)) {
-            long size = in.size();
-            if (size < 56) {
-                return null;
-            }
-            ByteBuffer b = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
-            while (b.hasRemaining() && in.read(b, size - 48 + b.position()) >= 0) {
-                // fill
-            }
-            if (b.position() < 48 || b.getInt(0) != 3) {
-                return null;
-            }
-            return new ImageTail(b.getLong(24), b.getLong(32), b.getInt(40));
-        } catch (IOException e) {
-            return null;
-        }
+        return new ImageHeads().find(images, link);
     }
 }

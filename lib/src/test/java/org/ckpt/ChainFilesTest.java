@@ -84,4 +84,23 @@ class ChainFilesTest {
         assertThat(merged.info().formatMinor()).isLessThan(3);
         assertThat(contents(merged)).isEqualTo(mem);
     }
+
+    @Test
+    void aResolverKeptAcrossRestartsSeesFilesMovedAndReplaced() throws Exception {
+        Path a = dir.resolve("a");
+        Path b = dir.resolve("b");
+        Path c = dir.resolve("c");
+        byte[] mem = chain(a, b, c);
+        Restarter kept = Restarter.builder().parents(ParentResolver.directory(dir)).build();
+        assertThat(contents(kept.restart(c))).isEqualTo(mem);
+
+        // the middle image moves to another name: found there, not under the name remembered
+        Files.move(b, dir.resolve("b2"));
+        assertThat(contents(kept.restart(c))).isEqualTo(mem);
+
+        // a different image takes the parent's name: the remembered head is not trusted
+        Files.copy(a, dir.resolve("b2"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> kept.restart(c)).isInstanceOf(ImageException.class)
+                .hasMessageContaining("was not found by the parent resolver");
+    }
 }

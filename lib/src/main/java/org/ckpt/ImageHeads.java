@@ -1,0 +1,131 @@
+package org.ckpt;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The checkpoint ids and tails of image files, for finding a parent among them
+ * ({@link ParentResolver#find}). A resolver keeps one for its life: a chain restart asks once
+ * per link, and re-opening every file of the directory for every link made a restart of a
+ * ten-link chain in a directory of N images open 10 N files. A file's entry is reused while its
+ * size, modification time and file key are unchanged (one stat instead of an open and a read);
+ * a stale answer can only pick a wrong file, which the restart's verification of the chain
+ * then rejects, naming the link.
+ */
+final class ImageHeads {
+    private record Entry(long size, FileTime modified, Object key, Long id, ImageTail tail, boolean tailRead) {
+        boolean same(BasicFileAttributes a) {
+            return a.size() == size && a.lastModifiedTime().equals(modified) && Objects.equals(a.fileKey(), key);
+        }
+    }
+
+    /** Bounded: a resolver over a directory that keeps gaining images must not grow without end. */
+    private static final int MAX_ENTRIES = 4096;
+
+    private final Map<Path, Entry> cache = new ConcurrentHashMap<>();
+
+    /** See {@link ParentResolver#find}. */
+    Path find(Collection<Path> images, ParentLink link) {
+        List<Path> candidates = new ArrayList<>();
+        for (Path f : images) {
+            Entry e = entry(f);
+            if (e != null && e.id() != null && e.id() == link.checkpointId()) {
+                candidates.add(f);
+            }
+        }
+        if (candidates.isEmpty()) {
+            return null;
+        }
+        candidates.sort(null);
+        for (Path f : candidates) {
+            if (link.tail().equals(tail(f))) {
+                return f;
+            }
+        }
+        return candidates.get(0);
+    }
+
+    /** The entry of a regular file, its head read (or taken from the cache); null for anything else. */
+    private Entry entry(Path f) {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(f, BasicFileAttributes.class);
+        } catch (IOException e) {
+            return null;
+        }
+        if (!a.isRegularFile()) {
+            return null;
+        }
+        Entry e = cache.get(f);
+        if (e != null && e.same(a)) {
+            return e;
+        }
+        e = new Entry(a.size(), a.lastModifiedTime(), a.fileKey(), headId(f), null, false);
+        if (cache.size() >= MAX_ENTRIES) {
+            cache.clear();
+        }
+        cache.put(f, e);
+        return e;
+    }
+
+    private ImageTail tail(Path f) {
+        Entry e = entry(f);
+        if (e == null) {
+            return null;
+        }
+        if (!e.tailRead()) {
+            e = new Entry(e.size(), e.modified(), e.key(), e.id(), tailOf(f), true);
+            cache.put(f, e);
+        }
+        return e.tail();
+    }
+
+    /** The checkpoint id in the head of an image file, or null if it is not one. */
+    private static Long headId(Path f) {
+        // magic (8), HEAD header (16), major u16, minor u16, flags u32, checkpoint_id u64
+        ByteBuffer b = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel in = FileChannel.open(f)) {
+            while (b.hasRemaining() && in.read(b) >= 0) {
+                // fill
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        if (b.position() < 40 || b.get(0) != (byte) 0x89 || b.get(1) != 'C' || b.getInt(8) != 1) {
+            return null;
+        }
+        return b.getLong(32);
+    }
+
+    /** The tail of an image file (its last 48 bytes), or null. */
+    private static ImageTail tailOf(Path f) {
+        try (FileChannel in = FileChannel.open(f)) {
+            long size = in.size();
+            if (size < 56) {
+                return null;
+            }
+            ByteBuffer b = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
+            while (b.hasRemaining() && in.read(b, size - 48 + b.position()) >= 0) {
+                // fill
+            }
+            if (b.position() < 48 || b.getInt(0) != 3) {
+                return null;
+            }
+            return new ImageTail(b.getLong(24), b.getLong(32), b.getInt(40));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}
