@@ -805,7 +805,7 @@ final class ImageReader implements RecordInput {
                 imageCrc.update(dst.duplicate().position(start).limit(start + got));
             }
         }
-        if (got > 0 && !headerPending) {
+        if (got > 0 && !headerPending && (sealHash != null || headHash != null)) {
             observe(dst.duplicate().position(start).limit(start + got));
         }
         return got;

@@ -110,22 +110,18 @@ final class Slices implements PageData {
         return Long.compareUnsigned(at, to) < 0 ? at : -1;
     }
 
-    /** Number of runs that overlap {@code [from, to)}. */
-    int count(long from, long to) {
+    /**
+     * Adds the present bytes of {@code [from, to)} to {@code out}, ascending, as views of the
+     * same buffers; returns the number of runs added.
+     */
+    int addTo(Slices out, long from, long to) {
         int k = 0;
-        for (int i = first(from); i < n && Long.compareUnsigned(starts[i], to) < 0; i++) {
-            k++;
-        }
-        return k;
-    }
-
-    /** Adds the present bytes of {@code [from, to)} to {@code out}, ascending, as views of the same buffers. */
-    void addTo(Slices out, long from, long to) {
-        for (int i = first(from); i < n && Long.compareUnsigned(starts[i], to) < 0; i++) {
+        for (int i = first(from); i < n && Long.compareUnsigned(starts[i], to) < 0; i++, k++) {
             long a = Long.compareUnsigned(starts[i], from) > 0 ? starts[i] : from;
             long b = Long.compareUnsigned(ends[i], to) < 0 ? ends[i] : to;
             out.add(a, bufs[i], offs[i] + (int) (a - starts[i]), (int) (b - a));
         }
+        return k;
     }
 
     boolean isEmpty() {
