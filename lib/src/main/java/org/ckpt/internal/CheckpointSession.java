@@ -630,7 +630,10 @@ public final class CheckpointSession implements CkptContext {
                     continue;
                 }
                 if (!open) {
-                    out.pagesBegin(address + (long) i * ps, pagesPerRecord, ps);
+                    // Reserve staging room for what this run can still hold, not for the largest record: a
+                    // reservation of 1 MiB sent each buffer of a many-task checkpoint (runs of 1-8 pages) to the
+                    // channel once 64 KiB were in it, ten times the writes and hand-overs of full buffers.
+                    out.pagesBegin(address + (long) i * ps, Math.min(pagesPerRecord, pages - i), ps);
                     open = true;
                 }
                 out.pagesAppend(page);
