@@ -601,19 +601,11 @@ public final class CheckpointSession implements CkptContext {
     }
 
     /**
-     * Writes the non-zero pages of one host run as PAGES records: each page is compared with a
-     * zero page (vectorised, no allocation); a record takes the consecutive non-zero pages from
-     * there (at most a record's worth), found before the record begins so that it reserves
-     * staging room for exactly those pages, and copies them into the staging buffer, where they
-     * are checksummed. In a private file-backed area a missing page means "as in the file", so
-     * there dirty zero pages are written too ({@code keepZero}). The host's buffer is not
-     * referenced after this returns.
-     *
-     * <p>Reserving room for the largest record instead sent a buffer to the channel as soon as
-     * less than 1 MiB of it was free: at ~97 KB on average for a many-task checkpoint (runs of 1-8
-     * pages), ~306 KB for mem-1g, where full buffers hold 1 MiB; three to ten times the writes and
-     * the hand-overs to the writer thread. The records are the same as before: only where the
-     * staging buffers end changed.
+     * Writes the non-zero pages of one host run as PAGES records in one pass over the host's
+     * memory: each page is compared with a zero page (vectorised, no allocation) and, if it is
+     * not zero, copied at once into the staging buffer, where it is checksummed. In a private
+     * file-backed area a missing page means "as in the file", so there dirty zero pages are
+     * written too ({@code keepZero}). The host's buffer is not referenced after this returns.
      */
     void writePageRun(long address, ByteBuffer bytes, boolean skipAsClean, boolean keepZero) throws IOException {
         int ps = head.pageSize();
@@ -627,48 +619,35 @@ public final class CheckpointSession implements CkptContext {
         int base = bytes.position();
         boolean open = false;
         try {
-            int i = 0;
-            while (i < pages) {
-                if (!keepZero && isZero(page, zero, base, i, ps)) {
+            for (int i = 0; i < pages; i++) {
+                page.limit(base + (i + 1) * ps).position(base + i * ps);
+                if (!keepZero && page.mismatch(zero) < 0) {
                     zeroPagesSkipped++;
-                    i++;
+                    if (open) {
+                        closeRecord();
+                        open = false;
+                    }
                     continue;
                 }
-                // Page i is not zero (or zero pages are kept): the record's pages run to the next zero page.
-                int k = 1;
-                boolean zeroAfter = false;
-                while (k < pagesPerRecord && i + k < pages) {
-                    if (!keepZero && isZero(page, zero, base, i + k, ps)) {
-                        zeroAfter = true;
-                        break;
-                    }
-                    k++;
+                if (!open) {
+                    out.pagesBegin(address + (long) i * ps, ps);
+                    open = true;
                 }
-                out.pagesBegin(address + (long) i * ps, k, ps);
-                open = true;
-                for (int j = i; j < i + k; j++) {
-                    page.limit(base + (j + 1) * ps).position(base + j * ps);
-                    out.pagesAppend(page);
+                out.pagesAppend(page);
+                if (out.pagesCount() == pagesPerRecord) {
+                    closeRecord();
+                    open = false;
                 }
+            }
+            if (open) {
                 closeRecord();
                 open = false;
-                i += k;
-                if (zeroAfter) {
-                    // Found zero while the record was measured: not scanned again.
-                    zeroPagesSkipped++;
-                    i++;
-                }
             }
         } finally {
             if (open) {
                 out.discardOpen();
             }
         }
-    }
-
-    private static boolean isZero(ByteBuffer page, ByteBuffer zero, int base, int i, int ps) {
-        page.limit(base + (i + 1) * ps).position(base + i * ps);
-        return page.mismatch(zero) < 0;
     }
 
     /**

@@ -60,6 +60,8 @@ final class ImageWriter implements RecordOutput {
     private int pagesCrcDone;
     private long pagesAddress;
     private int pagesCount;
+    /** Where an outgrown PAGES record is held while its buffer is sent (a pooled buffer, taken on first use). */
+    private ByteBuffer relocation;
 
     // Sealing and encryption (docs/FORMAT.md §17); null when the image is neither.
     private ImageHash sealHash;
@@ -214,7 +216,7 @@ final class ImageWriter implements RecordOutput {
      * Starts a PAGES record at {@code address}: makes room in the staging buffer for the
      * largest record ({@code maxPages} pages of {@code pageSize}) and reserves its header and prefix.
      */
-    void pagesBegin(long address, int maxPages, int pageSize) throws IOException {
+    void pagesBegin(long address, int pageSize) throws IOException {
         end();
         ChannelIo.checkInterrupt("checkpoint");
         if (cipher != null) {
@@ -225,15 +227,11 @@ final class ImageWriter implements RecordOutput {
             pagesCount = 0;
             return;
         }
-        int most = PAGES_HEAD + maxPages * pageSize + Format.ALIGN;
-        if (staging.current().remaining() < most) {
+        if (staging.current().remaining() < PAGES_HEAD + pageSize + Format.ALIGN) {
             staging.rotate();
         }
         pagesBuf = staging.current();
-        if (crcViewOf != pagesBuf) {
-            crcView = pagesBuf.duplicate();
-            crcViewOf = pagesBuf;
-        }
+        viewCurrent();
         pagesDeferred = staging.deferCrc();
         pagesHeaderAt = pagesBuf.position();
         pagesBuf.position(pagesHeaderAt + PAGES_HEAD);
@@ -243,12 +241,50 @@ final class ImageWriter implements RecordOutput {
         pagesCount = 0;
     }
 
+    private void viewCurrent() {
+        if (crcViewOf != pagesBuf) {
+            crcView = pagesBuf.duplicate();
+            crcViewOf = pagesBuf;
+        }
+    }
+
+    /**
+     * The open PAGES record has outgrown its staging buffer: it moves, as staged so far, to the
+     * start of the next buffer, and the buffer is sent without it. A record begins wherever a
+     * page fits and moves at most once per buffer, so buffers go to the channel full. (Reserving
+     * room for the largest record at its start instead sent them once less than 1 MiB was free:
+     * at ~97 KB on average for a many-task checkpoint, ~306 KB for mem-1g.) The record's bytes
+     * and its checksum so far are unchanged by the move.
+     */
+    private void relocatePages() throws IOException {
+        int from = pagesHeaderAt;
+        int len = pagesBuf.position() - from;
+        if (relocation == null) {
+            relocation = Staging.take();
+        }
+        relocation.clear().put(0, pagesBuf, from, len);
+        pagesBuf.position(from);
+        staging.rotate();
+        pagesBuf = staging.current();
+        viewCurrent();
+        if (pagesBuf.remaining() < len + PAGES_HEAD + Format.ALIGN) {
+            throw new IllegalStateException("a PAGES record of " + len + " bytes does not fit a staging buffer");
+        }
+        int at = pagesBuf.position();
+        pagesBuf.put(at, relocation, 0, len).position(at + len);
+        pagesCrcDone = at + (pagesCrcDone - from);
+        pagesHeaderAt = at;
+    }
+
     /** Copies one page (the remaining bytes of {@code page}) into the open PAGES record. */
-    void pagesAppend(ByteBuffer page) {
+    void pagesAppend(ByteBuffer page) throws IOException {
         if (pagesInPayload) {
             payload.bytes(page);
             pagesCount++;
             return;
+        }
+        if (pagesBuf.remaining() < page.remaining() + Format.ALIGN) {
+            relocatePages();
         }
         pagesBuf.put(page);
         pagesCount++;
@@ -382,6 +418,10 @@ final class ImageWriter implements RecordOutput {
     /** Ends the writing (and the writer thread, if any); staging buffers return to the pool. */
     void close() {
         staging.close();
+        if (relocation != null) {
+            Staging.give(relocation);
+            relocation = null;
+        }
         if (sealHash != null) {
             try {
                 sealHash.abandon();

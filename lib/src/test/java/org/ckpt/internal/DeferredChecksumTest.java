@@ -115,4 +115,49 @@ class DeferredChecksumTest {
             assertThat(r.pagesRead()).as("mode %s", mode).isPositive();
         }
     }
+
+    /**
+     * A PAGES record that outgrows its staging buffer moves to the next one, so buffers reach the
+     * channel full, and the image is the one the engine wrote when each record reserved room for
+     * the largest record at its start (SHA-256 of that engine's image of {@link #task}).
+     */
+    @Test
+    void buffersReachTheChannelFullAndTheImageIsUnchanged() throws Exception {
+        Task t = task();
+        for (Boolean mode : new Boolean[] {true, false, null}) {
+            Staging.deferCrcForTests = mode;
+            List<Integer> writes = new ArrayList<>();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            java.nio.channels.WritableByteChannel counting = new java.nio.channels.WritableByteChannel() {
+                private final java.nio.channels.WritableByteChannel to = Channels.newChannel(out);
+
+                @Override
+                public int write(java.nio.ByteBuffer src) throws java.io.IOException {
+                    writes.add(src.remaining());
+                    return to.write(src);
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return true;
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            checkpointer(true).build().checkpoint(t, counting);
+            byte[] image = out.toByteArray();
+            assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(image))).as("mode %s", mode).isEqualTo(IMAGE_SHA256);
+            // Every buffer but the last is sent with at most one page's room (plus alignment) left,
+            // or short by the start of a record that moved on.
+            long full = writes.subList(0, writes.size() - 1).stream().filter(n -> n >= Staging.SIZE - 4096 - 8).count();
+            assertThat(full).as("mode %s: writes %s", mode, writes).isGreaterThanOrEqualTo((writes.size() - 1) / 2);
+            assertThat((long) image.length / writes.size()).as("mode %s: mean write", mode)
+                    .isGreaterThan(Staging.SIZE / 2);
+        }
+    }
+
+    private static final String IMAGE_SHA256 = "989140be3bbfb2799cbcde408dd6dc525338ee414286ea187b960d5e1828b256";
 }
