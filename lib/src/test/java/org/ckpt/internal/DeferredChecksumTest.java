@@ -150,12 +150,11 @@ class DeferredChecksumTest {
             byte[] image = out.toByteArray();
             assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                     .digest(image))).as("mode %s", mode).isEqualTo(IMAGE_SHA256);
-            // Every buffer but the last is sent with at most one page's room (plus alignment) left,
-            // or short by the start of a record that moved on.
-            long full = writes.subList(0, writes.size() - 1).stream().filter(n -> n >= Staging.SIZE - 4096 - 8).count();
-            assertThat(full).as("mode %s: writes %s", mode, writes).isGreaterThanOrEqualTo((writes.size() - 1) / 2);
-            assertThat((long) image.length / writes.size()).as("mode %s: mean write", mode)
-                    .isGreaterThan(Staging.SIZE / 2);
+            // The engine that reserved room for the largest record at each record's start sent buffers of
+            // ~100 KB here; a buffer now goes out short only by the start of the record that moved on.
+            long sent = writes.subList(0, writes.size() - 1).stream().mapToLong(Integer::longValue).sum();
+            assertThat(sent / (writes.size() - 1)).as("mode %s: mean write of %s", mode, writes)
+                    .isGreaterThan(Staging.SIZE * 9L / 10);
         }
     }
 
