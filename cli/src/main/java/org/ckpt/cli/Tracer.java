@@ -357,19 +357,59 @@ final class Tracer implements AutoCloseable {
      * that did not survive the dump.
      */
     void checkAlive(String suffix) throws CliException {
+        checkAlive(suffix, false);
+    }
+
+    /**
+     * {@link #checkAlive(String)} after a read failed: a thread SIGKILLed while stopped stops
+     * answering ptrace (ESRCH) before its exit is reported, so this waits (a bounded time) for
+     * the exit of any thread that no longer answers; the reason given is then its death, not
+     * the ESRCH of the read that failed on it.
+     */
+    void checkAliveAfterFailure(String suffix) throws CliException {
+        checkAlive(suffix, true);
+    }
+
+    private void checkAlive(String suffix, boolean waitForDying) throws CliException {
         call(() -> {
-            for (Tracee t : snapshot()) {
-                if (t.gone == null && tgids.contains(t.tgid)) {
-                    exited(t);
-                    if (t.gone != null) {
-                        throw CliException.failed((t.tid == t.tgid ? "process " + t.tgid : "thread " + t.tid
-                                + " of process " + t.tgid) + " " + t.gone + " during the dump: no image written"
-                                + suffix);
+            long deadline = System.nanoTime() + DYING_WAIT_NANOS;
+            while (true) {
+                boolean unanswered = false;
+                for (Tracee t : snapshot()) {
+                    if (t.gone == null && tgids.contains(t.tgid)) {
+                        exited(t);
+                        if (t.gone != null) {
+                            throw CliException.failed((t.tid == t.tgid ? "process " + t.tgid : "thread " + t.tid
+                                    + " of process " + t.tgid) + " " + t.gone + " during the dump: no image written"
+                                    + suffix);
+                        }
+                        unanswered |= waitForDying && !answers(t.tid);
                     }
                 }
+                if (!unanswered || System.nanoTime() - deadline > 0) {
+                    return null;
+                }
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
             }
-            return null;
         });
+    }
+
+    /** How long {@link #checkAlive} waits for the exit of a thread that no longer answers. */
+    private static final long DYING_WAIT_NANOS = 1_000_000_000L;
+
+    /** Whether a stopped tracee still answers ptrace (a dying one gives ESRCH). */
+    private static boolean answers(int tid) {
+        try {
+            Linux.ptrace(Linux.PTRACE_PEEKUSER, tid, 0L, 0L);
+            return true;
+        } catch (LastErrorException e) {
+            return e.getErrorCode() != Linux.ESRCH;
+        }
     }
 
     /** Whether {@link #close()} ran: the processes are released. */
