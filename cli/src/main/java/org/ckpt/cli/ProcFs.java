@@ -219,7 +219,7 @@ final class ProcFs {
         return states;
     }
 
-    /** Thread ids, ascending. */
+    /** Thread ids: the group leader first, then ascending. */
     static List<Integer> threads(long pid) throws IOException {
         List<Integer> tids = new ArrayList<>();
         try (var s = Files.newDirectoryStream(dir(pid).resolve("task"))) {
@@ -227,7 +227,16 @@ final class ProcFs {
                 tids.add(Integer.parseInt(p.getFileName().toString()));
             }
         }
-        tids.sort(null);
+        return leaderFirst(pid, tids);
+    }
+
+    /**
+     * {@code tids} sorted, the group leader {@code pid} first: after the pid counter wraps, a
+     * process's other threads may have lower ids than its leader, and the leader is the process's
+     * first task (in the image, in {@code show}, and as the first thread of an exported core).
+     */
+    static List<Integer> leaderFirst(long pid, List<Integer> tids) {
+        tids.sort((a, b) -> a == pid ? (b == pid ? 0 : -1) : b == pid ? 1 : Integer.compare(a, b));
         return tids;
     }
 

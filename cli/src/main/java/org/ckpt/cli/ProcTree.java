@@ -49,7 +49,11 @@ final class ProcTree {
         return s;
     }
 
-    /** Every descendant of {@code root} (children, grandchildren...), ascending by pid. */
+    /**
+     * Every descendant of {@code root}, parents before their children: its children by pid, then
+     * theirs, level by level (after the pid counter wraps, a child's pid may be lower than its
+     * parent's, so ascending pids would not keep that order).
+     */
     static List<Integer> descendants(int root) {
         Map<Integer, List<Integer>> children = new HashMap<>();
         try (DirectoryStream<Path> s = Files.newDirectoryStream(ProcFs.PROC)) {
@@ -71,12 +75,13 @@ final class ProcTree {
         List<Integer> out = new ArrayList<>();
         ArrayDeque<Integer> queue = new ArrayDeque<>(List.of(root));
         while (!queue.isEmpty()) {
-            for (int c : children.getOrDefault(queue.poll(), List.of())) {
+            List<Integer> level = new ArrayList<>(children.getOrDefault(queue.poll(), List.of()));
+            level.sort(null);
+            for (int c : level) {
                 out.add(c);
                 queue.add(c);
             }
         }
-        out.sort(null);
         return out;
     }
 }

@@ -145,4 +145,12 @@ class ProcessTreeTest {
         }
         return 0;
     }
+
+    /** After the pid counter wraps, a thread's id may be lower than its leader's: the leader stays first. */
+    @Test
+    void theGroupLeaderIsTheFirstThreadWhateverTheIds() {
+        assertThat(ProcFs.leaderFirst(32760, new ArrayList<>(List.of(301, 32760, 300, 32765))))
+                .containsExactly(32760, 300, 301, 32765);
+        assertThat(ProcFs.leaderFirst(5, new ArrayList<>(List.of(9, 5, 7)))).containsExactly(5, 7, 9);
+    }
 }
