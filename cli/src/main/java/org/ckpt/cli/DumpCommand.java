@@ -132,12 +132,6 @@ final class DumpCommand implements Command {
 
     @Override
     public int run(Spec.Parsed a, Io io) throws Exception {
-        if (!a.has("--pid")) {
-            throw SPEC.usage("missing required option --pid");
-        }
-        if (!a.has("--output")) {
-            throw SPEC.usage("missing required option -o/--output");
-        }
         long pid = a.number("--pid", 0);
         String out = a.string("--output");
         long staging = a.number("--staging", -1);

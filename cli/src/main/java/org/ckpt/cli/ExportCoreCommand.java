@@ -31,9 +31,6 @@ final class ExportCoreCommand implements Command {
 
     @Override
     public int run(Spec.Parsed a, Io io) throws Exception {
-        if (!a.has("--output")) {
-            throw SPEC.usage("missing required option -o/--output");
-        }
         String image = a.param(0);
         String out = a.string("--output");
         if (Stores.isUri(out)) {

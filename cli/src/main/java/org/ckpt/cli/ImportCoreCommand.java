@@ -34,9 +34,6 @@ final class ImportCoreCommand implements Command {
 
     @Override
     public int run(Spec.Parsed a, Io io) throws Exception {
-        if (!a.has("--output")) {
-            throw SPEC.usage("missing required option -o/--output");
-        }
         Path core = Path.of(a.param(0));
         String out = a.string("--output");
         if (a.has("--chunked") && !Stores.isUri(out)) {

@@ -62,9 +62,6 @@ final class MergeCommand implements Command {
 
     @Override
     public int run(Spec.Parsed a, Io io) throws Exception {
-        if (!a.has("--output")) {
-            throw SPEC.usage("missing required option -o/--output");
-        }
         List<String> images = a.params;
         if (images.size() > 1 && a.has("--parents")) {
             throw SPEC.usage("--parents is for one image; with several, they are the chain");

@@ -21,6 +21,11 @@ final class Spec {
         String key() {
             return names.get(names.size() - 1);
         }
+
+        /** An option whose help begins "(required)": listed in the usage line, and missing it is a usage error. */
+        boolean required() {
+            return label != null && help.startsWith("(required)");
+        }
     }
 
     /** One positional parameter; a repeated one (the last) takes every further argument. */
@@ -187,6 +192,11 @@ final class Spec {
         if (p.params.size() > params.size() && !repeated) {
             throw usage("unexpected argument '" + p.params.get(params.size()) + "'");
         }
+        for (Opt o : options) {
+            if (o.required() && !p.has(o.key())) {
+                throw usage("missing required option " + String.join("/", o.names()));
+            }
+        }
         return p;
     }
 
@@ -198,7 +208,7 @@ final class Spec {
     String help() {
         StringBuilder sb = new StringBuilder("Usage: ckpt ").append(name);
         for (Opt o : options) {
-            if (o.label() != null && o.help().startsWith("(required)")) {
+            if (o.required()) {
                 sb.append(' ').append(o.key()).append(' ').append(o.label());
             }
         }

@@ -52,6 +52,23 @@ class CommandLineTest {
     }
 
     @Test
+    void aMissingRequiredOptionIsAUsageErrorNamingIt() {
+        String[][] cases = {
+            {"--pid", "dump", "-o", "x.ckpt"},
+            {"-o/--output", "dump", "--pid", "1"},
+            {"-o/--output", "merge", "a.ckpt"},
+            {"-o/--output", "export-core", "a.ckpt"},
+            {"-o/--output", "import-core", "core"},
+        };
+        for (String[] c : cases) {
+            Cli.Result r = Cli.run(java.util.Arrays.copyOfRange(c, 1, c.length));
+            assertThat(r.exit()).as(String.join(" ", c)).isEqualTo(2);
+            assertThat(r.err()).as(String.join(" ", c)).contains("missing required option " + c[0] + " (see 'ckpt "
+                    + c[1] + " --help')");
+        }
+    }
+
+    @Test
     void imagesAreReadInOnePassFromFifosStdinAndDevStdin() throws Exception {
         Path image = smallImage();
         byte[] bytes = Files.readAllBytes(image);
