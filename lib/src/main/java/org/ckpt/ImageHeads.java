@@ -8,11 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -38,23 +37,23 @@ final class ImageHeads {
 
     /** See {@link ParentResolver#find}. */
     Path find(Collection<Path> images, ParentLink link) {
-        List<Path> candidates = new ArrayList<>();
+        // In path order: the first whose tail matches the pin, else the first.
+        TreeMap<Path, Entry> candidates = new TreeMap<>();
         for (Path f : images) {
             Entry e = entry(f);
             if (e != null && e.id() != null && e.id() == link.checkpointId()) {
-                candidates.add(f);
+                candidates.put(f, e);
             }
         }
         if (candidates.isEmpty()) {
             return null;
         }
-        candidates.sort(null);
-        for (Path f : candidates) {
-            if (link.tail().equals(tail(f))) {
-                return f;
+        for (Map.Entry<Path, Entry> c : candidates.entrySet()) {
+            if (link.tail().equals(tail(c.getKey(), c.getValue()))) {
+                return c.getKey();
             }
         }
-        return candidates.get(0);
+        return candidates.firstKey();
     }
 
     /** The entry of a regular file, its head read (or taken from the cache); null for anything else. */
@@ -80,11 +79,8 @@ final class ImageHeads {
         return e;
     }
 
-    private ImageTail tail(Path f) {
-        Entry e = entry(f);
-        if (e == null) {
-            return null;
-        }
+    /** The tail of {@code f}, whose entry (just checked against the file) is {@code e}. */
+    private ImageTail tail(Path f, Entry e) {
         if (!e.tailRead()) {
             e = new Entry(e.size(), e.modified(), e.key(), e.id(), tailOf(f), true);
             cache.put(f, e);
