@@ -292,11 +292,11 @@ abstract class Staging implements AutoCloseable {
         private volatile int queued;
         private volatile int freeCount;
         private final java.util.function.BooleanSupplier workOrEnd = () -> this.queued > 0 || this.closed;
-        private final java.util.function.BooleanSupplier freeOrFailed = () -> this.freeCount > 0 || this.failed;
-        private volatile boolean failed;
+        private final java.util.function.BooleanSupplier freeOrFailed =
+                () -> this.freeCount > 0 || this.failure != null;
         private volatile boolean closed;
         private boolean broken;
-        private Throwable failure;
+        private volatile Throwable failure;
 
         Threaded(WritableByteChannel channel, Duration stallTimeout) {
             this.channel = channel;
@@ -474,7 +474,6 @@ abstract class Staging implements AutoCloseable {
                         free.add(job.reset());
                         if (failed != null && failure == null) {
                             failure = failed;
-                            this.failed = true;
                             broken = true;
                             queue.forEach(free::add);
                             queue.clear();
