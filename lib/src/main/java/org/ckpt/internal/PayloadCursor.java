@@ -164,11 +164,7 @@ final class PayloadCursor implements PayloadReader {
         if (buf.hasArray() && PayloadBuffer.isAscii(prefix)) {
             byte[] a = buf.array();
             int from = buf.arrayOffset() + pos;
-            int i = 0;
-            while (i < len && a[from + i] >= 0) {
-                i++;
-            }
-            if (i == len) {
+            if (isAscii(a, from, len)) {
                 if (scratch == null || scratch.length < p + len) {
                     scratch = new byte[Math.max(256, p + len)];
                 }
@@ -245,6 +241,16 @@ final class PayloadCursor implements PayloadReader {
         return utf8(field, len, at);
     }
 
+    /** Whether {@code len} bytes of {@code a} from {@code from} are all ASCII (then they are their own UTF-8). */
+    private static boolean isAscii(byte[] a, int from, int len) {
+        for (int i = 0; i < len; i++) {
+            if (a[from + i] < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private String utf8(String field, int len, long at) throws ImageException {
         need(field, len);
         int pos = buf.position();
@@ -252,11 +258,7 @@ final class PayloadCursor implements PayloadReader {
             // ASCII (paths, names) is its own UTF-8: one copy into a compact string, no decoder.
             byte[] a = buf.array();
             int from = buf.arrayOffset() + pos;
-            int i = 0;
-            while (i < len && a[from + i] >= 0) {
-                i++;
-            }
-            if (i == len) {
+            if (isAscii(a, from, len)) {
                 buf.position(pos + len);
                 return new String(a, from, len, StandardCharsets.ISO_8859_1);
             }
