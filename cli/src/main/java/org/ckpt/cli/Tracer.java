@@ -181,11 +181,15 @@ final class Tracer implements AutoCloseable {
             if (e.getErrorCode() == Linux.ESRCH) {
                 return; // the thread exited between listing and seizing
             }
-            if (e.getErrorCode() == Linux.EPERM) {
+            if (e.getErrorCode() != Linux.EPERM) {
+                throw CliException.usage("cannot trace thread " + tid + " of process " + tgid
+                        + ": PTRACE_SEIZE failed (" + Linux.describe(e) + ")");
+            }
+            if (!tracedByUs(tid)) {
                 throw CliException.usage(notPermitted(tid, tgid));
             }
-            throw CliException.usage("cannot trace thread " + tid + " of process " + tgid + ": PTRACE_SEIZE failed ("
-                    + Linux.describe(e) + ")");
+            // A thread cloned by a seized thread before that one stopped: PTRACE_O_TRACECLONE traced
+            // it already, to us. Taken as ours; it was reported as "already traced by" this very JVM.
         }
         Tracee t = new Tracee(tid, tgid);
         synchronized (this) {
@@ -197,6 +201,16 @@ final class Tracer implements AutoCloseable {
             if (e.getErrorCode() != Linux.ESRCH) {
                 throw CliException.failed("PTRACE_INTERRUPT of thread " + tid + " failed: " + Linux.describe(e));
             }
+        }
+    }
+
+    /** Whether this (tracing) thread traces {@code tid}: only its tracer may interrupt it. */
+    private static boolean tracedByUs(int tid) {
+        try {
+            Linux.ptrace(Linux.PTRACE_INTERRUPT, tid, 0L, 0L);
+            return true;
+        } catch (LastErrorException e) {
+            return false;
         }
     }
 
