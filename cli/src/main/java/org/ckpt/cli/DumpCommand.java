@@ -555,7 +555,7 @@ final class DumpCommand implements Command {
             if (tracer != null && !tracer.isClosed()) {
                 tracer.checkAliveAfterFailure(previous(r.output()));
             }
-            if (tracer == null && !alive(p.tgid())) {
+            if (tracer == null && !ProcFs.alive(p.tgid())) {
                 throw CliException.failed("process " + p.tgid() + " exited during the dump: no image written"
                         + previous(r.output()));
             }
@@ -580,15 +580,6 @@ final class DumpCommand implements Command {
 
     private static String previous(ImageOutput output) {
         return output != null && output.hadPrevious() ? " (" + output.name() + " keeps its previous contents)" : "";
-    }
-
-    private static boolean alive(int tgid) {
-        try {
-            char s = ProcFs.stat(ProcFs.dir(tgid)).state();
-            return s != 'Z' && s != 'X' && s != 'x';
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /** A process that changed under a read while the image was written: one line saying so (exit 1). */

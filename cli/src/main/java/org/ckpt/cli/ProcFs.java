@@ -219,6 +219,16 @@ final class ProcFs {
         return states;
     }
 
+    /** Whether process or thread {@code id} exists and has not exited (not a zombie, not dead). */
+    static boolean alive(long id) {
+        try {
+            char s = stat(dir(id)).state();
+            return s != 'Z' && s != 'X' && s != 'x';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Thread ids: the group leader first, then ascending. */
     static List<Integer> threads(long pid) throws IOException {
         List<Integer> tids = new ArrayList<>();

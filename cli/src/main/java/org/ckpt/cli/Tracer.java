@@ -178,8 +178,8 @@ final class Tracer implements AutoCloseable {
         try {
             Linux.ptrace(Linux.PTRACE_SEIZE, tid, 0L, options);
         } catch (LastErrorException e) {
-            if (e.getErrorCode() == Linux.ESRCH) {
-                return; // the thread exited between listing and seizing
+            if (e.getErrorCode() == Linux.ESRCH || e.getErrorCode() == Linux.EPERM && !ProcFs.alive(tid)) {
+                return; // the thread exited between listing and seizing (an exiting one gives EPERM)
             }
             if (e.getErrorCode() != Linux.EPERM) {
                 throw CliException.usage("cannot trace thread " + tid + " of process " + tgid
