@@ -13,7 +13,8 @@ import java.time.Duration;
  * @param cleanPagesSkipped pages of private file-backed areas reported clean, not written
  * @param elapsed          wall-clock time of the checkpoint
  * @param pagesFromParent  pages an incremental image takes from its parent instead of carrying
- *                         them (the pages of its {@code PAGES_PARENT} runs); 0 for a full image.
+ *                         them (the pages of its runs taken from the parent, {@code PAGE_RUNS} or
+ *                         {@code PAGES_PARENT}); 0 for a full image.
  *                         @since 0.3
  * @param tail             what the image's tail says: what a child of this image pins. @since 0.3
  * @param asParent         this image as the parent of a next, incremental checkpoint

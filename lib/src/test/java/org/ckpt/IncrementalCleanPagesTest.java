@@ -118,9 +118,23 @@ class IncrementalCleanPagesTest {
         // pages 0 and 3 from the parent, in two runs around the clean ones; nothing written
         assertThat(child.pagesFromParent()).isEqualTo(2);
         assertThat(child.pagesWritten()).isZero();
+        // One PAGE_RUNS record (0x0034) of two runs, both the parent's (source 1), carrying no pages.
         List<Integer> types = new ArrayList<>();
-        restarter.inspect(in(childBytes.toByteArray()), rec -> types.add(rec.type()));
-        assertThat(types.stream().filter(t -> t == 0x0032).count()).isEqualTo(2);
+        List<String> runs = new ArrayList<>();
+        restarter.inspect(in(childBytes.toByteArray()), rec -> {
+            types.add(rec.type());
+            if (rec.type() == 0x0034) {
+                java.nio.ByteBuffer p = rec.payload().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < p.getInt(8); i++) {
+                    runs.add(Long.toHexString(p.getLong(16 + 16 * i)) + "+" + p.getInt(24 + 16 * i) + "/"
+                            + p.getInt(28 + 16 * i));
+                }
+                assertThat(p.remaining()).isEqualTo(16 + 16 * runs.size());
+            }
+        });
+        assertThat(types.stream().filter(t -> t == 0x0034).count()).isEqualTo(1);
+        assertThat(types).doesNotContain(0x0031, 0x0032);
+        assertThat(runs).hasSize(2).allMatch(r -> r.endsWith("+1/1"));
 
         // merging the chain and merging the full image give the same bytes
         Checkpointer merger = builder().build();

@@ -51,6 +51,54 @@ class IncrementalSmokeTest {
         return got.array();
     }
 
+    /** docs/FORMAT.md §15.7 and §15.8: the example child is one PAGE_RUNS record of five runs. */
+    @Test
+    void theExampleChildOfTheFormatIsOnePageRunsRecord() throws Exception {
+        SplittableRandom rnd = new SplittableRandom(2);
+        byte[] mem = new byte[64 * PS];
+        for (int p = 0; p < 64; p += 2) {
+            for (int i = 0; i < PS; i++) {
+                mem[p * PS + i] = (byte) (rnd.nextInt() | 1);
+            }
+        }
+        Checkpointer full = Checkpointer.builder().architecture("test64").pageDigests(true).build();
+        CheckpointResult r0 = write(full, task(mem, PageData.of(BASE, mem.clone())));
+        mem[3 * PS] = 7;
+        mem[10 * PS + 9] = 8;
+        PageRanges dirty = PageRanges.builder().add(BASE + 3 * PS, BASE + 4 * PS).add(BASE + 10 * PS, BASE + 11 * PS)
+                .build();
+        CheckpointResult r1 = write(Checkpointer.builder().architecture("test64").pageDigests(true)
+                .parent(r0.asParent()).build(), task(mem, PageData.of(BASE, mem.clone()).withChangedSinceParent(dirty)));
+        assertThat(restored(r1.checkpointId())).isEqualTo(mem);
+
+        java.util.List<String> types = new java.util.ArrayList<>();
+        java.util.List<ByteBuffer> runs = new java.util.ArrayList<>();
+        RestartResult r = restarter.inspect(Channels.newChannel(new ByteArrayInputStream(images.get(r1.checkpointId()))),
+                rec -> {
+                    types.add(rec.typeName());
+                    if (rec.type() == org.ckpt.spi.RecordTypes.PAGE_RUNS) {
+                        runs.add(ByteBuffer.allocate(rec.length()).put(rec.payload().duplicate()).flip()
+                                .order(java.nio.ByteOrder.LITTLE_ENDIAN));
+                    }
+                }).result();
+        assertThat(r.info().formatMinor()).isEqualTo(4);
+        assertThat(types).containsExactly("HEAD", "ARCH_HEAD", "PARENT", "OBJECT", "VMA", "PAGE_RUNS", "PAGE_DIGESTS",
+                "TASK", "TAIL");
+        ByteBuffer p = runs.get(0);
+        assertThat(p.remaining()).isEqualTo(8288);
+        assertThat(p.getLong(0)).isEqualTo(1);  // parent_mm: the parent's mm is its object 1
+        assertThat(p.getInt(8)).isEqualTo(5);
+        assertThat(p.getInt(12)).isZero();
+        long[][] want = {{BASE, 3, 1}, {BASE + 3 * PS, 1, 0}, {BASE + 4 * PS, 6, 1}, {BASE + 10 * PS, 1, 0},
+            {BASE + 11 * PS, 53, 1}};
+        for (int i = 0; i < 5; i++) {
+            assertThat(new long[] {p.getLong(16 + 16 * i), p.getInt(24 + 16 * i), p.getInt(28 + 16 * i)})
+                    .as("run %d", i).containsExactly(want[i]);
+        }
+        assertThat(java.util.Arrays.equals(p.array(), 96, 96 + PS, mem, 3 * PS, 4 * PS)).isTrue();
+        assertThat(java.util.Arrays.equals(p.array(), 96 + PS, 96 + 2 * PS, mem, 10 * PS, 11 * PS)).isTrue();
+    }
+
     @Test
     void hostDirtySetAndDigestsBothRestartTheLastTask() throws Exception {
         SplittableRandom rnd = new SplittableRandom(1);

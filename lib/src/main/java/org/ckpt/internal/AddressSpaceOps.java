@@ -252,6 +252,8 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                 next = readPagesRecord(s, pages, mmRef, start, end, prot, flags, next);
             } else if (type == RecordTypes.PAGES_PARENT) {
                 next = readParentRun(s, pages, start, end, privateFile, next);
+            } else if (type == RecordTypes.PAGE_RUNS) {
+                next = readRunsRecord(s, pages, mmRef, start, end, prot, flags, privateFile, next);
             } else {
                 break;
             }
@@ -360,28 +362,42 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         }
         s.charge(RestartSession.COST_PAGE_RUN, "PAGES_PARENT");
         RestartSession parent = s.parentSession();
-        if (parent == null) {
-            // An index-only read: the structure is checked, the pages are the parent's business.
-            return runEnd;
+        if (parent != null) {
+            takeFromParent(s, pages, parent, parentMm(s, parent, parentMm, "PAGES_PARENT", mmAt), address, runEnd,
+                    privateFile, "PAGES_PARENT", at);
         }
+        // Without a parent session: an index-only read; the structure is checked, the pages are the parent's business.
+        return runEnd;
+    }
+
+    /** The parent's address space {@code parentMm} names (a record at {@code mmAt} of this image). */
+    private static AddressSpace parentMm(RestartSession s, RestartSession parent, long parentMm, String record,
+                                         long mmAt) throws ImageException {
         Object o = parent.objectAt(parentMm);
         if (!(o instanceof AddressSpace pm)) {
-            throw new InvalidReferenceException("PAGES_PARENT", mmAt, "parent_mm: objref "
+            throw new InvalidReferenceException(record, mmAt, "parent_mm: objref "
                     + Long.toUnsignedString(parentMm) + (o == null ? " is no object of " : " is not an address space of ")
                     + parentName(parent));
         }
+        return pm;
+    }
+
+    /** Resolves a run taken from the parent (§15.3): adds the parent's present pages of [address, runEnd) as views. */
+    private static void takeFromParent(RestartSession s, Slices pages, RestartSession parent, AddressSpace pm,
+                                       long address, long runEnd, boolean privateFile, String record, long at)
+            throws IOException {
         Vma pv = areaOf(pm.vmas(), address);
         if (pv == null || Long.compareUnsigned(runEnd, pv.end()) > 0) {
-            throw new InvalidImageException("PAGES_PARENT", at, "page run [0x" + Long.toHexString(address) + ", 0x"
-                    + Long.toHexString(runEnd) + ") does not lie within one area of address space "
-                    + Long.toUnsignedString(parentMm) + " of " + parentName(parent));
+            throw new InvalidImageException(record, at, "page run [0x" + Long.toHexString(address) + ", 0x"
+                    + Long.toHexString(runEnd) + ") does not lie within one area of the parent's address space in "
+                    + parentName(parent));
         }
         Slices sl = parent.slices(pv);
         boolean parentZero = pv.file() == null || pv.isShared();
         if (privateFile || !parentZero) {
             long gap = sl.firstGap(address, runEnd);
             if (gap != -1) {
-                throw new InvalidImageException("PAGES_PARENT", at, "page 0x" + Long.toHexString(gap)
+                throw new InvalidImageException(record, at, "page 0x" + Long.toHexString(gap)
                         + " of the run is absent in " + parentName(parent) + ", and in a private file-backed area ("
                         + (privateFile ? "this image's" : "the parent's") + ") an absent page is the file's, not zero:"
                         + " such a run may take only pages the parent holds");
@@ -389,8 +405,226 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         }
         // Charged after the slicing: the views added are at most the parent's own runs, already charged to the
         // budget the chain shares; one pass over them instead of a count and a copy.
-        s.charge((long) RestartSession.COST_PAGE_RUN * sl.addTo(pages, address, runEnd), "PAGES_PARENT");
-        return runEnd;
+        s.charge((long) RestartSession.COST_PAGE_RUN * sl.addTo(pages, address, runEnd), record);
+    }
+
+    /**
+     * One PAGE_RUNS record (docs/FORMAT.md §15.8): its prefix and run table checked whole before
+     * any page is handed out (an intact record that breaks a rule is reported as such, a damaged
+     * one as a checksum failure); the carried runs' pages read into the page destination in
+     * order; after the record's checksum, the runs added in address order, those of the parent
+     * resolved as PAGES_PARENT runs are. Returns the end of the last run.
+     */
+    private static long readRunsRecord(RestartSession s, Slices pages, long mmRef, long start, long end, int prot,
+                                       int flags, boolean privateFile, long next) throws IOException {
+        int ps = s.pageSize();
+        ImageReader in = s.reader();
+        s.charge(RestartSession.COST_PAGE_RUN, "PAGE_RUNS");
+        boolean prefixed = in.beginRuns();
+        PayloadReader whole = null;
+        long at;
+        long parentMm;
+        long runCount;
+        long reserved;
+        long length;
+        if (prefixed) {
+            at = in.pagesAt();
+            parentMm = in.prefixU64();
+            runCount = in.prefixU32();
+            reserved = in.pagesReserved() & 0xFFFF_FFFFL;
+            length = 16L + in.partsLeft();
+        } else {
+            whole = s.input().next(RecordTypes.PAGE_RUNS);
+            at = whole.position();
+            length = whole.remaining();
+            if (length < 16) {
+                throw new org.ckpt.spi.TruncatedImageException("PAGE_RUNS", at, "a payload of " + length
+                        + " bytes is shorter than the 16-byte prefix (parent_mm, run_count, reserved)");
+            }
+            parentMm = whole.u64("parent_mm");
+            runCount = whole.u32("run_count");
+            reserved = whole.u32("reserved");
+        }
+        ImageException problem = runsPrefixProblem(s, at, reserved, runCount, length);
+        RunTable t = problem == null ? s.runTable((int) runCount) : null;
+        if (problem == null) {
+            if (prefixed) {
+                in.readPart(t.bytes, false);
+            } else {
+                t.bytes.put(0, whole.slice("runs", t.bytes.remaining()), 0, t.bytes.remaining());
+            }
+            problem = t.check(s, at, parentMm, length - 16 - 16 * runCount, next, start, end);
+        }
+        if (problem != null) {
+            throw prefixed ? in.abandonPages(problem) : problem;
+        }
+        int n = (int) runCount;
+        for (int i = 0; i < n; i++) {
+            if (t.source(i) != Format.RUN_CARRIED) {
+                continue;
+            }
+            long address = t.address(i);
+            int bytes = (int) (t.count(i) * ps);
+            PageDestination.Run run = new PageDestination.Run(mmRef, start, end, prot, flags, address, bytes);
+            ByteBuffer dst = s.pageDestination().allocate(run);
+            if (dst == null || dst.remaining() != bytes) {
+                throw new IllegalStateException("the page destination returned "
+                        + (dst == null ? "null" : dst.remaining() + " bytes") + " for a run of " + bytes
+                        + " bytes at 0x" + Long.toHexString(address));
+            }
+            if (prefixed) {
+                in.readPart(dst, true);
+            } else {
+                dst.duplicate().put(whole.slice("pages", bytes));
+            }
+            t.carried[i] = dst;
+        }
+        if (prefixed) {
+            in.endParts();
+        }
+        // Charged once the record is verified: the runs become entries of the area's index (a damaged
+        // run_count is a checksum failure, not a budget one).
+        s.charge((long) RestartSession.COST_PAGE_RUN * runCount, "PAGE_RUNS");
+        RestartSession parent = s.parentSession();
+        AddressSpace pm = null;
+        for (int i = 0; i < n; i++) {
+            long address = t.address(i);
+            long count = t.count(i);
+            long runEnd = address + count * ps;
+            if (t.source(i) == Format.RUN_CARRIED) {
+                ByteBuffer bytes = t.carried[i];
+                t.carried[i] = null;
+                if (s.hashing()) {
+                    DigestIndex.Builder d = s.hashedDigests(mmRef, start);
+                    s.charge(16L * count, "PAGE_RUNS");
+                    int base = bytes.position();
+                    for (int k = 0; k < count; k++) {
+                        d.add(address + (long) k * ps,
+                                Xxh64.hash(bytes.duplicate().limit(base + (k + 1) * ps).position(base + k * ps)));
+                    }
+                }
+                pages.add(address, bytes);
+                s.pagesRead((int) count);
+            } else if (parent != null) {
+                if (pm == null) {
+                    pm = parentMm(s, parent, parentMm, "PAGE_RUNS", at);
+                }
+                takeFromParent(s, pages, parent, pm, address, runEnd, privateFile, "PAGE_RUNS", at + 16 + 16L * i);
+            }
+            next = runEnd;
+        }
+        return next;
+    }
+
+    /** Why a PAGE_RUNS prefix is unacceptable (before its table is read), or null. */
+    private static ImageException runsPrefixProblem(RestartSession s, long at, long reserved, long runCount,
+                                                    long length) {
+        if (s.parentLink() == null) {
+            return new InvalidImageException("PAGE_RUNS", at, "PAGE_RUNS in an image without a PARENT record");
+        }
+        if (s.head().formatMinor() < Format.MINOR_PAGE_RUNS) {
+            return new InvalidImageException("PAGE_RUNS", at, "PAGE_RUNS in a " + s.head().formatMajor() + "."
+                    + s.head().formatMinor() + " image (it exists since 1." + Format.MINOR_PAGE_RUNS + ")");
+        }
+        if (reserved != 0) {
+            return new InvalidImageException("PAGE_RUNS", at + 12, "reserved field 'reserved' is " + reserved
+                    + ", must be 0");
+        }
+        if (runCount == 0 || 16 * runCount > length - 16) {
+            return new InvalidImageException("PAGE_RUNS", at + 8, "run_count " + runCount + " needs " + 16 * runCount
+                    + " bytes of run table; the record has " + (length - 16) + " after its prefix"
+                    + (runCount == 0 ? " (and a record has at least one run)" : ""));
+        }
+        return null;
+    }
+
+    /**
+     * The run table of the PAGE_RUNS record being read, in a buffer the session reuses, and
+     * the page buffers of its carried runs until the record's checksum is verified.
+     */
+    static final class RunTable {
+        ByteBuffer bytes = ByteBuffer.allocate(0);
+        ByteBuffer[] carried = new ByteBuffer[0];
+
+        /** Ready for a table of {@code runs} runs (bounded by the record's length, checked before). */
+        RunTable reset(int runs) {
+            if (bytes.capacity() < 16 * runs) {
+                bytes = ByteBuffer.allocate(Math.max(16 * runs, 2 * bytes.capacity()))
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                carried = new ByteBuffer[bytes.capacity() / 16];
+            }
+            bytes.clear().limit(16 * runs);
+            return this;
+        }
+
+        long address(int i) {
+            return bytes.getLong(16 * i);
+        }
+
+        long count(int i) {
+            return bytes.getInt(16 * i + 8) & 0xFFFF_FFFFL;
+        }
+
+        long source(int i) {
+            return bytes.getInt(16 * i + 12) & 0xFFFF_FFFFL;
+        }
+
+        /**
+         * Why the table breaks a rule of §15.8, or null: each run page-aligned, not empty, within
+         * the area, after the previous; a known source; the carried runs' pages exactly the
+         * {@code pageBytes} that follow; parent_mm set exactly when a run is the parent's.
+         */
+        ImageException check(RestartSession s, long at, long parentMm, long pageBytes, long next, long start,
+                             long end) {
+            int ps = s.pageSize();
+            int n = bytes.limit() / 16;
+            long carriedBytes = 0;
+            boolean fromParent = false;
+            long prev = next;
+            for (int i = 0; i < n; i++) {
+                long eAt = at + 16 + 16L * i;
+                long address = address(i);
+                long count = count(i);
+                long source = source(i);
+                if (source != Format.RUN_CARRIED && source != Format.RUN_PARENT) {
+                    return new InvalidImageException("PAGE_RUNS", eAt + 12, "run " + i + ": unknown source " + source
+                            + " (0 = carried in the record, 1 = the parent's)");
+                }
+                if ((address & (ps - 1)) != 0) {
+                    return new InvalidImageException("PAGE_RUNS", eAt, "run " + i + ": address 0x"
+                            + Long.toHexString(address) + " is not page aligned");
+                }
+                if (count == 0 || Long.compareUnsigned(address, prev) < 0 || Long.compareUnsigned(address, end) >= 0
+                        || count > (end - address) / ps) {
+                    return new InvalidImageException("PAGE_RUNS", eAt, "run " + i + " at 0x" + Long.toHexString(address)
+                            + " of " + count + " pages is empty, outside the area [0x" + Long.toHexString(start)
+                            + ", 0x" + Long.toHexString(end) + ") or overlaps the previous run");
+                }
+                if (source == Format.RUN_CARRIED) {
+                    carriedBytes += count * ps;
+                    if (carriedBytes > pageBytes) {
+                        break;
+                    }
+                } else {
+                    fromParent = true;
+                }
+                prev = address + count * ps;
+            }
+            if (carriedBytes != pageBytes) {
+                return new InvalidImageException("PAGE_RUNS", at + 8, "the carried runs hold "
+                        + (carriedBytes > pageBytes ? "more than " + pageBytes : String.valueOf(carriedBytes))
+                        + " bytes of pages; the record has " + pageBytes + " after its run table");
+            }
+            if (fromParent && parentMm == 0) {
+                return new InvalidReferenceException("PAGE_RUNS", at, "parent_mm: objref 0 (none) where a run takes"
+                        + " the parent's pages");
+            }
+            if (!fromParent && parentMm != 0) {
+                return new InvalidImageException("PAGE_RUNS", at, "parent_mm is objref " + Long.toUnsignedString(
+                        parentMm) + " but no run takes the parent's pages (it must then be 0)");
+            }
+            return null;
+        }
     }
 
     /** For messages only: a chain restart reads thousands of PAGES_PARENT records per image. */

@@ -23,7 +23,7 @@ import org.ckpt.spi.UnsupportedImageException;
  * the heads and PARENT records are read newest first, each parent opened through the resolver
  * and its link checked (id, architecture, page size, policy, depth, no repeated id) before any
  * page is read; then the images are read oldest first, each verified to its tail and checked
- * against its child's pin before the child's body is read, each child's PAGES_PARENT runs
+ * against its child's pin before the child's body is read, each child's runs taken from the parent
  * resolved against its verified parent. Nothing is committed here; on any failure the page
  * destination is released once.
  */

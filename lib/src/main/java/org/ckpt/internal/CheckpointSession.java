@@ -174,7 +174,12 @@ public final class CheckpointSession implements CkptContext {
 
     /** The minor format version of an image of {@code tasks}, incremental if {@code child}. */
     public static int formatMinor(List<Task> tasks, RestorePolicy policy, boolean noArch, boolean child) {
-        return child ? Format.MINOR_PARENT : formatMinor(tasks, policy, noArch);
+        return child ? Format.MINOR_PAGE_RUNS : formatMinor(tasks, policy, noArch);
+    }
+
+    /** Pages per PAGES record of this image (fewer when encrypted: the record holds its tag). */
+    int pagesPerRecord() {
+        return pagesPerRecord;
     }
 
     /** Pages per PAGES record the writer produces for this page size under {@code limits}. */
@@ -672,6 +677,16 @@ public final class CheckpointSession implements CkptContext {
 
     void countClean(int pages) {
         cleanPagesSkipped += pages;
+    }
+
+    /** Pages a PAGE_RUNS record carried (IncrementalWriter stages it through {@link #imageWriter}). */
+    void countWritten(int pages) {
+        pagesWritten += pages;
+        progress(false);
+    }
+
+    ImageWriter imageWriter() {
+        return out;
     }
 
     void countFromParent(long pages) {

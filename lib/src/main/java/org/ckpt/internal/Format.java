@@ -10,13 +10,19 @@ public final class Format {
      * describes its content in the head: 0 unless a task has extensions (TASK_EXT,
      * 1.1), so images without extensions stay readable by 1.0 readers byte for byte.
      */
-    static final int MINOR = 3;
+    static final int MINOR = 4;
     /** First minor with the TASK_EXT record. */
     static final int MINOR_TASK_EXT = 1;
     /** First minor with head flag EXACT. */
     static final int MINOR_EXACT = 2;
     /** First minor with the PARENT and PAGES_PARENT records (incremental images). */
     static final int MINOR_PARENT = 3;
+    /** First minor with the PAGE_RUNS record; the minor of every child this code writes. */
+    static final int MINOR_PAGE_RUNS = 4;
+    /** PAGE_RUNS run source: the run's pages follow in the record. */
+    static final int RUN_CARRIED = 0;
+    /** PAGE_RUNS run source: the run's content is the parent's at the same addresses. */
+    static final int RUN_PARENT = 1;
     /** PAGE_DIGESTS algorithm 1: XXH64 with seed 0 over the page's bytes. */
     static final int DIGEST_XXH64 = 1;
     /** First minor with SEAL, CIPHER, head flag ENCRYPTED and record flag ENCRYPTED. */

@@ -219,6 +219,7 @@ final class ImageWriter implements RecordOutput {
     void pagesBegin(long address, int pageSize) throws IOException {
         end();
         ChannelIo.checkInterrupt("checkpoint");
+        pagesAddress = address;
         if (cipher != null) {
             // Encrypted: the plaintext is staged in the payload buffer, the ciphertext goes to staging.
             payload.reset();
@@ -310,16 +311,36 @@ final class ImageWriter implements RecordOutput {
      * its checksum (of the ciphertext) taken here.
      */
     void pagesEnd() throws IOException {
+        stagedEnd(RecordTypes.PAGES, pagesAddress, pagesCount);
+    }
+
+    /**
+     * Starts a PAGE_RUNS record (docs/FORMAT.md §15.8): staged as a PAGES record is, its run
+     * table and then its pages appended with {@link #pagesAppend}, its prefix filled in by
+     * {@link #runsEnd}. The caller keeps the payload within a PAGES record's.
+     */
+    void runsBegin(int pageSize) throws IOException {
+        pagesBegin(0, pageSize);
+    }
+
+    /** Completes the open PAGE_RUNS record with its prefix: {@code parent_mm}, {@code run_count}. */
+    void runsEnd(long parentMm, int runCount) throws IOException {
+        stagedEnd(RecordTypes.PAGE_RUNS, parentMm, runCount);
+    }
+
+    /** Ends the staged record: a 16-byte prefix of a u64, a u32 and a reserved u32 (0) before the staged bytes. */
+    private void stagedEnd(int type, long prefix0, int prefix8) throws IOException {
         if (pagesInPayload) {
             pagesInPayload = false;
-            payload.putU32(8, pagesCount);
-            writeRecord(RecordTypes.PAGES, 0);
+            payload.putU64(0, prefix0);
+            payload.putU32(8, prefix8);
+            writeRecord(type, 0);
             return;
         }
         int n = pagesBuf.position() - (pagesHeaderAt + PAGES_HEAD);
         int length = 16 + n;
-        headBuf.putInt(0, RecordTypes.PAGES).putInt(4, 0).putInt(8, length)
-                .putLong(16, pagesAddress).putInt(24, pagesCount).putInt(28, 0);
+        headBuf.putInt(0, type).putInt(4, 0).putInt(8, length)
+                .putLong(16, prefix0).putInt(24, prefix8).putInt(28, 0);
         // CRC of the record: header[0..12] + prefix, then the pages (combined, not re-read).
         recordCrc.reset();
         recordCrc.update(head, 0, 12);
@@ -341,7 +362,7 @@ final class ImageWriter implements RecordOutput {
         records++;
         pagesHeaderAt = -1;
         if (Log.RW.isTraceEnabled()) {
-            Log.RW.trace("write PAGES len={} at offset {}", length, recordStart);
+            Log.RW.trace("write {} len={} at offset {}", RecordTypes.name(type), length, recordStart);
         }
     }
 

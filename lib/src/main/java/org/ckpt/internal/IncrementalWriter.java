@@ -28,6 +28,8 @@ final class IncrementalWriter {
     private final boolean digests;
     private final int ps;
     private final ByteBuffer zeroPage;
+    /** A child's PAGE_RUNS collector, shared by its areas (one is written at a time); null without a parent. */
+    private final Runs runs;
 
     IncrementalWriter(CheckpointSession s, ParentIndex parent, boolean digests, ByteBuffer zeroPage) {
         this.s = s;
@@ -35,6 +37,123 @@ final class IncrementalWriter {
         this.digests = digests;
         this.ps = s.pageSize();
         this.zeroPage = zeroPage;
+        // The pages of one PAGES record of this image (its GCM tag accounted for when encrypted).
+        this.runs = parent == null ? null : new Runs((long) s.pagesPerRecord() * ps);
+    }
+
+    /**
+     * The PAGE_RUNS record being collected (docs/FORMAT.md §15.8): the runs of one area, in
+     * address order, each taken from the parent or carried (small runs of changed pages, as
+     * positions in the host's current run, copied only when the record is staged). A child of
+     * scattered changed pages is then a few records per area, not two per changed page.
+     * Reused from area to area.
+     */
+    private final class Runs {
+        /** Runs per record: a table of at most 64 KiB. */
+        static final int MAX_RUNS = 4096;
+        /** Longer runs of changed pages go to PAGES records, as in a full image (and are read without a table). */
+        static final int MAX_CARRIED_RUN = 16;
+        /** Bytes of table and pages a record may carry: a PAGES record's pages. */
+        final long budget;
+        final long[] address = new long[MAX_RUNS];
+        final long[] count = new long[MAX_RUNS];
+        /** The host buffer of a carried run, null for a run taken from the parent. */
+        final ByteBuffer[] buf = new ByteBuffer[MAX_RUNS];
+        final int[] off = new int[MAX_RUNS];
+        final ByteBuffer table = ByteBuffer.allocate(16 * MAX_RUNS).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int n;
+        int dataPages;
+        long parentMm;
+
+        Runs(long budget) {
+            this.budget = budget;
+        }
+
+        Runs reset(long pMm) {
+            n = 0;
+            dataPages = 0;
+            parentMm = pMm;
+            return this;
+        }
+
+        /** Whether a carried run of {@code pages} may go into a PAGE_RUNS record at all. */
+        boolean fits(int pages) {
+            return pages <= MAX_CARRIED_RUN && 16 + (long) pages * ps <= budget;
+        }
+
+        private long size(int runs, long pages) {
+            return 16L * runs + pages * ps;
+        }
+
+        /**
+         * A run taken from the parent, within one parent area (the callers' runs are maximal
+         * there; runs of two parent areas that touch stay two runs, as §15.3 requires).
+         */
+        void parent(long from, long pages) throws IOException {
+            long at = from;
+            long left = pages;
+            while (left > 0) {
+                long k = Math.min(left, 0xFFFF_FFFFL);
+                if (n == MAX_RUNS || size(n + 1, dataPages) > budget) {
+                    emit();
+                }
+                address[n] = at;
+                count[n] = k;
+                buf[n] = null;
+                n++;
+                at += k * ps;
+                left -= k;
+            }
+        }
+
+        void data(long at, ByteBuffer host, int offset, int pages) throws IOException {
+            if (n == MAX_RUNS || size(n + 1, dataPages + pages) > budget) {
+                emit();
+            }
+            address[n] = at;
+            count[n] = pages;
+            buf[n] = host;
+            off[n] = offset;
+            n++;
+            dataPages += pages;
+        }
+
+        /** Stages the record collected so far, if any. */
+        void emit() throws IOException {
+            if (n == 0) {
+                return;
+            }
+            boolean fromParent = false;
+            table.clear();
+            for (int i = 0; i < n; i++) {
+                table.putLong(address[i]).putInt((int) count[i]).putInt(buf[i] == null ? Format.RUN_PARENT
+                        : Format.RUN_CARRIED);
+                fromParent |= buf[i] == null;
+            }
+            ImageWriter out = s.imageWriter();
+            out.runsBegin(ps);
+            boolean open = true;
+            try {
+                out.pagesAppend(table.flip());
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] != null) {
+                        ByteBuffer b = buf[i].duplicate();
+                        b.limit(off[i] + (int) count[i] * ps).position(off[i]);
+                        out.pagesAppend(b);
+                        buf[i] = null;
+                    }
+                }
+                out.runsEnd(fromParent ? parentMm : 0, n);
+                open = false;
+            } finally {
+                if (open) {
+                    out.discardOpen();
+                }
+            }
+            s.countWritten(dataPages);
+            n = 0;
+            dataPages = 0;
+        }
     }
 
     /** Writes the area's page records (after its VMA); returns its digests, or null when not asked for. */
@@ -77,11 +196,14 @@ final class IncrementalWriter {
         long batchRunAddress;
         int batchFrom = -1;
         int batchTo;
+        /** A child's pending PAGE_RUNS record; null in a full image with digests (PAGES only). */
+        final Runs runs;
         // the parent area and digest cursor of the digest path
         int pIdx = -1;
         int dIdx;
 
         Area(Vma v, List<ParentIndex.Area> pAreas, long pMm) {
+            this.runs = parent == null ? null : IncrementalWriter.this.runs.reset(pMm);
             this.v = v;
             this.privateFile = v.file() != null && !v.isShared();
             this.pAreas = pAreas;
@@ -297,6 +419,12 @@ final class IncrementalWriter {
                 i++;
             }
             flushBatch();
+            if (runs != null && runs.dataPages > 0) {
+                // The host's buffer is valid only during its run: its pages leave now, with the
+                // parent's ranges that end within the run (so they need no record of their own).
+                emitPlanBefore(address + (long) n * ps);
+                runs.emit();
+            }
             batchRun = null;
         }
 
@@ -336,11 +464,19 @@ final class IncrementalWriter {
             if (batchFrom < 0) {
                 return;
             }
-            ByteBuffer b = batchRun.duplicate();
-            int base = batchRun.position();
-            b.limit(base + batchTo * ps).position(base + batchFrom * ps);
             long at = batchRunAddress + (long) batchFrom * ps;
+            int pages = batchTo - batchFrom;
+            int off = batchRun.position() + batchFrom * ps;
             batchFrom = -1;
+            if (runs != null && runs.fits(pages)) {
+                runs.data(at, batchRun, off, pages);
+                return;
+            }
+            if (runs != null) {
+                runs.emit();
+            }
+            ByteBuffer b = batchRun.duplicate();
+            b.limit(off + pages * ps).position(off);
             s.writePageRun(at, b, false, true);
         }
 
@@ -355,9 +491,13 @@ final class IncrementalWriter {
 
         private void writeParentRun(long from, long to) throws IOException {
             long count = (to - from) / ps;
-            RecordOutput out = s.output();
-            out.begin(RecordTypes.PAGES_PARENT).u64(from).u64(count).u64(pMm);
-            out.end();
+            if (runs != null) {
+                runs.parent(from, count);
+            } else {
+                RecordOutput out = s.output();
+                out.begin(RecordTypes.PAGES_PARENT).u64(from).u64(count).u64(pMm);
+                out.end();
+            }
             s.countFromParent(count);
         }
 
@@ -365,6 +505,9 @@ final class IncrementalWriter {
             flushBatch();
             flushRef();
             emitPlanBefore(-1L);
+            if (runs != null) {
+                runs.emit();
+            }
             if (digests != null) {
                 writeDigests(digests.build());
             }

@@ -174,6 +174,10 @@ final class PayloadBuffer implements PayloadWriter {
         buf.putInt(index, (int) value);
     }
 
+    void putU64(int index, long value) {
+        buf.putLong(index, value);
+    }
+
     @Override
     public int size() {
         return buf.position();

@@ -191,7 +191,7 @@ public final class RestartSession implements CkptContext {
 
     /**
      * Reads only what a child checkpoint needs of this image as a parent (ParentImage): every
-     * record is verified, PAGES_PARENT runs are not resolved, page bytes are not kept, and the
+     * record is verified, runs taken from the parent are not resolved, page bytes are not kept, and the
      * digests come from PAGE_DIGESTS or — in a full image, if {@code hash} — from the page bytes.
      */
     public void indexOnly(boolean hash) {
@@ -204,7 +204,17 @@ public final class RestartSession implements CkptContext {
         budget = first.budget;
     }
 
-    /** The verified parent whose model this image's PAGES_PARENT runs resolve against. */
+    private AddressSpaceOps.RunTable runTable;
+
+    /** The run table of a PAGE_RUNS record of {@code runs} runs (one buffer, reused). */
+    AddressSpaceOps.RunTable runTable(int runs) {
+        if (runTable == null) {
+            runTable = new AddressSpaceOps.RunTable();
+        }
+        return runTable.reset(runs);
+    }
+
+    /** The verified parent whose model this image's runs taken from the parent (PAGE_RUNS, PAGES_PARENT) resolve against. */
     public void parent(RestartSession p) {
         parent = p;
     }

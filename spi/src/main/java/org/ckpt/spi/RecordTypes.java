@@ -43,6 +43,11 @@ public final class RecordTypes {
     public static final int PAGES_PARENT = 0x0032;
     /** Per-page digests of an area's present pages (written optional). @since 0.3 */
     public static final int PAGE_DIGESTS = 0x0033;
+    /**
+     * Many runs of an area in one record, each carried in it or taken from the parent image
+     * (format 1.4). @since 0.4
+     */
+    public static final int PAGE_RUNS = 0x0034;
 
     public static final int ARCH_FIRST = 0x0100;
     public static final int ARCH_LAST = 0x01FF;
@@ -54,7 +59,7 @@ public final class RecordTypes {
     public static boolean isCore(int type) {
         return switch (type) {
             case HEAD, ARCH_HEAD, TAIL, ERROR, SEAL, PARENT, CIPHER, TASK, TASK_EXT, TASK_INFO, OBJECT, OBJECT_DATA,
-                 VMA, PAGES, PAGES_PARENT, PAGE_DIGESTS -> true;
+                 VMA, PAGES, PAGES_PARENT, PAGE_DIGESTS, PAGE_RUNS -> true;
             default -> false;
         };
     }
@@ -84,6 +89,7 @@ public final class RecordTypes {
             case PAGES -> "PAGES";
             case PAGES_PARENT -> "PAGES_PARENT";
             case PAGE_DIGESTS -> "PAGE_DIGESTS";
+            case PAGE_RUNS -> "PAGE_RUNS";
             default -> hex(type);
         };
     }

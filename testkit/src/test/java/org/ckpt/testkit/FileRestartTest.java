@@ -48,7 +48,8 @@ class FileRestartTest {
     @BeforeAll
     static void writeImage() throws IOException {
         SplittableRandom rnd = new SplittableRandom(7);
-        byte[] big = new byte[300 * PAGE];
+        // Above the size from which the library reads an image file ahead on a thread (8 MiB).
+        byte[] big = new byte[2400 * PAGE];
         for (int i = 0; i < big.length; i++) {
             big[i] = (byte) rnd.nextInt();
         }
@@ -59,7 +60,7 @@ class FileRestartTest {
         small[100] = 1;
         List<Vma> vmas = List.of(
                 Vma.anonymous(0x100000, 0x100000 + big.length, PageData.of(0x100000, big)),
-                Vma.anonymous(0x800000, 0x800000 + small.length, PageData.of(0x800000, small)));
+                Vma.anonymous(0x2000000, 0x2000000 + small.length, PageData.of(0x2000000, small)));
         task = Task.builder().pid(9).comm("big").mm(AddressSpace.of(vmas)).build();
         TestChannels.Sink sink = TestChannels.sink();
         Checkpointer.builder().architecture(TestArch.NAME).build().checkpoint(task, sink);
@@ -213,7 +214,7 @@ class FileRestartTest {
     /** Files of 1 MiB and more are read ahead on a thread of the restart's own, which ends with it. */
     @Test
     void theReaderThreadEndsWithTheRestartWhateverItsOutcome(@TempDir Path dir) throws Exception {
-        assertThat(image.length).isGreaterThan(1 << 20);
+        assertThat(image.length).isGreaterThan(8 << 20);
         Path good = dir.resolve("good");
         Files.write(good, image);
         Path bad = dir.resolve("bad");

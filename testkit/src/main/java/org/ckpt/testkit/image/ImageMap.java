@@ -282,6 +282,25 @@ public final class ImageMap {
                     put(base, 16, n - 16, "pages", "bytes", n);
                 }
             }
+            case RecordTypes.PAGES_PARENT -> {
+                Object[][] f = {{0, 8, "address", "u64"}, {8, 8, "page_count", "u64"}, {16, 8, "parent_mm", "objref"}};
+                table(base, f, n);
+            }
+            case RecordTypes.PAGE_RUNS -> {
+                put(base, 0, 8, "parent_mm", "objref", n);
+                put(base, 8, 4, "run_count", "u32", n);
+                put(base, 12, 4, "reserved", "u32", n);
+                long runs = n >= 16 ? p.getInt(8) & 0xFFFF_FFFFL : 0;
+                int off = 16;
+                for (long i = 0; i < runs && off + 16 <= n; i++, off += 16) {
+                    put(base, off, 8, "run[" + i + "].address", "u64", n);
+                    put(base, off + 8, 4, "run[" + i + "].page_count", "u32", n);
+                    put(base, off + 12, 4, "run[" + i + "].source", "u32", n);
+                }
+                if (n > off) {
+                    put(base, off, n - off, "pages", "bytes", n);
+                }
+            }
             case RecordTypes.TAIL -> {
                 Object[][] f = {{0, 8, "magic", "u64"}, {8, 8, "record_count", "u64"}, {16, 8, "byte_count", "u64"},
                     {24, 4, "image_crc32c", "u32"}, {28, 4, "reserved", "u32"}};
