@@ -57,9 +57,14 @@ public interface PageDestination {
     default void release(Throwable failure) {
     }
 
-    /** Fresh heap buffers, one per run: what a restart uses unless the target says otherwise. */
+    /**
+     * Fresh heap buffers: what a restart uses unless the target says otherwise. One per run, except
+     * that the pages a {@code PAGE_RUNS} record carries (docs/FORMAT.md §15.8) share one buffer,
+     * each run a slice of it: these buffers go nowhere in particular, so the record's pages are
+     * read in one piece rather than a buffer allocated and zeroed per page.
+     */
     static PageDestination heap() {
-        return run -> ByteBuffer.allocate(run.length());
+        return org.ckpt.internal.FreshHeap.INSTANCE;
     }
 
     /** Fresh direct buffers, one per run (off the Java heap; freed when unreachable). */

@@ -459,12 +459,29 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             throw prefixed ? in.abandonPages(problem) : problem;
         }
         int n = (int) runCount;
+        // Pages that go nowhere in particular (the library's heap buffers): one buffer for the record's pages,
+        // read and checksummed in one piece, sliced per run.
+        ByteBuffer all = null;
+        int allAt = 0;
+        if (FreshHeap.is(s.pageDestination()) && length > 16 + 16 * runCount) {
+            all = ByteBuffer.allocate((int) (length - 16 - 16 * runCount));
+            if (prefixed) {
+                in.readPart(all, true);
+            } else {
+                all.put(0, whole.slice("pages", all.capacity()), 0, all.capacity());
+            }
+        }
         for (int i = 0; i < n; i++) {
             if (t.source(i) != Format.RUN_CARRIED) {
                 continue;
             }
             long address = t.address(i);
             int bytes = (int) (t.count(i) * ps);
+            if (all != null) {
+                t.carried[i] = all.slice(allAt, bytes);
+                allAt += bytes;
+                continue;
+            }
             PageDestination.Run run = new PageDestination.Run(mmRef, start, end, prot, flags, address, bytes);
             ByteBuffer dst = s.pageDestination().allocate(run);
             if (dst == null || dst.remaining() != bytes) {

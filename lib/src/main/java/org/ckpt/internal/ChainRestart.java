@@ -211,13 +211,17 @@ public final class ChainRestart implements AutoCloseable {
     }
 
     /** The host's destination, released at most once for the whole chain, and only if it handed anything out. */
-    private static final class Once implements PageDestination {
+    static final class Once implements PageDestination {
         private final PageDestination d;
         private boolean allocated;
         private boolean released;
 
         Once(PageDestination d) {
             this.d = d;
+        }
+
+        PageDestination inner() {
+            return d;
         }
 
         @Override

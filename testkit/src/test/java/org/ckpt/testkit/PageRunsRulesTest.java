@@ -334,4 +334,29 @@ class PageRunsRulesTest {
         CkptAssertions.assertThatTasks(r.restart(TestChannels.source(images.get(r1.checkpointId()))).tasks())
                 .isEquivalentTo(List.of(t));
     }
+
+    @org.junit.jupiter.api.Test
+    void aHostDestinationIsAskedForEachCarriedRunAtItsAddress() throws Exception {
+        byte[] image = child();
+        List<String> asked = new ArrayList<>();
+        RejectionFixtures.RecordingTarget target = new RejectionFixtures.RecordingTarget() {
+            @Override
+            public org.ckpt.PageDestination pages() {
+                return run -> {
+                    asked.add(Long.toHexString(run.address()) + "+" + run.length());
+                    return ByteBuffer.allocateDirect(run.length());
+                };
+            }
+        };
+        restarter().restart(TestChannels.source(image), target);
+        assertThat(target.committed).isTrue();
+        // the parent's pages first (oldest image first), then the child's carried runs, one request each
+        assertThat(asked.subList(asked.size() - 3, asked.size())).containsExactly("403000+4096", "40a000+4096",
+                "800000+16384");
+        byte[] got = new byte[16 * PS];
+        target.result.tasks().get(0).mm().vmas().get(0).pages().read(BASE, ByteBuffer.wrap(got));
+        assertThat(got[3 * PS]).isEqualTo((byte) 9);
+        assertThat(got[10 * PS]).isEqualTo((byte) 9);
+        assertThat(got[2 * PS + 1]).isEqualTo((byte) 3);
+    }
 }
