@@ -189,6 +189,8 @@ public final class IncrBench {
         out.printf(Locale.ROOT, "   restart of a chain of 1 full + 10 incremental images (%,d bytes) %8.1f ms;"
                 + " of one full image of the final task %8.1f ms (alternated; fastest %.1f and %.1f ms: x%.2f)%n",
                 chainBytes[0], tChain, tFullRestart, both[0][0], both[1][0], both[0][0] / both[1][0]);
+        out.printf(Locale.ROOT, "   ratios of the %d alternated pairs, sorted: %s; into host memory: %s%n",
+                both[2].length, ratios(both[2]), ratios(hostBoth[2]));
         out.printf(Locale.ROOT, "   the same into host memory (a preallocated arena): chain %8.1f ms; full %8.1f ms"
                 + " (fastest %.1f and %.1f ms: x%.2f)%n", tChainHost, tFullHost, hostBoth[0][0], hostBoth[1][0],
                 hostBoth[0][0] / hostBoth[1][0]);
@@ -197,9 +199,11 @@ public final class IncrBench {
         out.println();
         out.printf(Locale.ROOT, "RESULT incr_bytes_ratio=%.4f incr_time_ratio=%.4f incr_digest_time_ratio=%.3f "
                 + "digest_floor_ratio=%.3f chain_restart_vs_full=%.2f chain_restart_vs_full_host=%.2f"
-                + " incr_bytes_ratio_all_pages=%.4f%n",
+                + " incr_bytes_ratio_all_pages=%.4f chain_restart_vs_full_paired=%.2f"
+                + " chain_restart_vs_full_host_paired=%.2f%n",
                 hostA.bytes / (double) fullBytes[0], hostA.millis / tFull, digestA.millis / tFull, tFloor / tFull,
-                tChain / tFullRestart, tChainHost / tFullHost, hostB.bytes / (double) fullBytes[0]);
+                tChain / tFullRestart, tChainHost / tFullHost, hostB.bytes / (double) fullBytes[0],
+                both[2][both[2].length / 2], hostBoth[2][hostBoth[2].length / 2]);
     }
 
     private record Result(double millis, long bytes, long pagesWritten, long pagesFromParent) {
@@ -322,7 +326,7 @@ public final class IncrBench {
         return t[runs / 2];
     }
 
-    /** Sorted times of {@code a} and {@code b}, run alternately {@code runs} times each after warm-ups. */
+    /** Sorted times of {@code a} and {@code b}, run alternately {@code runs} times each after warm-ups, and the sorted ratios a/b of the pairs. */
     private static double[][] paired(int warm, int runs, Op a, Op b) throws Exception {
         double[][] t = new double[2][runs];
         for (int i = 0; i < warm + runs; i++) {
@@ -336,9 +340,25 @@ public final class IncrBench {
                 }
             }
         }
+        // Third row: the ratio a/b of each pair, sorted. The VM runs in two speeds (a fast and a slow
+        // mode, ~1.8x apart, lasting several runs); a pair run back to back usually shares its mode,
+        // so the median of the pairs' ratios is what the medians' ratio estimates, with less noise.
+        double[] ratios = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            ratios[i] = t[0][i] / t[1][i];
+        }
+        Arrays.sort(ratios);
         Arrays.sort(t[0]);
         Arrays.sort(t[1]);
-        return t;
+        return new double[][] {t[0], t[1], ratios};
+    }
+
+    private static String ratios(double[] r) {
+        StringBuilder b = new StringBuilder();
+        for (double x : r) {
+            b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", x));
+        }
+        return b.toString();
     }
 
     private static void clean(Path dir) throws IOException {
