@@ -315,9 +315,17 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                 bytes.duplicate().put(whole.slice("pages", (int) length));
             }
         }
+        addPresent(s, pages, mmRef, start, address, count, bytes, "PAGES");
+        return runEnd;
+    }
+
+    /** A verified run of present pages: added to the area's index (and hashed, when the read keeps digests). */
+    private static void addPresent(RestartSession s, Slices pages, long mmRef, long start, long address, long count,
+                                   ByteBuffer bytes, String record) throws ImageException {
         if (s.hashing()) {
+            int ps = s.pageSize();
             DigestIndex.Builder d = s.hashedDigests(mmRef, start);
-            s.charge(16L * count, "PAGES");
+            s.charge(16L * count, record);
             int base = bytes.position();
             for (int i = 0; i < count; i++) {
                 d.add(address + (long) i * ps,
@@ -326,7 +334,6 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         }
         pages.add(address, bytes);
         s.pagesRead((int) count);
-        return runEnd;
     }
 
     /**
@@ -511,17 +518,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             if (t.source(i) == Format.RUN_CARRIED) {
                 ByteBuffer bytes = t.carried[i];
                 t.carried[i] = null;
-                if (s.hashing()) {
-                    DigestIndex.Builder d = s.hashedDigests(mmRef, start);
-                    s.charge(16L * count, "PAGE_RUNS");
-                    int base = bytes.position();
-                    for (int k = 0; k < count; k++) {
-                        d.add(address + (long) k * ps,
-                                Xxh64.hash(bytes.duplicate().limit(base + (k + 1) * ps).position(base + k * ps)));
-                    }
-                }
-                pages.add(address, bytes);
-                s.pagesRead((int) count);
+                addPresent(s, pages, mmRef, start, address, count, bytes, "PAGE_RUNS");
             } else if (parent != null) {
                 if (pm == null) {
                     pm = parentMm(s, parent, parentMm, "PAGE_RUNS", at);

@@ -681,32 +681,9 @@ final class ImageReader implements RecordInput {
             throw new IllegalStateException("page destination returned " + dst.remaining() + " bytes for a run of "
                     + n);
         }
-        pagesCrc.reset();
-        int base = dst.position();
-        int limit = dst.limit();
-        try {
-            for (int done = 0; done < n; ) {
-                int k = Math.min(CHUNK, n - done);
-                dst.limit(base + done + k).position(base + done);
-                int got;
-                // The page destination's bytes: stable until commit, so the seal's hash may read them later.
-                stableFill = true;
-                try {
-                    got = fill(dst, false);
-                } finally {
-                    stableFill = false;
-                }
-                if (got < k) {
-                    throw new TruncatedImageException("PAGES", recordOffset, "image ends inside record PAGES after "
-                            + (16 + done + got) + " of " + length + " payload bytes");
-                }
-                pagesCrc.update(dst.position(base + done));
-                done += k;
-            }
-        } finally {
-            dst.limit(limit).position(base);
-        }
-        endPages((int) pagesCrc.getValue());
+        // The page destination's bytes: stable until commit, so the seal's hash may read them later.
+        readPart(dst, true);
+        endParts();
     }
 
     /**
