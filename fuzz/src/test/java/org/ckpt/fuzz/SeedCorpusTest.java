@@ -129,6 +129,27 @@ class SeedCorpusTest {
         assertThat(types(RecordFuzzTest.TASK)).contains(BaseImages.HEAD, BaseImages.TASK);
     }
 
+    @Test
+    void theChainTargetReachesEveryPageRecordOfTheChildAndItsSeedsRebuildIt() throws Exception {
+        // The child has PAGE_RUNS records (format 1.4), its digests and its areas; no PAGES_PARENT (not written).
+        assertThat(ChainFuzzTest.slotTypes()).containsOnlyKeys(0x0030, 0x0033, 0x0034);
+        assertThat(ChainFuzzTest.check(ChainFuzzTest.CHILD)).isNotNull();
+        boolean regenerate = "seeds".equals(System.getProperty("ckpt.fuzz.regenerate"));
+        Path dir = RESOURCES.resolve("ChainFuzzTestInputs").resolve("childPageRecords");
+        if (regenerate) {
+            Files.createDirectories(dir);
+        }
+        for (int i = 0; i < ChainFuzzTest.SLOTS.size(); i++) {
+            byte[] seed = ChainFuzzTest.seed(i);
+            assertThat(ChainFuzzTest.around(seed)).as("slot %d", i).isEqualTo(ChainFuzzTest.CHILD);
+            Path file = dir.resolve(String.format("seed-%03d", i));
+            if (regenerate) {
+                Files.write(file, seed);
+            }
+            assertThat(Files.readAllBytes(file)).as(file.toString()).isEqualTo(seed);
+        }
+    }
+
     /** The union of the flags (first u32) of the x86 regs records among {@code slots}. */
     private static int x86RegsFlags(List<BaseImages.Slot> slots) {
         int out = 0;
