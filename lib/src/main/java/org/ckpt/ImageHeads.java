@@ -4,11 +4,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -34,6 +37,24 @@ final class ImageHeads {
     private static final int MAX_ENTRIES = 4096;
 
     private final Map<Path, Entry> cache = new ConcurrentHashMap<>();
+
+    /**
+     * {@link ParentResolver#directory}'s resolver, remembering heads in {@code heads}: the
+     * restarter keeps one for every restart from a path, so a host restarting chains from a
+     * directory of many images stats them instead of opening each one on every restart.
+     */
+    static ParentResolver directory(Path dir, ImageHeads heads) {
+        return link -> {
+            List<Path> all = new ArrayList<>();
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+                for (Path f : files) {
+                    all.add(f);
+                }
+            }
+            Path found = heads.find(all, link);
+            return found == null ? null : FileChannel.open(found);
+        };
+    }
 
     /** See {@link ParentResolver#find}. */
     Path find(Collection<Path> images, ParentLink link) {

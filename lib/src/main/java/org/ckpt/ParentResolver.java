@@ -3,10 +3,8 @@ package org.ckpt;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -42,16 +40,7 @@ public interface ParentResolver {
      */
     static ParentResolver directory(Path dir) {
         Objects.requireNonNull(dir, "dir");
-        ImageHeads heads = new ImageHeads();
-        return link -> {
-            List<Path> all = new ArrayList<>();
-            try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-                for (Path f : files) {
-                    all.add(f);
-                }
-            }
-            return open(heads.find(all, link));
-        };
+        return ImageHeads.directory(dir, new ImageHeads());
     }
 
     /**

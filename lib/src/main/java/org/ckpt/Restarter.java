@@ -58,6 +58,8 @@ import org.ckpt.spi.TargetCpu;
  */
 public final class Restarter {
     private final Builder b;
+    /** Heads of the image files its restarts from a path have looked at, for finding parents (stat, not re-read). */
+    private final ImageHeads heads = new ImageHeads();
     private volatile Registry registry;
 
     private Restarter(Builder b) {
@@ -111,7 +113,7 @@ public final class Restarter {
             return b.parents;
         }
         Path dir = image.toAbsolutePath().getParent();
-        return dir == null ? ParentResolver.none() : ParentResolver.directory(dir);
+        return dir == null ? ParentResolver.none() : ImageHeads.directory(dir, heads);
     }
 
     /** This restarter, finding parents in {@code image}'s directory unless it has a resolver. */

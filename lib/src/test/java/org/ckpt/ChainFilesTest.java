@@ -87,11 +87,20 @@ class ChainFilesTest {
 
     @Test
     void aResolverKeptAcrossRestartsSeesFilesMovedAndReplaced() throws Exception {
+        seesFilesMovedAndReplaced(Restarter.builder().parents(ParentResolver.directory(dir)).build());
+    }
+
+    /** The same through a restarter's own resolver for restarts from a path (it keeps the heads it read). */
+    @Test
+    void aRestarterRestartingFromPathsSeesFilesMovedAndReplaced() throws Exception {
+        seesFilesMovedAndReplaced(Restarter.builder().build());
+    }
+
+    private void seesFilesMovedAndReplaced(Restarter kept) throws Exception {
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
         Path c = dir.resolve("c");
         byte[] mem = chain(a, b, c);
-        Restarter kept = Restarter.builder().parents(ParentResolver.directory(dir)).build();
         assertThat(contents(kept.restart(c))).isEqualTo(mem);
 
         // the middle image moves to another name: found there, not under the name remembered
@@ -100,6 +109,11 @@ class ChainFilesTest {
 
         // a different image takes the parent's name: the remembered head is not trusted
         Files.copy(a, dir.resolve("b2"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> kept.restart(c)).isInstanceOf(ImageException.class)
+                .hasMessageContaining("was not found by the parent resolver");
+
+        // and once it is gone, it is not found from memory either
+        Files.delete(dir.resolve("b2"));
         assertThatThrownBy(() -> kept.restart(c)).isInstanceOf(ImageException.class)
                 .hasMessageContaining("was not found by the parent resolver");
     }
