@@ -285,8 +285,8 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             whole.reserved32("reserved");
         } else {
             at = in.pagesAt();
-            address = in.pagesAddress();
-            count = in.pagesCount();
+            address = in.prefixU64();
+            count = in.prefixU32();
         }
         long length = prefixed ? in.pageBytes() : whole.remaining();
         ImageException problem = prefixed && in.pagesReserved() != 0
@@ -301,14 +301,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         if (prefixed && in.isMapped()) {
             bytes = in.mappedPageBytes();
         } else {
-            PageDestination.Run run = new PageDestination.Run(mmRef, start, end, prot, flags, address,
-                    (int) length);
-            bytes = s.pageDestination().allocate(run);
-            if (bytes == null || bytes.remaining() != length) {
-                throw new IllegalStateException("the page destination returned "
-                        + (bytes == null ? "null" : bytes.remaining() + " bytes") + " for a run of " + length
-                        + " bytes at 0x" + Long.toHexString(address));
-            }
+            bytes = allocate(s, new PageDestination.Run(mmRef, start, end, prot, flags, address, (int) length));
             if (prefixed) {
                 in.readPageBytes(bytes);
             } else {
@@ -317,6 +310,17 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         }
         addPresent(s, pages, mmRef, start, address, count, bytes, "PAGES");
         return runEnd;
+    }
+
+    /** The page destination's storage for {@code run}, exactly its length (a host's mistake is not the image's). */
+    private static ByteBuffer allocate(RestartSession s, PageDestination.Run run) throws IOException {
+        ByteBuffer b = s.pageDestination().allocate(run);
+        if (b == null || b.remaining() != run.length()) {
+            throw new IllegalStateException("the page destination returned "
+                    + (b == null ? "null" : b.remaining() + " bytes") + " for a run of " + run.length()
+                    + " bytes at 0x" + Long.toHexString(run.address()));
+        }
+        return b;
     }
 
     /** A verified run of present pages: added to the area's index (and hashed, when the read keeps digests). */
@@ -439,7 +443,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             parentMm = in.prefixU64();
             runCount = in.prefixU32();
             reserved = in.pagesReserved() & 0xFFFF_FFFFL;
-            length = 16L + in.partsLeft();
+            length = 16L + in.pageBytes();
         } else {
             whole = s.input().next(RecordTypes.PAGE_RUNS);
             at = whole.position();
@@ -489,13 +493,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
                 allAt += bytes;
                 continue;
             }
-            PageDestination.Run run = new PageDestination.Run(mmRef, start, end, prot, flags, address, bytes);
-            ByteBuffer dst = s.pageDestination().allocate(run);
-            if (dst == null || dst.remaining() != bytes) {
-                throw new IllegalStateException("the page destination returned "
-                        + (dst == null ? "null" : dst.remaining() + " bytes") + " for a run of " + bytes
-                        + " bytes at 0x" + Long.toHexString(address));
-            }
+            ByteBuffer dst = allocate(s, new PageDestination.Run(mmRef, start, end, prot, flags, address, bytes));
             if (prefixed) {
                 in.readPart(dst, true);
             } else {

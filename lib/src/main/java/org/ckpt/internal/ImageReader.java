@@ -547,7 +547,7 @@ final class ImageReader implements RecordInput {
      * Reads the 16-byte prefix of the peeked PAGES record ({@code address}, {@code page_count},
      * reserved), not yet verified; the page bytes follow. False when the record is too short
      * to hold a prefix or a listener wants whole payloads: the caller then reads the record
-     * with {@link #next}. The prefix's fields are {@link #pagesAddress} … {@link #pageBytes}.
+     * with {@link #next}. The prefix's fields are {@link #prefixU64} … {@link #pageBytes}.
      */
     boolean beginPages() throws IOException {
         return beginStaged(RecordTypes.PAGES);
@@ -582,12 +582,12 @@ final class ImageReader implements RecordInput {
         return true;
     }
 
-    /** The prefix's u32 at offset 8, unsigned (PAGE_RUNS: run_count). */
+    /** The prefix's u32 at offset 8, unsigned (PAGES: page_count; PAGE_RUNS: run_count). */
     long prefixU32() {
         return prefix.getInt(8) & 0xFFFF_FFFFL;
     }
 
-    /** The prefix's u64 at offset 0 (PAGE_RUNS: parent_mm). */
+    /** The prefix's u64 at offset 0 (PAGES: address; PAGE_RUNS: parent_mm). */
     long prefixU64() {
         return prefix.getLong(0);
     }
@@ -630,27 +630,12 @@ final class ImageReader implements RecordInput {
         partsDone += n;
     }
 
-    /** Bytes of the record begun with {@link #beginRuns} not yet read with {@link #readPart}. */
-    int partsLeft() {
-        return length - 16 - partsDone;
-    }
-
     /** After the last {@link #readPart}: verifies the record's checksum and padding. */
     void endParts() throws IOException {
         if (partsDone != length - 16) {
             throw new IllegalStateException((length - 16 - partsDone) + " bytes of the record are unread");
         }
         endPages((int) pagesCrc.getValue());
-    }
-
-    /** The prefix {@link #beginPages} read: the run's address. */
-    long pagesAddress() {
-        return prefix.getLong(0);
-    }
-
-    /** The prefix's page_count, unsigned. */
-    long pagesCount() {
-        return prefix.getInt(8) & 0xFFFF_FFFFL;
     }
 
     /** The prefix's reserved field. */

@@ -86,6 +86,13 @@ final class Slices implements PageData {
                 }
             }
         }
+        c = search(address);
+        cursor = c;
+        return c;
+    }
+
+    /** {@link #first} by binary search alone. */
+    private int search(long address) {
         int lo = 0;
         int hi = n - 1;
         while (lo <= hi) {
@@ -96,7 +103,6 @@ final class Slices implements PageData {
                 hi = mid - 1;
             }
         }
-        cursor = lo;
         return lo;
     }
 
@@ -183,17 +189,7 @@ final class Slices implements PageData {
 
     /** Visits the present runs within {@code [from, to)}, cut to it. Changes no state (no cursor). */
     private void forEachIn(long from, long to, RunVisitor visitor) throws IOException {
-        int lo = 0;
-        int hi = n - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(ends[mid], from) <= 0) {
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        for (int i = lo; i < n && Long.compareUnsigned(starts[i], to) < 0; i++) {
+        for (int i = search(from); i < n && Long.compareUnsigned(starts[i], to) < 0; i++) {
             long a = max(starts[i], from);
             long b = min(ends[i], to);
             if (bufs[i] != null) {

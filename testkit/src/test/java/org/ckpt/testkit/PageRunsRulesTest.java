@@ -359,4 +359,32 @@ class PageRunsRulesTest {
         assertThat(got[10 * PS]).isEqualTo((byte) 9);
         assertThat(got[2 * PS + 1]).isEqualTo((byte) 3);
     }
+
+    /** A child file cut inside its PAGE_RUNS record on disk: rejected, copied or mapped, with nothing committed. */
+    @org.junit.jupiter.api.Test
+    void aChildFileCutInsideItsRecordIsTruncatedWhetherCopiedOrMapped(@org.junit.jupiter.api.io.TempDir
+                                                                     java.nio.file.Path dir) throws Exception {
+        byte[] child = child();
+        long at = payloadAt(child, runsIndex(child, 0));
+        for (Map.Entry<Long, byte[]> e : images.entrySet()) {
+            if (e.getValue() != child) {
+                java.nio.file.Files.write(dir.resolve("parent.ckpt"), e.getValue());
+            }
+        }
+        java.nio.file.Path file = dir.resolve("child.ckpt");
+        java.nio.file.Files.write(file, java.util.Arrays.copyOf(child, (int) at + 16 + 5 * 16 + PS + 100));
+        for (boolean mapped : new boolean[] {false, true}) {
+            RejectionFixtures.RecordingTarget target = new RejectionFixtures.RecordingTarget();
+            Throwable thrown = null;
+            try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(file)) {
+                Restarter.builder().mapImmutableFiles(mapped).parents(org.ckpt.ParentResolver.directory(dir)).build()
+                        .restart(in, target);
+            } catch (Throwable t) {
+                thrown = t;
+            }
+            assertThat(thrown).as("mapped %s", mapped).isInstanceOf(TruncatedImageException.class);
+            assertThat(((ImageException) thrown).recordType()).isEqualTo("PAGE_RUNS");
+            assertThat(target.committed).isFalse();
+        }
+    }
 }
