@@ -40,6 +40,11 @@ class ChainFuzzTest {
     private static final long OTHER = 0x800000;
     static final byte[] PARENT;
     static final byte[] CHILD;
+    /**
+     * A child of {@link #CHILD} (format 1.4): a third link whose runs taken from its parent
+     * reach back to {@link #PARENT}, for {@link FileChangeFuzzTest#chainFileChangedDuringRestart}.
+     */
+    static final byte[] GRANDCHILD;
     private static final CheckpointResult PARENT_RESULT;
     /** Indexes of the child's records a fuzz input may replace. */
     static final List<Integer> SLOTS = new ArrayList<>();
@@ -65,9 +70,17 @@ class ChainFuzzTest {
             PageRanges changedA = PageRanges.builder().add(BASE + PS, BASE + 32 * PS).build();
             PageRanges changedB = PageRanges.builder().add(OTHER + 3 * PS, OTHER + 4 * PS).build();
             TestChannels.Sink cs = TestChannels.sink();
-            base.checkpointId(0xBEEF).parent(PARENT_RESULT.asParent()).build()
+            CheckpointResult child = base.checkpointId(0xBEEF).parent(PARENT_RESULT.asParent()).build()
                     .checkpoint(task(a, b, changedA, changedB), cs);
             CHILD = cs.toByteArray();
+            a[20 * PS + 1] = 3;
+            a[21 * PS + 7] = 0;  // a page the child carried becomes zero
+            b[6 * PS + 9] = 4;
+            TestChannels.Sink gs = TestChannels.sink();
+            base.checkpointId(0xCAFE).parent(child.asParent()).build().checkpoint(task(a, b,
+                    PageRanges.builder().add(BASE + 20 * PS, BASE + 22 * PS).build(),
+                    PageRanges.builder().add(OTHER + 6 * PS, OTHER + 7 * PS).build()), gs);
+            GRANDCHILD = gs.toByteArray();
             List<ImageRecords.Record> rs = ImageRecords.parse(CHILD);
             for (int i = 0; i < rs.size(); i++) {
                 int t = rs.get(i).type();

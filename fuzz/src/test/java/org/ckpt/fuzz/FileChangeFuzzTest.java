@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Optional;
+import org.ckpt.ParentResolver;
 import org.ckpt.RestartResult;
 import org.ckpt.Restarter;
 import org.ckpt.spi.ImageException;
@@ -26,11 +27,21 @@ import org.ckpt.testkit.Equivalence;
  * <p>Input: byte 0 picks the base image, byte 1 the mode (bit 0 mapped) and the change (bits
  * 1–2: truncate, overwrite, append, truncate and re-extend with zeros), bytes 2–3 the I/O call
  * the change happens before, bytes 4–7 the file offset, the rest the bytes written.
+ *
+ * <p>{@link #chainFileChangedDuringRestart} does the same to one file of a chain of three
+ * (ChainFuzzTest's parent, child and grandchild), opened through a {@link ParentResolver}: the
+ * restart of the newest link either throws an {@link ImageException} or returns exactly the
+ * chain's last task.
  */
 class FileChangeFuzzTest {
     private static final Restarter COPYING = Restarter.builder().build();
     private static final Restarter MAPPING = Restarter.builder().mapImmutableFiles(true).build();
     private static final Path FILE = file();
+    /** The chain, oldest first: checkpoint ids and their files. */
+    private static final long[] CHAIN_IDS = {0xF00D, 0xBEEF, 0xCAFE};
+    private static final byte[][] CHAIN = {ChainFuzzTest.PARENT, ChainFuzzTest.CHILD, ChainFuzzTest.GRANDCHILD};
+    private static final Path[] CHAIN_FILES = {file(), file(), file()};
+    private static final RestartResult CHAIN_EXPECTED = chainExpected();
 
     private static Path file() {
         try {
@@ -42,6 +53,63 @@ class FileChangeFuzzTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static RestartResult chainExpected() {
+        try {
+            for (int i = 0; i < CHAIN.length; i++) {
+                Files.write(CHAIN_FILES[i], CHAIN[i]);
+            }
+            RestartResult r = chainRestarter(false, null).restart(newest(null));
+            if (r.info().checkpointId() != CHAIN_IDS[CHAIN_IDS.length - 1] || r.pagesRead() == 0) {
+                throw new IllegalStateException("not the chain's newest image: " + r.info());
+            }
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The {@code link}-th file of the chain (0 the oldest) changes at the {@code trigger}-th I/O call on it. */
+    private record Race(int link, int trigger, MutatingFileChannel.Change change) {
+        FileChannel open(int i) throws IOException {
+            FileChannel f = FileChannel.open(CHAIN_FILES[i]);
+            return i == link ? new MutatingFileChannel(f, trigger, change) : f;
+        }
+    }
+
+    /** A restarter that opens the chain's parents, through {@code race} when it is not null. */
+    private static Restarter chainRestarter(boolean mapped, Race race) {
+        return Restarter.builder().mapImmutableFiles(mapped).parents(link -> {
+            for (int i = 0; i < CHAIN_IDS.length - 1; i++) {
+                if (link.checkpointId() == CHAIN_IDS[i]) {
+                    return race == null ? FileChannel.open(CHAIN_FILES[i]) : race.open(i);
+                }
+            }
+            return null;
+        }).build();
+    }
+
+    private static FileChannel newest(Race race) throws IOException {
+        int last = CHAIN.length - 1;
+        return race == null ? FileChannel.open(CHAIN_FILES[last]) : race.open(last);
+    }
+
+    /** "Another process" changes {@code file} (whose bytes were {@code image}) as {@code action} says. */
+    private static MutatingFileChannel.Change change(Path file, byte[] image, int action, long at, byte[] data) {
+        return () -> {
+            try (FileChannel w = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                switch (action) {
+                    case 0 -> w.truncate(at);
+                    case 1 -> w.write(ByteBuffer.wrap(data), at);
+                    case 2 -> w.write(ByteBuffer.wrap(data), image.length);
+                    default -> {
+                        w.truncate(at);
+                        w.write(ByteBuffer.allocate(image.length - (int) at), at);
+                    }
+                }
+            }
+        };
     }
 
     @FuzzTest(maxDuration = "10m")
@@ -61,19 +129,7 @@ class FileChangeFuzzTest {
         byte[] data = Arrays.copyOfRange(input, 8, Math.min(input.length, 8 + 64));
         Files.write(FILE, image);
         RestartResult expected = COPYING.restart(FILE);
-        MutatingFileChannel.Change change = () -> {
-            try (FileChannel w = FileChannel.open(FILE, StandardOpenOption.WRITE)) {
-                switch (action) {
-                    case 0 -> w.truncate(at);
-                    case 1 -> w.write(ByteBuffer.wrap(data), at);
-                    case 2 -> w.write(ByteBuffer.wrap(data), image.length);
-                    default -> {
-                        w.truncate(at);
-                        w.write(ByteBuffer.allocate(image.length - (int) at), at);
-                    }
-                }
-            }
-        };
+        MutatingFileChannel.Change change = change(FILE, image, action, at, data);
         try (FileChannel real = FileChannel.open(FILE);
              FileChannel racing = new MutatingFileChannel(real, trigger, change)) {
             RestartResult r = (mapped ? MAPPING : COPYING).restart(racing);
@@ -83,6 +139,40 @@ class FileChangeFuzzTest {
                 if (diff.isPresent()) {
                     throw new AssertionError("a restart during a change of the file committed other bytes: "
                             + diff.get());
+                }
+            }
+        } catch (ImageException e) {
+            if (e.reason() == null || e.reason().isEmpty()) {
+                throw new AssertionError("image exception without a reason", e);
+            }
+        }
+    }
+
+    @FuzzTest(maxDuration = "10m")
+    void chainFileChangedDuringRestart(byte[] input) throws IOException {
+        if (input.length < 8) {
+            return;
+        }
+        int link = Math.floorMod(input[0], CHAIN.length);
+        boolean mapped = (input[1] & 1) != 0;
+        int action = (input[1] >> 1) & 3;
+        ByteBuffer in = ByteBuffer.wrap(input).order(ByteOrder.LITTLE_ENDIAN);
+        int trigger = (in.getShort(2) & 0xFFFF) % 64;
+        byte[] image = CHAIN[link];
+        long at = Integer.toUnsignedLong(in.getInt(4)) % (image.length + 1L);
+        byte[] data = Arrays.copyOfRange(input, 8, Math.min(input.length, 8 + 64));
+        for (int i = 0; i < CHAIN.length; i++) {
+            Files.write(CHAIN_FILES[i], CHAIN[i]);
+        }
+        Race race = new Race(link, trigger, change(CHAIN_FILES[link], image, action, at, data));
+        try (FileChannel newest = newest(race)) {
+            RestartResult r = chainRestarter(mapped, race).restart(newest);
+            if (!mapped) {
+                // What was committed is what was verified: the chain as it was, byte for byte.
+                Optional<String> diff = Equivalence.firstDifference(CHAIN_EXPECTED.tasks(), r.tasks());
+                if (diff.isPresent()) {
+                    throw new AssertionError("a chain restart during a change of link " + link
+                            + " committed other bytes: " + diff.get());
                 }
             }
         } catch (ImageException e) {
