@@ -49,6 +49,9 @@ public final class BenchMain {
         String description;
         String loadBefore;
         String loadAfter;
+        /** {@link CpuShare}'s two figures before and after each measured round. */
+        double[] shares = new double[0];
+        double[] pipelines = new double[0];
 
         double median(String op) {
             double[] v = times.get(op);
@@ -172,6 +175,10 @@ public final class BenchMain {
             field(r, "vs_kryo_restart", m.ratio("kryoRead", "restartFromFile"), 2);
             field(r, "ckpt_extra_heap_mib", m.mib("checkpoint"), 1);
         }
+        field(r, "cpu_share", CpuShare.median(reports.values().stream().flatMapToDouble(x -> Arrays.stream(x.shares))
+                .sorted().toArray()), 2);
+        field(r, "cpu_pipeline", CpuShare.median(reports.values().stream()
+                .flatMapToDouble(x -> Arrays.stream(x.pipelines)).sorted().toArray()), 2);
         out.println(r);
     }
 
@@ -189,6 +196,8 @@ public final class BenchMain {
         field(r, "sha256_mib_s", nzMib / (m.median("sha256Floor") / 1000), 0);
         field(r, "aesgcm_mib_s", nzMib / (m.median("aesGcmFloor") / 1000), 0);
         r.append(" load=").append(loadAverage().split(" ")[0]);
+        field(r, "cpu_share", CpuShare.median(Arrays.stream(m.shares).sorted().toArray()), 2);
+        field(r, "cpu_pipeline", CpuShare.median(Arrays.stream(m.pipelines).sorted().toArray()), 2);
         out.println(r);
     }
 
@@ -253,6 +262,8 @@ public final class BenchMain {
                         rep.scannedBytes = Long.parseLong(f[3]);
                     }
                     case "#DESC" -> rep.description = line.substring(6);
+                    case "#SHARE" -> rep.shares = Arrays.stream(f).skip(1).mapToDouble(Double::parseDouble).toArray();
+                    case "#PIPELINE" -> rep.pipelines = Arrays.stream(f).skip(1).mapToDouble(Double::parseDouble).toArray();
                     case "#HEAP" -> rep.heap.put(f[1], new long[] {Long.parseLong(f[2]), Long.parseLong(f[3])});
                     default -> System.err.println(line);
                 }
@@ -269,6 +280,10 @@ public final class BenchMain {
         out.println();
         out.printf(Locale.ROOT, "== %s: %s%n", name, r.description);
         out.printf(Locale.ROOT, "   load average before %s, after %s%n", r.loadBefore, r.loadAfter);
+        out.printf(Locale.ROOT, "   two CPUs (CpuShare, before and after each round): share %s (2.0 = two threads run in"
+                + " parallel, 1.0 = they share one CPU); pipeline %s (copy on one thread, CRC32C on the other, over"
+                + " eight 1 MiB buffers, against both on one: above 1 the hand-over pays)%n",
+                CpuShare.summary(r.shares), CpuShare.summary(r.pipelines));
         out.printf(Locale.ROOT, "   non-zero page bytes %,d (of %,d scanned); ckpt image %,d bytes (overhead %.3f %%)%n",
                 r.nonZeroBytes, r.scannedBytes, r.imageBytes, r.overheadPct());
         out.printf(Locale.ROOT, "   %-16s %10s %10s %10s %12s %10s%n", "operation", "median ms", "min ms", "max ms",

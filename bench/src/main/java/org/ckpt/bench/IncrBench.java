@@ -191,6 +191,10 @@ public final class IncrBench {
                 chainBytes[0], tChain, tFullRestart, both[0][0], both[1][0], both[0][0] / both[1][0]);
         out.printf(Locale.ROOT, "   ratios of the %d alternated pairs, sorted: %s; into host memory: %s%n",
                 both[2].length, ratios(both[2]), ratios(hostBoth[2]));
+        out.printf(Locale.ROOT, "   each pair's ratio (CpuShare's share/pipeline just before it: share 2.0 = two threads"
+                + " run in parallel; pipeline above 1 = handing bytes to the other CPU pays), in the order run: %s;"
+                + " into host memory: %s%n",
+                pairs(both[3]), pairs(hostBoth[3]));
         out.printf(Locale.ROOT, "   the same into host memory (a preallocated arena): chain %8.1f ms; full %8.1f ms"
                 + " (fastest %.1f and %.1f ms: x%.2f)%n", tChainHost, tFullHost, hostBoth[0][0], hostBoth[1][0],
                 hostBoth[0][0] / hostBoth[1][0]);
@@ -200,10 +204,12 @@ public final class IncrBench {
         out.printf(Locale.ROOT, "RESULT incr_bytes_ratio=%.4f incr_time_ratio=%.4f incr_digest_time_ratio=%.3f "
                 + "digest_floor_ratio=%.3f chain_restart_vs_full=%.2f chain_restart_vs_full_host=%.2f"
                 + " incr_bytes_ratio_all_pages=%.4f chain_restart_vs_full_paired=%.2f"
-                + " chain_restart_vs_full_host_paired=%.2f%n",
+                + " chain_restart_vs_full_host_paired=%.2f cpu_share=%.2f cpu_pipeline=%.2f%n",
                 hostA.bytes / (double) fullBytes[0], hostA.millis / tFull, digestA.millis / tFull, tFloor / tFull,
                 tChain / tFullRestart, tChainHost / tFullHost, hostB.bytes / (double) fullBytes[0],
-                both[2][both[2].length / 2], hostBoth[2][hostBoth[2].length / 2]);
+                both[2][both[2].length / 2], hostBoth[2][hostBoth[2].length / 2],
+                CpuShare.median(SHARES.stream().mapToDouble(Double::doubleValue).sorted().toArray()),
+                CpuShare.median(PIPELINES.stream().mapToDouble(Double::doubleValue).sorted().toArray()));
     }
 
     private record Result(double millis, long bytes, long pagesWritten, long pagesFromParent) {
@@ -326,10 +332,29 @@ public final class IncrBench {
         return t[runs / 2];
     }
 
-    /** Sorted times of {@code a} and {@code b}, run alternately {@code runs} times each after warm-ups, and the sorted ratios a/b of the pairs. */
+    /** {@link CpuShare}'s figures before each measured pair of {@link #paired}, in order. */
+    private static final List<Double> SHARES = new ArrayList<>();
+    private static final List<Double> PIPELINES = new ArrayList<>();
+    private static CpuShare share;
+
+    /**
+     * Sorted times of {@code a} and {@code b}, run alternately {@code runs} times each after
+     * warm-ups; the sorted ratios a/b of the pairs; and each pair's ratio and {@link CpuShare}'s
+     * figures (taken just before it), in the order run, as {ratio, share, pipeline, ratio, ...}.
+     */
     private static double[][] paired(int warm, int runs, Op a, Op b) throws Exception {
+        if (share == null) {
+            share = new CpuShare();
+        }
         double[][] t = new double[2][runs];
+        double[][] shares = new double[runs][];
         for (int i = 0; i < warm + runs; i++) {
+            double[] before = share.measure();
+            if (i >= warm) {
+                shares[i - warm] = before;
+                SHARES.add(before[0]);
+                PIPELINES.add(before[1]);
+            }
             for (int k = 0; k < 2; k++) {
                 System.gc();
                 long s = System.nanoTime();
@@ -344,13 +369,27 @@ public final class IncrBench {
         // mode, ~1.8x apart, lasting several runs); a pair run back to back usually shares its mode,
         // so the median of the pairs' ratios is what the medians' ratio estimates, with less noise.
         double[] ratios = new double[runs];
+        double[] inOrder = new double[3 * runs];
         for (int i = 0; i < runs; i++) {
             ratios[i] = t[0][i] / t[1][i];
+            inOrder[3 * i] = ratios[i];
+            inOrder[3 * i + 1] = shares[i][0];
+            inOrder[3 * i + 2] = shares[i][1];
         }
         Arrays.sort(ratios);
         Arrays.sort(t[0]);
         Arrays.sort(t[1]);
-        return new double[][] {t[0], t[1], ratios};
+        return new double[][] {t[0], t[1], ratios, inOrder};
+    }
+
+    /** "ratio (share/pipeline)" of each pair, in the order run. */
+    private static String pairs(double[] inOrder) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < inOrder.length; i += 3) {
+            b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f (%.2f/%.2f)", inOrder[i],
+                    inOrder[i + 1], inOrder[i + 2]));
+        }
+        return b.toString();
     }
 
     private static String ratios(double[] r) {

@@ -213,8 +213,13 @@ public final class Runner {
         names.forEach(n -> cpu.put(n, new ArrayList<>()));
         com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        CpuShare share = new CpuShare();
+        List<Double> shares = new ArrayList<>();
+        List<Double> pipelines = new ArrayList<>();
         for (int round = 0; round < warmup + rounds; round++) {
             StringBuilder line = new StringBuilder(round < warmup ? "warm-up " : "round ").append(round).append(':');
+            r.settle();
+            double[] before = share.measure();
             for (int k = 0; k < names.size(); k++) {
                 String op = names.get((k + round) % names.size());
                 r.settle();
@@ -227,8 +232,20 @@ public final class Runner {
                 }
                 line.append(String.format(Locale.ROOT, " %s %.1f", op, ms));
             }
-            System.err.println(line);
+            double[] after = share.measure();
+            if (round >= warmup) {
+                shares.add(before[0]);
+                shares.add(after[0]);
+                pipelines.add(before[1]);
+                pipelines.add(after[1]);
+            }
+            System.err.println(line.append(String.format(Locale.ROOT, " (two CPUs: share %.2f, %.2f; pipeline %.2f, %.2f)",
+                    before[0], after[0], before[1], after[1])));
         }
+        System.out.println("#SHARE" + shares.stream().map(d -> String.format(Locale.ROOT, " %.3f", d))
+                .collect(java.util.stream.Collectors.joining()));
+        System.out.println("#PIPELINE" + pipelines.stream().map(d -> String.format(Locale.ROOT, " %.3f", d))
+                .collect(java.util.stream.Collectors.joining()));
         for (Map.Entry<String, List<Double>> e : times.entrySet()) {
             StringBuilder s = new StringBuilder("#TIME ").append(e.getKey());
             for (double d : e.getValue()) {
