@@ -157,7 +157,8 @@ final class Stores {
 
     /**
      * Opens the image {@code arg} names for reading. Closing the channel closes the store. No image
-     * under the key, or a store that fails, is a usage error (exit 2) naming the object.
+     * under the key, or a store that fails, is a usage error (exit 2) naming the object; a chunked
+     * image whose manifest header is damaged is an invalid image (exit 1).
      */
     ReadableByteChannel open(String arg) throws CliException {
         URI uri = uri(arg);
@@ -170,6 +171,11 @@ final class Stores {
         } catch (NoSuchFileException e) {
             close(store);
             throw CliException.usage("no such image: " + uri);
+        } catch (org.ckpt.spi.ImageException e) {
+            // A chunked image's manifest is parsed as it opens: damaged, it is an invalid image (exit 1)
+            // like any other, found later by the reader.
+            close(store);
+            throw new CliException(Main.INVALID, "invalid image: " + uri + ": " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             close(store);
             throw CliException.usage(e instanceof StoreException ? e.getMessage() : "cannot read " + uri + ": "

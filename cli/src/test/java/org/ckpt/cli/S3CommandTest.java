@@ -160,6 +160,20 @@ class S3CommandTest {
             Cli.Result show = s3("show", "s3://" + BUCKET + "/chunked/2.ckpt", "--json");
             assertThat(show.exit()).as(show.err()).isZero();
             assertThat(JSON.readTree(show.out()).get("tasks").get(0).get("pid").asInt()).isEqualTo(p.pid);
+
+            // A damaged manifest is an invalid image (exit 1) like a damaged image, though the store
+            // reads its header as it opens: an unknown major version, then unknown flags.
+            byte[] manifest = object("chunked/1.ckpt");
+            for (int at : new int[] {8, 12}) {
+                byte[] bad = manifest.clone();
+                bad[at] ^= 0x7F;
+                client.putObject(r -> r.bucket(BUCKET).key("chunked/bad.ckpt"),
+                        software.amazon.awssdk.core.sync.RequestBody.fromBytes(bad));
+                Cli.Result v = s3("verify", "s3://" + BUCKET + "/chunked/bad.ckpt");
+                assertThat(v.exit()).as(v.err()).isEqualTo(1);
+                assertThat(v.err()).startsWith("ckpt verify: invalid image: s3://" + BUCKET + "/chunked/bad.ckpt: ")
+                        .contains(at == 8 ? "major version" : "flags").hasLineCount(1);
+            }
         }
         assertThat(pendingUploads()).isZero();
     }
