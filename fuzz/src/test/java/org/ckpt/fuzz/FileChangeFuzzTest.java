@@ -60,7 +60,10 @@ class FileChangeFuzzTest {
             for (int i = 0; i < CHAIN.length; i++) {
                 Files.write(CHAIN_FILES[i], CHAIN[i]);
             }
-            RestartResult r = chainRestarter(false, null).restart(newest(null));
+            RestartResult r;
+            try (FileChannel newest = newest(null)) {
+                r = chainRestarter(false, null).restart(newest);
+            }
             if (r.info().checkpointId() != CHAIN_IDS[CHAIN_IDS.length - 1] || r.pagesRead() == 0) {
                 throw new IllegalStateException("not the chain's newest image: " + r.info());
             }
