@@ -126,6 +126,95 @@ class ChunkedStoreTest {
     }
 
     @Test
+    void theCarriedPagesOfAnIncrementalImageAreChunksToo() throws IOException {
+        byte[][] mem = Images.memory(13, 4, 256);
+        try (S3ImageStore store = chunked("incremental")) {
+            Task base = Images.task(mem);
+            ImageUpload up = store.create("base.ckpt");
+            org.ckpt.CheckpointResult parent = CKPT.checkpoint(base, up);
+            up.commit();
+            // Twenty pages change (each to new contents) and the host says which.
+            SplittableRandom rnd = new SplittableRandom(8);
+            List<Long> changed = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                int area = rnd.nextInt(mem.length);
+                int page = rnd.nextInt(mem[area].length / Images.PAGE);
+                Images.randomPage(mem[area], page, rnd);
+                changed.add(0x10_0000_0000L + area * 0x1000_0000L + (long) page * Images.PAGE);
+            }
+            Task child = withChanged(Images.task(mem), changed);
+            org.ckpt.Checkpointer onBase = org.ckpt.Checkpointer.builder().architecture("x86_64").checkpointId(43)
+                    .created(java.time.Instant.parse("2026-12-01T00:00:01Z"))
+                    .uname(new org.ckpt.Uname("Linux", "h", "6", "#1", "x86_64")).parent(parent.asParent()).build();
+            byte[] image = image(onBase, child);
+            Restarter chain = Restarter.builder().parents(link -> link.checkpointId() == 42 ? store.open("base.ckpt")
+                    : null).build();
+            List<Integer> types = new ArrayList<>();
+            List<Long> runsAt = new ArrayList<>();
+            chain.inspect(java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(image)), r -> {
+                types.add(r.type());
+                if (r.type() == org.ckpt.spi.RecordTypes.PAGE_RUNS) {
+                    runsAt.add(r.offset());
+                }
+            });
+            assertThat(types).as("the child carries its pages in PAGE_RUNS records")
+                    .contains(org.ckpt.spi.RecordTypes.PAGE_RUNS).doesNotContain(org.ckpt.spi.RecordTypes.PAGES);
+            long distinct = changed.stream().distinct().count();
+
+            ImageUpload first = store.create("child.ckpt");
+            onBase.checkpoint(child, first);
+            first.commit();
+            ChunkingUpload c1 = (ChunkingUpload) first;
+            assertThat(c1.chunksNew()).as("new chunks: the changed pages").isEqualTo(distinct);
+            // The same child again (a retried dump, a second copy): every carried page is known.
+            ImageUpload second = store.create("child-again.ckpt");
+            onBase.checkpoint(child, second);
+            second.commit();
+            ChunkingUpload c2 = (ChunkingUpload) second;
+            assertThat(c2.chunksNew()).isZero();
+            assertThat(c2.chunksReused()).isEqualTo(distinct);
+
+            for (String key : List.of("child.ckpt", "child-again.ckpt")) {
+                assertThat(Images.readAll(store.open(key), 1 << 16)).as(key).isEqualTo(image);
+                assertThat(Images.readAll(store.open(key), 777)).as(key).isEqualTo(image);
+            }
+            // Cut anywhere in a PAGE_RUNS record (header, prefix, run table, a page), it reads back as written.
+            long at = runsAt.get(0);
+            for (long cut : new long[] {at + 9, at + 16 + 7, at + 16 + 16 + 5, at + 16 + 16 + 16 * 2 + 3, at + 6000}) {
+                byte[] part = Arrays.copyOf(image, (int) cut);
+                store.put("cut.bin", out -> out.write(ByteBuffer.wrap(part)));
+                assertThat(Images.readAll(store.open("cut.bin"), 999)).as("cut at %d", cut).isEqualTo(part);
+            }
+            try (ReadableByteChannel in = store.open("child-again.ckpt")) {
+                Task back = chain.restart(in).tasks().get(0);
+                for (int a = 0; a < mem.length; a++) {
+                    org.ckpt.model.Vma v = back.mm().vmas().get(a);
+                    ByteBuffer b = ByteBuffer.allocate(mem[a].length);
+                    v.pages().read(v.start(), b);
+                    assertThat(b.array()).as("area %d restarted from the chain in the bucket", a).isEqualTo(mem[a]);
+                }
+            }
+        }
+    }
+
+    /** {@code t} with each area's pages reporting {@code changed} (page addresses) as changed since the parent. */
+    private static Task withChanged(Task t, List<Long> changed) {
+        List<org.ckpt.model.Vma> vmas = new ArrayList<>();
+        for (org.ckpt.model.Vma v : t.mm().vmas()) {
+            org.ckpt.model.PageRanges.Builder b = org.ckpt.model.PageRanges.builder();
+            changed.stream().filter(a -> a >= v.start() && a < v.end()).forEach(a -> b.add(a, a + Images.PAGE));
+            vmas.add(org.ckpt.model.Vma.anonymous(v.start(), v.end(), v.pages().withChangedSinceParent(b.build())));
+        }
+        return t.toBuilder().mm(t.mm().withVmas(vmas)).build();
+    }
+
+    private static byte[] image(org.ckpt.Checkpointer c, Task t) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        c.checkpoint(t, java.nio.channels.Channels.newChannel(out));
+        return out.toByteArray();
+    }
+
+    @Test
     void chunkedModeByUriOptions() throws IOException {
         server.store("byoptions").build().close();
         org.ckpt.store.ImageStores stores = org.ckpt.store.ImageStores.builder().option("endpoint", server.endpoint)

@@ -25,8 +25,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 
 /**
  * A chunked image being written: the image byte stream is followed record by record; the page
- * contents of each PAGES record become chunks (one page each), named by SHA-256, and everything
- * else is kept verbatim. A chunk the bucket's index or this image already holds is referenced;
+ * contents of each PAGES record, and the carried pages of each PAGE_RUNS record, become chunks
+ * (one page each), named by SHA-256, and everything else is kept verbatim. A chunk the bucket's index or this image already holds is referenced;
  * a new one is appended to a pack (uploaded once full, in parallel, bounded like the parts of a
  * plain upload). The manifest (literal bytes and chunk references, docs/FORMAT.md §16) streams
  * into the key as a multipart upload. The commit waits for the packs, writes their index objects,
@@ -80,6 +80,8 @@ final class ChunkingUpload implements ImageUpload {
     private static final int LITERAL_BYTES = 2;
     private static final int RUN_HEADER = 3;
     private static final int PAGE = 4;
+    private static final int RUNS_PREFIX = 5;
+    private static final int RUNS_TABLE = 6;
     private int state = MAGIC;
     private final byte[] head = new byte[16];
     private int headFill;
@@ -87,6 +89,10 @@ final class ChunkingUpload implements ImageUpload {
     private int recordLength;
     private int pageSize;
     private long pagesLeft;
+    /** In a PAGE_RUNS record: table entries still to come, and the pages its carried runs hold. */
+    private long runsLeft;
+    private long runCount;
+    private long carriedPages;
     private byte[] page = new byte[0];
     private int pageFill;
 
@@ -179,53 +185,54 @@ final class ChunkingUpload implements ImageUpload {
     private void step(ByteBuffer src) throws IOException {
         switch (state) {
             case MAGIC, HEADER -> {
-                int want = state == MAGIC ? 8 : 16;
-                int k = Math.min(want - headFill, src.remaining());
-                src.get(head, headFill, k);
-                headFill += k;
-                if (headFill == want) {
-                    literal(head, 0, want);
-                    headFill = 0;
-                    if (state == MAGIC) {
-                        state = HEADER;
-                    } else {
-                        ByteBuffer h = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
-                        int type = h.getInt(0);
-                        recordLength = h.getInt(8);
-                        long len = recordLength & 0xFFFF_FFFFL;
-                        long padded = len + ((8 - (len & 7)) & 7);
-                        if (type == Manifest.PAGES && h.getInt(4) == 0 && len >= 16 + 4096) {
-                            state = RUN_HEADER;
-                        } else {
-                            literalLeft = padded;
-                            state = LITERAL_BYTES;
-                        }
-                    }
+                boolean magic = state == MAGIC;
+                if (!headFilled(src, magic ? 8 : 16)) {
+                    return;
+                }
+                if (magic) {
+                    state = HEADER;
+                    return;
+                }
+                ByteBuffer h = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+                int type = h.getInt(0);
+                recordLength = h.getInt(8);
+                long len = recordLength & 0xFFFF_FFFFL;
+                if (type == Manifest.PAGES && h.getInt(4) == 0 && len >= 16 + 4096) {
+                    state = RUN_HEADER;
+                } else if (type == Manifest.PAGE_RUNS && h.getInt(4) == 0 && len >= 16 + 16 + 4096) {
+                    state = RUNS_PREFIX;
+                } else {
+                    literalLeft = len + recordPad();
+                    state = LITERAL_BYTES;
                 }
             }
             case RUN_HEADER -> {
-                int k = Math.min(16 - headFill, src.remaining());
-                src.get(head, headFill, k);
-                headFill += k;
-                if (headFill == 16) {
-                    literal(head, 0, 16);
-                    headFill = 0;
+                if (headFilled(src, 16)) {
                     long count = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getInt(8) & 0xFFFF_FFFFL;
+                    pagesOrLiteral((recordLength & 0xFFFF_FFFFL) - 16, count);
+                }
+            }
+            case RUNS_PREFIX -> {
+                if (headFilled(src, 16)) {
+                    runCount = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getInt(8) & 0xFFFF_FFFFL;
+                    runsLeft = runCount;
+                    carriedPages = 0;
                     long body = (recordLength & 0xFFFF_FFFFL) - 16;
-                    long size = count > 0 && body % count == 0 ? body / count : 0;
-                    long pad = (8 - ((recordLength & 0xFFFF_FFFFL) & 7)) & 7;
-                    if (size >= 4096 && size <= Manifest.MAX_CHUNK && Long.bitCount(size) == 1) {
-                        pageSize = (int) size;
-                        pagesLeft = count;
-                        if (page.length != pageSize) {
-                            page = new byte[pageSize];
-                        }
-                        pageFill = 0;
-                        literalLeft = pad;
-                        state = PAGE;
+                    if (runCount == 0 || 16 * runCount > body - 4096) {
+                        pagesOrLiteral(body, 0);  // no room for a page after the table: the rest as it is
                     } else {
-                        literalLeft = body + pad;
-                        state = LITERAL_BYTES;
+                        state = RUNS_TABLE;
+                    }
+                }
+            }
+            case RUNS_TABLE -> {
+                if (headFilled(src, 16)) {
+                    ByteBuffer run = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+                    if (run.getInt(12) == 0) {  // source 0: the run's pages follow the table
+                        carriedPages += run.getInt(8) & 0xFFFF_FFFFL;
+                    }
+                    if (--runsLeft == 0) {
+                        pagesOrLiteral((recordLength & 0xFFFF_FFFFL) - 16 - 16 * runCount, carriedPages);
                     }
                 }
             }
@@ -259,6 +266,48 @@ final class ChunkingUpload implements ImageUpload {
                 }
             }
             default -> throw new IllegalStateException("state " + state);
+        }
+    }
+
+    /** The padding after the current record's payload. */
+    private long recordPad() {
+        return (8 - ((recordLength & 0xFFFF_FFFFL) & 7)) & 7;
+    }
+
+    /**
+     * Reads into {@code head} until it holds {@code want} bytes; then they go to the manifest as
+     * literal bytes and this returns true (with {@code head} still holding them).
+     */
+    private boolean headFilled(ByteBuffer src, int want) throws IOException {
+        int k = Math.min(want - headFill, src.remaining());
+        src.get(head, headFill, k);
+        headFill += k;
+        if (headFill < want) {
+            return false;
+        }
+        literal(head, 0, want);
+        headFill = 0;
+        return true;
+    }
+
+    /**
+     * The {@code rest} bytes of the record's payload still to come: {@code count} pages that become
+     * chunks when they divide it into a chunkable page size, else literal bytes (docs/FORMAT.md §16.6).
+     */
+    private void pagesOrLiteral(long rest, long count) {
+        long size = count > 0 && rest % count == 0 ? rest / count : 0;
+        if (size >= 4096 && size <= Manifest.MAX_CHUNK && Long.bitCount(size) == 1) {
+            pageSize = (int) size;
+            pagesLeft = count;
+            if (page.length != pageSize) {
+                page = new byte[pageSize];
+            }
+            pageFill = 0;
+            literalLeft = recordPad();
+            state = PAGE;
+        } else {
+            literalLeft = rest + recordPad();
+            state = LITERAL_BYTES;
         }
     }
 

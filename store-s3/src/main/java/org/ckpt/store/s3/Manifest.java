@@ -28,6 +28,8 @@ final class Manifest {
 
     /** The PAGES record type (docs/FORMAT.md §6.1). */
     static final int PAGES = 0x0031;
+    /** The PAGE_RUNS record type (docs/FORMAT.md §15.8): a run table, then the carried pages. */
+    static final int PAGE_RUNS = 0x0034;
 
     private Manifest() {
     }
