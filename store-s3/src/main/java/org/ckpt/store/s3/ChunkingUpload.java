@@ -26,7 +26,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 /**
  * A chunked image being written: the image byte stream is followed record by record; the page
  * contents of each PAGES record, and the carried pages of each PAGE_RUNS record, become chunks
- * (one page each), named by SHA-256, and everything else is kept verbatim. A chunk the bucket's index or this image already holds is referenced;
+ * (one page each), named by SHA-256, and everything else is kept verbatim. A chunk the bucket's
+ * index or this image already holds is referenced;
  * a new one is appended to a pack (uploaded once full, in parallel, bounded like the parts of a
  * plain upload). The manifest (literal bytes and chunk references, docs/FORMAT.md §16) streams
  * into the key as a multipart upload. The commit waits for the packs, writes their index objects,
