@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,9 +52,14 @@ final class ImageHeads {
                     all.add(f);
                 }
             }
-            Path found = heads.find(all, link);
-            return found == null ? null : FileChannel.open(found);
+            return heads.open(all, link);
         };
+    }
+
+    /** The file among {@code images} that {@link #find} chooses for {@code link}, opened; null if none. */
+    ReadableByteChannel open(Collection<Path> images, ParentLink link) throws IOException {
+        Path found = find(images, link);
+        return found == null ? null : FileChannel.open(found);
     }
 
     /** See {@link ParentResolver#find}. */

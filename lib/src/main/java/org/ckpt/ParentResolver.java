@@ -1,9 +1,7 @@
 package org.ckpt;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
@@ -53,11 +51,7 @@ public interface ParentResolver {
     static ParentResolver files(Collection<Path> images) {
         List<Path> all = List.copyOf(images);
         ImageHeads heads = new ImageHeads();
-        return link -> open(heads.find(all, link));
-    }
-
-    private static ReadableByteChannel open(Path f) throws IOException {
-        return f == null ? null : FileChannel.open(f);
+        return link -> heads.open(all, link);
     }
 
     /**

@@ -175,10 +175,10 @@ public final class BenchMain {
             field(r, "vs_kryo_restart", m.ratio("kryoRead", "restartFromFile"), 2);
             field(r, "ckpt_extra_heap_mib", m.mib("checkpoint"), 1);
         }
-        field(r, "cpu_share", CpuShare.median(reports.values().stream().flatMapToDouble(x -> Arrays.stream(x.shares))
-                .sorted().toArray()), 2);
-        field(r, "cpu_pipeline", CpuShare.median(reports.values().stream()
-                .flatMapToDouble(x -> Arrays.stream(x.pipelines)).sorted().toArray()), 2);
+        field(r, "cpu_share", median(reports.values().stream().flatMapToDouble(x -> Arrays.stream(x.shares))
+                .toArray()), 2);
+        field(r, "cpu_pipeline", median(reports.values().stream().flatMapToDouble(x -> Arrays.stream(x.pipelines))
+                .toArray()), 2);
         out.println(r);
     }
 
@@ -196,8 +196,8 @@ public final class BenchMain {
         field(r, "sha256_mib_s", nzMib / (m.median("sha256Floor") / 1000), 0);
         field(r, "aesgcm_mib_s", nzMib / (m.median("aesGcmFloor") / 1000), 0);
         r.append(" load=").append(loadAverage().split(" ")[0]);
-        field(r, "cpu_share", CpuShare.median(Arrays.stream(m.shares).sorted().toArray()), 2);
-        field(r, "cpu_pipeline", CpuShare.median(Arrays.stream(m.pipelines).sorted().toArray()), 2);
+        field(r, "cpu_share", median(m.shares), 2);
+        field(r, "cpu_pipeline", median(m.pipelines), 2);
         out.println(r);
     }
 
@@ -213,6 +213,14 @@ public final class BenchMain {
         if (p.waitFor() != 0) {
             throw new IOException("IncrBench failed (exit " + p.exitValue() + ")");
         }
+    }
+
+    /** The median of {@code values} (the mean of the middle two for an even count); NaN for none. */
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     private static void field(StringBuilder r, String name, double v, int decimals) {
@@ -247,8 +255,7 @@ public final class BenchMain {
                         }
                         Arrays.sort(v);
                         if (v.length > 0) {
-                            double median = v.length % 2 == 1 ? v[v.length / 2]
-                                    : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+                            double median = median(v);
                             if (f[0].equals("#TIME")) {
                                 rep.times.put(f[1], new double[] {median, v[0], v[v.length - 1]});
                             } else {

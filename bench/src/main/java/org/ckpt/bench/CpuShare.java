@@ -172,14 +172,7 @@ final class CpuShare {
         if (values.length == 0) {
             return "not measured";
         }
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return String.format(Locale.ROOT, "median %.2f (min %.2f, max %.2f) of %d", median(v), v[0], v[v.length - 1],
-                v.length);
-    }
-
-    static double median(double[] sorted) {
-        int n = sorted.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        return String.format(Locale.ROOT, "median %.2f (min %.2f, max %.2f) of %d", BenchMain.median(values),
+                Arrays.stream(values).min().getAsDouble(), Arrays.stream(values).max().getAsDouble(), values.length);
     }
 }

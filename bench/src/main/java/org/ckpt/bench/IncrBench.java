@@ -142,24 +142,24 @@ public final class IncrBench {
         Restarter restarter = Restarter.builder().build();
         long[] chainBytes = new long[1];
         // Alternated, run for run, so that both see the same machine (it is shared; see the load).
-        double[][] both = paired(warm, 2 * runs + 1, () -> chainBytes[0] = restarter.restart(last).bytesRead(),
+        Pairs both = paired(warm, 2 * runs + 1, () -> chainBytes[0] = restarter.restart(last).bytesRead(),
                 () -> restarter.restart(fullLast).bytesRead());
-        double tChain = both[0][both[0].length / 2];
-        double tFullRestart = both[1][both[1].length / 2];
+        double tChain = both.a()[both.a().length / 2];
+        double tFullRestart = both.b()[both.b().length / 2];
         // The same two restarts into host memory (an emulator's guest RAM: a preallocated arena
         // reset before each), as bench/run's restart_vs_raw: fresh heap buffers cost the chain
         // its superseded pages' allocation and zeroing on top of the reading.
         Arena arena = new Arena(chainBytes[0] + (64 << 20));
         Runner.HostTarget host = new Runner.HostTarget(arena);
-        double[][] hostBoth = paired(warm, 2 * runs + 1, () -> {
+        Pairs hostBoth = paired(warm, 2 * runs + 1, () -> {
             arena.reset();
             return restarter.restart(last, host).bytesRead();
         }, () -> {
             arena.reset();
             return restarter.restart(fullLast, host).bytesRead();
         });
-        double tChainHost = hostBoth[0][hostBoth[0].length / 2];
-        double tFullHost = hostBoth[1][hostBoth[1].length / 2];
+        double tChainHost = hostBoth.a()[hostBoth.a().length / 2];
+        double tFullHost = hostBoth.b()[hostBoth.b().length / 2];
         // Where the chain's time goes: its restart at depth 0 (the full root alone), 1, 5 and 10.
         StringBuilder depths = new StringBuilder();
         for (int depth : new int[] {0, 1, 5, 10}) {
@@ -188,16 +188,16 @@ public final class IncrBench {
                 nzMib / (tHashOnly / 1000));
         out.printf(Locale.ROOT, "   restart of a chain of 1 full + 10 incremental images (%,d bytes) %8.1f ms;"
                 + " of one full image of the final task %8.1f ms (alternated; fastest %.1f and %.1f ms: x%.2f)%n",
-                chainBytes[0], tChain, tFullRestart, both[0][0], both[1][0], both[0][0] / both[1][0]);
+                chainBytes[0], tChain, tFullRestart, both.a()[0], both.b()[0], both.a()[0] / both.b()[0]);
         out.printf(Locale.ROOT, "   ratios of the %d alternated pairs, sorted: %s; into host memory: %s%n",
-                both[2].length, ratios(both[2]), ratios(hostBoth[2]));
+                both.ratios().length, ratios(both.ratios()), ratios(hostBoth.ratios()));
         out.printf(Locale.ROOT, "   each pair's ratio (CpuShare's share/pipeline just before it: share 2.0 = two threads"
                 + " run in parallel; pipeline above 1 = handing bytes to the other CPU pays), in the order run: %s;"
                 + " into host memory: %s%n",
-                pairs(both[3]), pairs(hostBoth[3]));
+                both.inOrder(), hostBoth.inOrder());
         out.printf(Locale.ROOT, "   the same into host memory (a preallocated arena): chain %8.1f ms; full %8.1f ms"
-                + " (fastest %.1f and %.1f ms: x%.2f)%n", tChainHost, tFullHost, hostBoth[0][0], hostBoth[1][0],
-                hostBoth[0][0] / hostBoth[1][0]);
+                + " (fastest %.1f and %.1f ms: x%.2f)%n", tChainHost, tFullHost, hostBoth.a()[0], hostBoth.b()[0],
+                hostBoth.a()[0] / hostBoth.b()[0]);
         out.println("   chain restarts into host memory by depth:" + depths);
         out.println("   load average (1, 5, 15 min) at the start " + loadBefore + ", at the end " + BenchMain.loadAverage());
         out.println();
@@ -207,9 +207,9 @@ public final class IncrBench {
                 + " chain_restart_vs_full_host_paired=%.2f cpu_share=%.2f cpu_pipeline=%.2f%n",
                 hostA.bytes / (double) fullBytes[0], hostA.millis / tFull, digestA.millis / tFull, tFloor / tFull,
                 tChain / tFullRestart, tChainHost / tFullHost, hostB.bytes / (double) fullBytes[0],
-                both[2][both[2].length / 2], hostBoth[2][hostBoth[2].length / 2],
-                CpuShare.median(SHARES.stream().mapToDouble(Double::doubleValue).sorted().toArray()),
-                CpuShare.median(PIPELINES.stream().mapToDouble(Double::doubleValue).sorted().toArray()));
+                both.ratios()[both.ratios().length / 2], hostBoth.ratios()[hostBoth.ratios().length / 2],
+                BenchMain.median(SHARES.stream().mapToDouble(Double::doubleValue).toArray()),
+                BenchMain.median(PIPELINES.stream().mapToDouble(Double::doubleValue).toArray()));
     }
 
     private record Result(double millis, long bytes, long pagesWritten, long pagesFromParent) {
@@ -338,23 +338,22 @@ public final class IncrBench {
     private static CpuShare share;
 
     /**
-     * Sorted times of {@code a} and {@code b}, run alternately {@code runs} times each after
-     * warm-ups; the sorted ratios a/b of the pairs; and each pair's ratio and {@link CpuShare}'s
-     * figures (taken just before it), in the order run, as {ratio, share, pipeline, ratio, ...}.
+     * Alternated runs of two operations: each one's times, sorted; the ratios a/b of the pairs,
+     * sorted; and each pair's ratio with {@link CpuShare}'s figures just before it, in the order run.
      */
-    private static double[][] paired(int warm, int runs, Op a, Op b) throws Exception {
+    private record Pairs(double[] a, double[] b, double[] ratios, String inOrder) {
+    }
+
+    /** {@code a} and {@code b}, run alternately {@code runs} times each after warm-ups. */
+    private static Pairs paired(int warm, int runs, Op a, Op b) throws Exception {
         if (share == null) {
             share = new CpuShare();
         }
         double[][] t = new double[2][runs];
-        double[][] shares = new double[runs][];
+        double[] ratios = new double[runs];
+        StringBuilder inOrder = new StringBuilder();
         for (int i = 0; i < warm + runs; i++) {
             double[] before = share.measure();
-            if (i >= warm) {
-                shares[i - warm] = before;
-                SHARES.add(before[0]);
-                PIPELINES.add(before[1]);
-            }
             for (int k = 0; k < 2; k++) {
                 System.gc();
                 long s = System.nanoTime();
@@ -364,32 +363,21 @@ public final class IncrBench {
                     t[k][i - warm] = (e - s) / 1e6;
                 }
             }
-        }
-        // Third row: the ratio a/b of each pair, sorted. The VM runs in two speeds (a fast and a slow
-        // mode, ~1.8x apart, lasting several runs); a pair run back to back usually shares its mode,
-        // so the median of the pairs' ratios is what the medians' ratio estimates, with less noise.
-        double[] ratios = new double[runs];
-        double[] inOrder = new double[3 * runs];
-        for (int i = 0; i < runs; i++) {
-            ratios[i] = t[0][i] / t[1][i];
-            inOrder[3 * i] = ratios[i];
-            inOrder[3 * i + 1] = shares[i][0];
-            inOrder[3 * i + 2] = shares[i][1];
+            if (i >= warm) {
+                SHARES.add(before[0]);
+                PIPELINES.add(before[1]);
+                // The VM runs in two speeds (a fast and a slow mode, ~1.8x apart, lasting several runs);
+                // a pair run back to back usually shares its mode, so the median of the pairs' ratios is
+                // what the medians' ratio estimates, with less noise.
+                ratios[i - warm] = t[0][i - warm] / t[1][i - warm];
+                inOrder.append(inOrder.length() == 0 ? "" : " ").append(String.format(Locale.ROOT,
+                        "%.2f (%.2f/%.2f)", ratios[i - warm], before[0], before[1]));
+            }
         }
         Arrays.sort(ratios);
         Arrays.sort(t[0]);
         Arrays.sort(t[1]);
-        return new double[][] {t[0], t[1], ratios, inOrder};
-    }
-
-    /** "ratio (share/pipeline)" of each pair, in the order run. */
-    private static String pairs(double[] inOrder) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < inOrder.length; i += 3) {
-            b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f (%.2f/%.2f)", inOrder[i],
-                    inOrder[i + 1], inOrder[i + 2]));
-        }
-        return b.toString();
+        return new Pairs(t[0], t[1], ratios, inOrder.toString());
     }
 
     private static String ratios(double[] r) {

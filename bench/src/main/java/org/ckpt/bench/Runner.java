@@ -190,6 +190,15 @@ public final class Runner {
         }
     }
 
+    /** A line for {@link BenchMain}: {@code head}, then each of {@code values} in {@code format}. */
+    private static String series(String head, List<Double> values, String format) {
+        StringBuilder s = new StringBuilder(head);
+        for (double d : values) {
+            s.append(' ').append(String.format(Locale.ROOT, format, d));
+        }
+        return s.toString();
+    }
+
     public static void main(String[] args) throws Exception {
         String name = args[0];
         int warmup = Integer.parseInt(args[1]);
@@ -242,21 +251,11 @@ public final class Runner {
             System.err.println(line.append(String.format(Locale.ROOT, " (two CPUs: share %.2f, %.2f; pipeline %.2f, %.2f)",
                     before[0], after[0], before[1], after[1])));
         }
-        System.out.println("#SHARE" + shares.stream().map(d -> String.format(Locale.ROOT, " %.3f", d))
-                .collect(java.util.stream.Collectors.joining()));
-        System.out.println("#PIPELINE" + pipelines.stream().map(d -> String.format(Locale.ROOT, " %.3f", d))
-                .collect(java.util.stream.Collectors.joining()));
+        System.out.println(series("#SHARE", shares, "%.3f"));
+        System.out.println(series("#PIPELINE", pipelines, "%.3f"));
         for (Map.Entry<String, List<Double>> e : times.entrySet()) {
-            StringBuilder s = new StringBuilder("#TIME ").append(e.getKey());
-            for (double d : e.getValue()) {
-                s.append(' ').append(String.format(Locale.ROOT, "%.2f", d));
-            }
-            System.out.println(s);
-            StringBuilder c = new StringBuilder("#CPU ").append(e.getKey());
-            for (double d : cpu.get(e.getKey())) {
-                c.append(' ').append(String.format(Locale.ROOT, "%.2f", d));
-            }
-            System.out.println(c);
+            System.out.println(series("#TIME " + e.getKey(), e.getValue(), "%.2f"));
+            System.out.println(series("#CPU " + e.getKey(), cpu.get(e.getKey()), "%.2f"));
         }
         r.kryoModel = null;
         Footprint.Result f = Footprint.measure(w, dir, r.arena);

@@ -98,8 +98,14 @@ class FileChangeFuzzTest {
         return race == null ? FileChannel.open(CHAIN_FILES[last]) : race.open(last);
     }
 
-    /** "Another process" changes {@code file} (whose bytes were {@code image}) as {@code action} says. */
-    private static MutatingFileChannel.Change change(Path file, byte[] image, int action, long at, byte[] data) {
+    /**
+     * What "another process" does to {@code file} (whose bytes were {@code image}), as bits 1–2 of
+     * {@code input[1]} say, at the offset of bytes 4–7, with the bytes from 8 on.
+     */
+    private static MutatingFileChannel.Change change(Path file, byte[] image, byte[] input) {
+        int action = (input[1] >> 1) & 3;
+        long at = Integer.toUnsignedLong(le(input).getInt(4)) % (image.length + 1L);
+        byte[] data = Arrays.copyOfRange(input, 8, Math.min(input.length, 8 + 64));
         return () -> {
             try (FileChannel w = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 switch (action) {
@@ -115,32 +121,33 @@ class FileChangeFuzzTest {
         };
     }
 
-    @FuzzTest(maxDuration = "10m")
-    void fileChangedDuringRestart(byte[] input) throws IOException {
-        if (input.length < 8) {
-            return;
-        }
-        byte[] image = BaseImages.IMAGES.get(Math.floorMod(input[0], BaseImages.IMAGES.size()));
-        if (image == null) {
-            return;
-        }
-        boolean mapped = (input[1] & 1) != 0;
-        int action = (input[1] >> 1) & 3;
-        ByteBuffer in = ByteBuffer.wrap(input).order(ByteOrder.LITTLE_ENDIAN);
-        int trigger = (in.getShort(2) & 0xFFFF) % 64;
-        long at = Integer.toUnsignedLong(in.getInt(4)) % (image.length + 1L);
-        byte[] data = Arrays.copyOfRange(input, 8, Math.min(input.length, 8 + 64));
-        Files.write(FILE, image);
-        RestartResult expected = COPYING.restart(FILE);
-        MutatingFileChannel.Change change = change(FILE, image, action, at, data);
-        try (FileChannel real = FileChannel.open(FILE);
-             FileChannel racing = new MutatingFileChannel(real, trigger, change)) {
-            RestartResult r = (mapped ? MAPPING : COPYING).restart(racing);
+    /** The I/O call before which the change happens: bytes 2–3. */
+    private static int trigger(byte[] input) {
+        return (le(input).getShort(2) & 0xFFFF) % 64;
+    }
+
+    private static ByteBuffer le(byte[] input) {
+        return ByteBuffer.wrap(input).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private interface Restart {
+        RestartResult run() throws IOException;
+    }
+
+    /**
+     * Runs {@code restart} during the change: copying, it returns exactly {@code expected} or throws
+     * an {@link ImageException} with a reason; {@code mapped}, the same but any tasks (the file
+     * was promised immutable), and never a crash.
+     */
+    private static void expect(boolean mapped, RestartResult expected, String what, Restart restart)
+            throws IOException {
+        try {
+            RestartResult r = restart.run();
             if (!mapped) {
                 // What was committed is what was verified: the image as it was, byte for byte.
                 Optional<String> diff = Equivalence.firstDifference(expected.tasks(), r.tasks());
                 if (diff.isPresent()) {
-                    throw new AssertionError("a restart during a change of the file committed other bytes: "
+                    throw new AssertionError("a restart during a change of " + what + " committed other bytes: "
                             + diff.get());
                 }
             }
@@ -152,36 +159,41 @@ class FileChangeFuzzTest {
     }
 
     @FuzzTest(maxDuration = "10m")
+    void fileChangedDuringRestart(byte[] input) throws IOException {
+        if (input.length < 8) {
+            return;
+        }
+        byte[] image = BaseImages.IMAGES.get(Math.floorMod(input[0], BaseImages.IMAGES.size()));
+        if (image == null) {
+            return;
+        }
+        Files.write(FILE, image);
+        RestartResult expected = COPYING.restart(FILE);
+        MutatingFileChannel.Change change = change(FILE, image, input);
+        boolean mapped = (input[1] & 1) != 0;
+        expect(mapped, expected, "the file", () -> {
+            try (FileChannel real = FileChannel.open(FILE);
+                 FileChannel racing = new MutatingFileChannel(real, trigger(input), change)) {
+                return (mapped ? MAPPING : COPYING).restart(racing);
+            }
+        });
+    }
+
+    @FuzzTest(maxDuration = "10m")
     void chainFileChangedDuringRestart(byte[] input) throws IOException {
         if (input.length < 8) {
             return;
         }
         int link = Math.floorMod(input[0], CHAIN.length);
-        boolean mapped = (input[1] & 1) != 0;
-        int action = (input[1] >> 1) & 3;
-        ByteBuffer in = ByteBuffer.wrap(input).order(ByteOrder.LITTLE_ENDIAN);
-        int trigger = (in.getShort(2) & 0xFFFF) % 64;
-        byte[] image = CHAIN[link];
-        long at = Integer.toUnsignedLong(in.getInt(4)) % (image.length + 1L);
-        byte[] data = Arrays.copyOfRange(input, 8, Math.min(input.length, 8 + 64));
         for (int i = 0; i < CHAIN.length; i++) {
             Files.write(CHAIN_FILES[i], CHAIN[i]);
         }
-        Race race = new Race(link, trigger, change(CHAIN_FILES[link], image, action, at, data));
-        try (FileChannel newest = newest(race)) {
-            RestartResult r = chainRestarter(mapped, race).restart(newest);
-            if (!mapped) {
-                // What was committed is what was verified: the chain as it was, byte for byte.
-                Optional<String> diff = Equivalence.firstDifference(CHAIN_EXPECTED.tasks(), r.tasks());
-                if (diff.isPresent()) {
-                    throw new AssertionError("a chain restart during a change of link " + link
-                            + " committed other bytes: " + diff.get());
-                }
+        Race race = new Race(link, trigger(input), change(CHAIN_FILES[link], CHAIN[link], input));
+        boolean mapped = (input[1] & 1) != 0;
+        expect(mapped, CHAIN_EXPECTED, "link " + link + " of a chain", () -> {
+            try (FileChannel newest = newest(race)) {
+                return chainRestarter(mapped, race).restart(newest);
             }
-        } catch (ImageException e) {
-            if (e.reason() == null || e.reason().isEmpty()) {
-                throw new AssertionError("image exception without a reason", e);
-            }
-        }
+        });
     }
 }

@@ -33,9 +33,10 @@ import org.ckpt.spi.CpuState;
  *                      {@link org.ckpt.spi.ObjectOps} registered for its class, shared by
  *                      identity like every object (the same instance in two tasks, or twice
  *                      in one list, comes back as one instance). Never {@code null} (a
- *                      {@code null} given is taken as empty); no {@code null} elements. An address space or file table is not an
- *                      extension (they have their own slots). Images holding extensions
- *                      are format 1.1 (docs/FORMAT.md, {@code TASK_EXT}).
+ *                      {@code null} given is taken as empty); no {@code null} elements. An
+ *                      address space or file table is not an extension (they have their own
+ *                      slots). Images holding extensions are format 1.1 (docs/FORMAT.md,
+ *                      {@code TASK_EXT}).
  * @param info          facts about the task that a restart does not need and the model has no
  *                      field for, as text: what a producer read but the format does not
  *                      model (a signal mask, credentials, limits), and what it could not
@@ -43,9 +44,8 @@ import org.ckpt.spi.CpuState;
  *                      namespaced ({@code linux.sigmask}, {@code ckpt.omitted.fd.3}), 1–255
  *                      UTF-8 bytes; values at most {@code Limits.maxStringLength} bytes. Never
  *                      {@code null} (a {@code null} given is taken as empty); iterated in key
- *                      order (UTF-8 byte order). Written as an
- *                      optional {@code TASK_INFO} record that readers which do not know it
- *                      skip (docs/FORMAT.md). @since 0.2
+ *                      order (UTF-8 byte order). Written as an optional {@code TASK_INFO}
+ *                      record that readers which do not know it skip (docs/FORMAT.md). @since 0.2
  * @since 0.1 (stable)
  */
 public record Task(

@@ -146,7 +146,7 @@ class ChunkedStoreTest {
             org.ckpt.Checkpointer onBase = org.ckpt.Checkpointer.builder().architecture("x86_64").checkpointId(43)
                     .created(java.time.Instant.parse("2026-12-01T00:00:01Z"))
                     .uname(new org.ckpt.Uname("Linux", "h", "6", "#1", "x86_64")).parent(parent.asParent()).build();
-            byte[] image = image(onBase, child);
+            byte[] image = Images.image(onBase, child);
             Restarter chain = Restarter.builder().parents(link -> link.checkpointId() == 42 ? store.open("base.ckpt")
                     : null).build();
             List<Integer> types = new ArrayList<>();
@@ -206,12 +206,6 @@ class ChunkedStoreTest {
             vmas.add(org.ckpt.model.Vma.anonymous(v.start(), v.end(), v.pages().withChangedSinceParent(b.build())));
         }
         return t.toBuilder().mm(t.mm().withVmas(vmas)).build();
-    }
-
-    private static byte[] image(org.ckpt.Checkpointer c, Task t) throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        c.checkpoint(t, java.nio.channels.Channels.newChannel(out));
-        return out.toByteArray();
     }
 
     @Test

@@ -67,8 +67,12 @@ final class Images {
     }
 
     static byte[] image(Task t) throws IOException {
+        return image(CKPT, t);
+    }
+
+    static byte[] image(Checkpointer c, Task t) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        CKPT.checkpoint(t, Channels.newChannel(out));
+        c.checkpoint(t, Channels.newChannel(out));
         return out.toByteArray();
     }
 
