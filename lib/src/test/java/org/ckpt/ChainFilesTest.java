@@ -117,4 +117,110 @@ class ChainFilesTest {
         assertThatThrownBy(() -> kept.restart(c)).isInstanceOf(ImageException.class)
                 .hasMessageContaining("was not found by the parent resolver");
     }
+
+    /**
+     * Images each under the 8 MiB a file needs to be read ahead on its own, together over it:
+     * the chain's bodies are read ahead on one thread, oldest first, and the restart is exact.
+     * A damaged or cut image among them is still found, named, before anything is committed.
+     */
+    @Test
+    void aChainOfSmallImagesIsReadAheadOnOneThread() throws Exception {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
+        byte[] mem = new byte[1536 * PS];  // 6 MiB, every page non-zero
+        rnd.nextBytes(mem);
+        List<Path> images = new java.util.ArrayList<>();
+        List<Long> ids = new java.util.ArrayList<>();
+        CheckpointResult prev = null;
+        for (int i = 0; i < 4; i++) {
+            if (i > 0) {
+                for (int k = 0; k < 256; k++) {
+                    mem[rnd.nextInt(1536) * PS + rnd.nextInt(PS)] ^= 1 + rnd.nextInt(255);
+                }
+            }
+            Path p = dir.resolve("image-" + i);
+            Checkpointer.Builder b = builder();
+            prev = (prev == null ? b : b.parent(prev.asParent())).build().checkpoint(task(mem), p);
+            images.add(p);
+            ids.add(prev.checkpointId());
+            assertThat(Files.size(p)).isLessThan(8L << 20);
+        }
+        assertThat(images.stream().mapToLong(p -> p.toFile().length()).sum()).isGreaterThan(8L << 20);
+        Path last = images.get(3);
+
+        int[] readers = new int[1];
+        RestartResult[] committed = new RestartResult[1];
+        RestartTarget target = new RestartTarget() {
+            @Override
+            public org.ckpt.spi.TargetCpu cpu() {
+                return org.ckpt.spi.TargetCpu.anyFeatures("test64");
+            }
+
+            @Override
+            public org.ckpt.spi.RestorePolicy policy() {
+                return org.ckpt.spi.RestorePolicy.LINUX_USER;
+            }
+
+            @Override
+            public PageDestination pages() {
+                PageDestination heap = PageDestination.heap();
+                return new PageDestination() {
+                    @Override
+                    public java.nio.ByteBuffer allocate(Run run) throws java.io.IOException {
+                        readers[0] = Math.max(readers[0], readerThreads());
+                        return heap.allocate(run);
+                    }
+
+                    @Override
+                    public void release(Throwable failure) {
+                        heap.release(failure);
+                    }
+                };
+            }
+
+            @Override
+            public void commit(RestartResult image) throws java.io.IOException {
+                committed[0] = image;
+            }
+        };
+        Restarter restarter = Restarter.builder().build();
+        restarter.restart(last, target);
+        assertThat(contents(committed[0])).isEqualTo(mem);
+        assertThat(readers[0]).as("reader threads while pages were handed out").isEqualTo(1);
+        assertThat(contents(restarter.restart(last))).isEqualTo(mem);
+        assertThat(awaitNoReaderThreads()).isZero();
+
+        // a page of the middle child damaged, then the first child cut short
+        Path child2 = images.get(2);
+        byte[] good = Files.readAllBytes(child2);
+        byte[] bad = good.clone();
+        bad[good.length / 2] ^= 0x40;
+        Files.write(child2, bad);
+        committed[0] = null;
+        assertThatThrownBy(() -> restarter.restart(last, target)).isInstanceOf(org.ckpt.spi.ChecksumException.class)
+                .hasMessageContaining("chain image 0x" + Long.toHexString(ids.get(2)));
+        Files.write(child2, good);
+        Path child1 = images.get(1);
+        try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(child1,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            f.truncate(f.size() - 4096);
+        }
+        assertThatThrownBy(() -> restarter.restart(last, target)).isInstanceOf(ImageException.class)
+                .hasMessageContaining("chain image 0x" + Long.toHexString(ids.get(1)) + " (depth 1)");
+        assertThat(committed[0]).isNull();
+        assertThat(awaitNoReaderThreads()).isZero();
+    }
+
+    private static int readerThreads() {
+        return (int) Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("ckpt-reader"))
+                .filter(Thread::isAlive).count();
+    }
+
+    private static int awaitNoReaderThreads() throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        int n;
+        while ((n = readerThreads()) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return n;
+    }
 }

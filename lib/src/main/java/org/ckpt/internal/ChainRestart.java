@@ -24,8 +24,9 @@ import org.ckpt.spi.UnsupportedImageException;
  * and its link checked (id, architecture, page size, policy, depth, no repeated id) before any
  * page is read; then the images are read oldest first, each verified to its tail and checked
  * against its child's pin before the child's body is read, each child's runs taken from the parent
- * resolved against its verified parent. Nothing is committed here; on any failure the page
- * destination is released once.
+ * resolved against its verified parent (the bodies of image files read ahead on one thread for
+ * the chain, {@link ImageReader#readAheadTogether}). Nothing is committed here; on any failure
+ * the page destination is released once.
  */
 public final class ChainRestart implements AutoCloseable {
     /** Makes the session that reads one image of the chain. */
@@ -87,18 +88,29 @@ public final class ChainRestart implements AutoCloseable {
                 chain.add(p);
                 s = p;
             }
+            List<ImageReader> oldestFirst = new ArrayList<>(chain.size());
             for (int i = chain.size() - 1; i >= 0; i--) {
-                RestartSession c = chain.get(i);
-                if (i + 1 < chain.size()) {
-                    c.parent(chain.get(i + 1));
+                oldestFirst.add(chain.get(i).reader());
+            }
+            ReadAhead ahead = ImageReader.readAheadTogether(oldestFirst);
+            try {
+                for (int i = chain.size() - 1; i >= 0; i--) {
+                    RestartSession c = chain.get(i);
+                    if (i + 1 < chain.size()) {
+                        c.parent(chain.get(i + 1));
+                    }
+                    try {
+                        c.readBody();
+                    } catch (ImageException e) {
+                        throw chain.size() > 1 ? e.addTrace(imageName(c)) : e;
+                    }
+                    if (i > 0) {
+                        checkPin(chain.get(i - 1), c);
+                    }
                 }
-                try {
-                    c.readBody();
-                } catch (ImageException e) {
-                    throw chain.size() > 1 ? e.addTrace(imageName(c)) : e;
-                }
-                if (i > 0) {
-                    checkPin(chain.get(i - 1), c);
+            } finally {
+                if (ahead != null) {
+                    ahead.close();
                 }
             }
             return chain.get(0);

@@ -8,6 +8,8 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.CharsetDecoder;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
@@ -51,7 +53,8 @@ final class ImageReader implements RecordInput {
      * Image files at least this large are read ahead on a thread of their own ({@link ReadAhead}).
      * Below it the thread's start, hand-overs and stop cost more than the overlap of the kernel's
      * copy gains (~0.7 ms for 5 MB here): measured on the 5 MB children of a ten-link chain of
-     * mem-1g, read ahead 2.6-3.0 ms each on average, read on the calling thread 2.2 ms.
+     * mem-1g, read ahead 2.6-3.0 ms each on average, read on the calling thread 2.2 ms. A chain
+     * whose files together reach it is read ahead on one thread ({@link #readAheadTogether}).
      */
     static final long READ_AHEAD_MIN = 8L << 20;
     /**
@@ -69,6 +72,9 @@ final class ImageReader implements RecordInput {
     /** Whether the channel is a large image file, read ahead by {@link #readAhead} (started at the first read). */
     private final boolean readsAhead;
     private ReadAhead readAhead;
+    /** The chain's read-ahead, whose segment {@link #segment} is this image's rest; not ours to close. */
+    private ReadAhead shared;
+    private int segment;
     private boolean closed;
     /** The image file when the host opted in to mapping it, else null. */
     private FileChannel mapped;
@@ -158,11 +164,73 @@ final class ImageReader implements RecordInput {
     }
 
     /**
+     * The bytes this reader has not yet taken from its channel, if another reader's thread may
+     * read them ahead ({@link #readAheadFrom}): a file, not mapped, not read ahead yet; else -1.
+     */
+    long unreadFileBytes() {
+        if (mapped != null || readAhead != null || shared != null || eof || closed
+                || !(channel instanceof FileChannel f)) {
+            return -1;
+        }
+        try {
+            return f.size() - f.position();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Starts one read-ahead thread for the bodies of {@code readers} (a chain's images, oldest
+     * first, prologues read), if every one is a file it may read ahead and together they hold
+     * at least {@link #READ_AHEAD_MIN} bytes; returns it (the caller closes it after the last
+     * body) or null.
+     */
+    static ReadAhead readAheadTogether(List<ImageReader> readers) {
+        long bytes = 0;
+        List<ReadableByteChannel> channels = new ArrayList<>(readers.size());
+        for (ImageReader r : readers) {
+            long n = r.unreadFileBytes();
+            if (n < 0) {
+                return null;
+            }
+            bytes += n;
+            channels.add(r.channel);
+        }
+        if (readers.size() < 2 || bytes < READ_AHEAD_MIN) {
+            return null;
+        }
+        ReadAhead ahead = new ReadAhead(channels, readers.get(0).stallTimeout);
+        for (int i = 0; i < readers.size(); i++) {
+            readers.get(i).readAheadFrom(ahead, i);
+        }
+        return ahead;
+    }
+
+    /**
+     * From now on the channel's bytes come from segment {@code segment} of {@code chain}, whose
+     * thread reads the channel from its current position: only for a reader whose
+     * {@link #unreadFileBytes} is not -1, and its channel is read by nothing else after this.
+     */
+    void readAheadFrom(ReadAhead chain, int segment) {
+        if (unreadFileBytes() < 0) {
+            throw new IllegalStateException("this image's channel cannot be read ahead by a chain");
+        }
+        this.shared = chain;
+        this.segment = segment;
+    }
+
+    /**
      * Ends the reading: stops the read-ahead thread, if any, and returns its buffers. Nothing
      * is read after this.
      */
     void close() {
         closed = true;
+        if (shared != null) {
+            // The buffer in hand goes back to the chain's reader at its next call.
+            in = ByteBuffer.allocate(0);
+            eof = true;
+            shared = null;
+        }
         if (readAhead != null) {
             in = ByteBuffer.allocate(0);
             eof = true;
@@ -813,6 +881,16 @@ final class ImageReader implements RecordInput {
             }
             if (mapped != null) {
                 eof = !map(1);
+                continue;
+            }
+            if (shared != null) {
+                ByteBuffer next = shared.next(segment);
+                if (next == null) {
+                    eof = true;
+                    in = ByteBuffer.allocate(0);
+                } else {
+                    in = next;
+                }
                 continue;
             }
             if (readsAhead && (readAhead != null || offset >= READ_AHEAD_AFTER)) {

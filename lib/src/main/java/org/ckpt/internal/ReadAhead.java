@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -16,6 +17,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * checksums and its parsing. Bytes arrive in order, and a failure of the channel (or its end)
  * is reported only after every byte read before it.
  *
+ * <p>One thread may read several channels, one after the other (the images of a chain, oldest
+ * first, each from where its prologue left it): each channel is a segment, read with
+ * {@link #next(int)}, and ends with its own end. The thread reads on into the next image while
+ * the restart is still parsing the one before, and a chain pays for one thread, not one per
+ * image (children of a few MB gained nothing from a thread of their own; see
+ * {@link ImageReader#READ_AHEAD_MIN}).
+ *
  * <p>Used for regular files only, whose reads never wait for a peer: a failed or interrupted
  * restart lets the thread finish the read it is in and stop, without interrupting it (which
  * would close the host's channel).
@@ -23,11 +31,16 @@ import java.util.concurrent.locks.ReentrantLock;
 final class ReadAhead implements AutoCloseable {
     private static final int BUFFERS = 3;
 
-    private final ReadableByteChannel channel;
+    /** The segments, read in this order. */
+    private final List<ReadableByteChannel> channels;
     private final ChannelIo io;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final ArrayDeque<ByteBuffer> filled = new ArrayDeque<>();
+    /** Bytes of a segment, or (buf null) its end. */
+    private record Part(ByteBuffer buf, int segment) {
+    }
+
+    private final ArrayDeque<Part> filled = new ArrayDeque<>();
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     private final Thread thread;
     /** The buffer the restart is reading, held until it asks for the next. */
@@ -36,6 +49,10 @@ final class ReadAhead implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean waiting;
     private volatile Throwable failure;
+    /** The segment whose read failed. */
+    private int failedSegment;
+    /** The segment the thread reads (for a stuck-thread message). */
+    private volatile int reading;
     /** Buffers filled and buffers free, for the spinning side (written under the lock). */
     private volatile int filledCount;
     private volatile int freeCount;
@@ -44,7 +61,12 @@ final class ReadAhead implements AutoCloseable {
     private final java.util.function.BooleanSupplier roomOrClosed = () -> this.freeCount > 0 || this.closed;
 
     ReadAhead(ReadableByteChannel channel, Duration stallTimeout) {
-        this.channel = channel;
+        this(List.of(channel), stallTimeout);
+    }
+
+    /** Reads {@code channels} one after the other, each from its current position to its end. */
+    ReadAhead(List<? extends ReadableByteChannel> channels, Duration stallTimeout) {
+        this.channels = List.copyOf(channels);
         this.io = new ChannelIo(stallTimeout, "the image channel");
         for (int i = 0; i < BUFFERS; i++) {
             free.add(Staging.take());
@@ -56,11 +78,17 @@ final class ReadAhead implements AutoCloseable {
         thread.start();
     }
 
-    /**
-     * The next bytes of the channel (position to limit), or null at its end. The buffer
-     * returned before is recycled: it must not be used any more.
-     */
+    /** {@link #next(int)} of the only channel. */
     ByteBuffer next() throws IOException {
+        return next(0);
+    }
+
+    /**
+     * The next bytes of channel {@code segment} (position to limit), or null at its end. The
+     * buffer returned before, of any segment, is recycled: it must not be used any more. What
+     * is left unread of an earlier segment is skipped.
+     */
+    ByteBuffer next(int segment) throws IOException {
         ChannelIo.checkInterrupt("reading the image channel");
         if (current != null) {
             lock.lock();
@@ -80,27 +108,45 @@ final class ReadAhead implements AutoCloseable {
         }
         lock.lock();
         try {
-            while (filled.isEmpty() && !ended && failure == null) {
-                waiting = true;
-                try {
-                    changed.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("restart interrupted while waiting for the image reader");
-                } finally {
-                    waiting = false;
+            while (true) {
+                while (filled.isEmpty() && !ended && failure == null) {
+                    waiting = true;
+                    try {
+                        changed.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("restart interrupted while waiting for the image reader");
+                    } finally {
+                        waiting = false;
+                    }
                 }
-            }
-            waiting = false;
-            if (!filled.isEmpty()) {
-                current = filled.poll();
+                waiting = false;
+                Part p = filled.peek();
+                if (p == null) {
+                    if (failure != null && failedSegment <= segment) {
+                        rethrow();
+                    }
+                    return null;
+                }
+                if (p.segment > segment) {
+                    return null;  // this segment's end was taken already
+                }
+                filled.poll();
                 filledCount = filled.size();
+                if (p.segment < segment) {
+                    if (p.buf != null) {
+                        free.add(p.buf);
+                        freeCount = free.size();
+                        changed.signalAll();
+                    }
+                    continue;
+                }
+                if (p.buf == null) {
+                    return null;
+                }
+                current = p.buf;
                 return current;
             }
-            if (failure != null) {
-                rethrow();
-            }
-            return null;
         } finally {
             lock.unlock();
         }
@@ -121,6 +167,8 @@ final class ReadAhead implements AutoCloseable {
 
     private void run() {
         try {
+            int segment = 0;
+            ReadableByteChannel channel = channels.get(0);
             while (true) {
                 ByteBuffer buf;
                 if (freeCount == 0) {
@@ -156,22 +204,31 @@ final class ReadAhead implements AutoCloseable {
                 lock.lock();
                 try {
                     if (buf.position() > 0) {
-                        filled.add(buf.flip());
-                        filledCount = filled.size();
+                        filled.add(new Part(buf.flip(), segment));
                     } else {
                         free.add(buf);
                         freeCount = free.size();
                     }
                     if (failed != null) {
                         failure = failed;
+                        failedSegment = segment;
+                    } else if (end) {
+                        filled.add(new Part(null, segment));
                     }
-                    ended |= end;
+                    filledCount = filled.size();
+                    boolean last = segment == channels.size() - 1;
+                    ended |= end && last;
                     changed.signalAll();
-                    if (end || failed != null) {
+                    if (failed != null || end && last) {
                         return;
                     }
                 } finally {
                     lock.unlock();
+                }
+                if (end) {
+                    segment++;
+                    reading = segment;
+                    channel = channels.get(segment);
                 }
             }
         } finally {
@@ -193,7 +250,8 @@ final class ReadAhead implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        if (!IoThreads.stop(thread, 5_000, "the image reader thread is stuck in a read of", channel)) {
+        if (!IoThreads.stop(thread, 5_000, "the image reader thread is stuck in a read of",
+                channels.get(reading))) {
             return;
         }
         lock.lock();
@@ -202,7 +260,11 @@ final class ReadAhead implements AutoCloseable {
                 Staging.give(current);
                 current = null;
             }
-            filled.forEach(Staging::give);
+            filled.forEach(p -> {
+                if (p.buf != null) {
+                    Staging.give(p.buf);
+                }
+            });
             filled.clear();
             free.forEach(Staging::give);
             free.clear();

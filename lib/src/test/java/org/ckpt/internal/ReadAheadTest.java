@@ -9,6 +9,8 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +93,71 @@ class ReadAheadTest {
                     assertThat(r.next()).isNull();
                 }
             }
+        }
+        assertThat(readerThreads()).isZero();
+    }
+
+    private static byte[] drain(ReadAhead r, int segment) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (ByteBuffer b; (b = r.next(segment)) != null; ) {
+            byte[] chunk = new byte[b.remaining()];
+            b.get(chunk);
+            out.write(chunk, 0, chunk.length);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void severalChannelsArriveOneAfterTheOtherEachWithItsEnd() throws Exception {
+        // sizes around the 1 MiB buffer, an empty channel among them (an image is never empty, a channel may be)
+        int[] sizes = {(2 << 20) + 3, 0, 1, 1 << 20, 4095, (1 << 20) - 1};
+        List<byte[]> data = new ArrayList<>();
+        List<ReadableByteChannel> channels = new ArrayList<>();
+        for (int i = 0; i < sizes.length; i++) {
+            data.add(random(sizes[i], 40 + i));
+            channels.add(channel(data.get(i), i % 2 == 0 ? 65_536 : 1 << 20, null));
+        }
+        try (ReadAhead r = new ReadAhead(channels, STALL)) {
+            for (int i = 0; i < sizes.length; i++) {
+                assertThat(drain(r, i)).as("channel %d", i).isEqualTo(data.get(i));
+                assertThat(r.next(i)).as("channel %d after its end", i).isNull();
+            }
+        }
+        assertThat(readerThreads()).isZero();
+    }
+
+    @Test
+    void whatAChannelLeftUnreadIsSkippedByTheNext() throws Exception {
+        byte[] first = random(3 << 20, 50);
+        byte[] second = random((1 << 20) + 9, 51);
+        try (ReadAhead r = new ReadAhead(List.of(channel(first, 1 << 20, null), channel(second, 1 << 20, null)),
+                STALL)) {
+            assertThat(r.next(0)).isNotNull();
+            assertThat(drain(r, 1)).isEqualTo(second);
+            assertThat(r.next(0)).as("an earlier channel, after a later one was read").isNull();
+        }
+        assertThat(readerThreads()).isZero();
+    }
+
+    @Test
+    void aFailureOfOneChannelComesAfterItsBytesAndEndsTheOthers() throws Exception {
+        byte[] first = random((1 << 20) + 100, 60);
+        byte[] second = random((2 << 20) + 5, 61);
+        IOException boom = new IOException("disk on fire");
+        List<ReadableByteChannel> channels = List.of(channel(first, 1 << 16, null), channel(second, 1 << 16, boom),
+                channel(random(10, 62), 1 << 16, null));
+        try (ReadAhead r = new ReadAhead(channels, STALL)) {
+            assertThat(drain(r, 0)).isEqualTo(first);
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            assertThatThrownBy(() -> {
+                for (ByteBuffer b; (b = r.next(1)) != null; ) {
+                    byte[] chunk = new byte[b.remaining()];
+                    b.get(chunk);
+                    got.write(chunk, 0, chunk.length);
+                }
+            }).isSameAs(boom);
+            assertThat(got.toByteArray()).isEqualTo(second);
+            assertThatThrownBy(() -> r.next(2)).as("a channel after the failed one").isSameAs(boom);
         }
         assertThat(readerThreads()).isZero();
     }
