@@ -165,17 +165,17 @@ final class ImageReader implements RecordInput {
 
     /**
      * The bytes this reader has not yet taken from its channel, if another reader's thread may
-     * read them ahead ({@link #readAheadFrom}): a file, not mapped, not read ahead yet; else -1.
+     * read them ahead ({@link #readAheadTogether}): a file, not mapped, not read ahead yet; else -1.
      */
-    long unreadFileBytes() {
+    private long unreadFileBytes() {
         if (mapped != null || readAhead != null || shared != null || eof || closed
                 || !(channel instanceof FileChannel f)) {
             return -1;
         }
         try {
-            return f.size() - f.position();
+            return Math.max(0, f.size() - f.position());
         } catch (IOException e) {
-            return -1;
+            return -1;  // not seekable: a FIFO opened as a FileChannel, whose reads may wait for a peer
         }
     }
 
@@ -183,7 +183,8 @@ final class ImageReader implements RecordInput {
      * Starts one read-ahead thread for the bodies of {@code readers} (a chain's images, oldest
      * first, prologues read), if every one is a file it may read ahead and together they hold
      * at least {@link #READ_AHEAD_MIN} bytes; returns it (the caller closes it after the last
-     * body) or null.
+     * body) or null. From then on each reader's channel is read by that thread alone, from its
+     * current position, as segment {@code i} for the {@code i}th reader.
      */
     static ReadAhead readAheadTogether(List<ImageReader> readers) {
         long bytes = 0;
@@ -201,22 +202,10 @@ final class ImageReader implements RecordInput {
         }
         ReadAhead ahead = new ReadAhead(channels, readers.get(0).stallTimeout);
         for (int i = 0; i < readers.size(); i++) {
-            readers.get(i).readAheadFrom(ahead, i);
+            readers.get(i).shared = ahead;
+            readers.get(i).segment = i;
         }
         return ahead;
-    }
-
-    /**
-     * From now on the channel's bytes come from segment {@code segment} of {@code chain}, whose
-     * thread reads the channel from its current position: only for a reader whose
-     * {@link #unreadFileBytes} is not -1, and its channel is read by nothing else after this.
-     */
-    void readAheadFrom(ReadAhead chain, int segment) {
-        if (unreadFileBytes() < 0) {
-            throw new IllegalStateException("this image's channel cannot be read ahead by a chain");
-        }
-        this.shared = chain;
-        this.segment = segment;
     }
 
     /**
