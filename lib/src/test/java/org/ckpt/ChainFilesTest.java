@@ -96,6 +96,36 @@ class ChainFilesTest {
         seesFilesMovedAndReplaced(Restarter.builder().build());
     }
 
+    /**
+     * A directory resolver lists the directory once while it is unchanged: later links and
+     * later restarts are answered from the listing, each parent stated again; a file added
+     * makes it list again, and a parent rewritten in place is not trusted from memory.
+     */
+    @Test
+    void anUnchangedDirectoryIsListedOnce() throws Exception {
+        Path a = dir.resolve("a");
+        Path b = dir.resolve("b");
+        Path c = dir.resolve("c");
+        byte[] mem = chain(a, b, c);
+        for (int i = 0; i < 50; i++) {
+            Files.writeString(dir.resolve("other-" + i), "not an image");
+        }
+        ImageHeads heads = new ImageHeads();
+        Restarter r = Restarter.builder().parents(ImageHeads.directory(dir, heads)).build();
+        assertThat(contents(r.restart(c))).isEqualTo(mem);
+        assertThat(contents(r.restart(c))).isEqualTo(mem);
+        assertThat(heads.listings()).as("listings for two restarts of a chain of three").isEqualTo(1);
+
+        Files.writeString(dir.resolve("new"), "a file more");
+        assertThat(contents(r.restart(c))).isEqualTo(mem);
+        assertThat(heads.listings()).isEqualTo(2);
+
+        // the parent rewritten in place (the directory unchanged) with the grandparent's bytes
+        Files.write(b, Files.readAllBytes(a));
+        assertThatThrownBy(() -> r.restart(c)).isInstanceOf(ImageException.class)
+                .hasMessageContaining("was not found by the parent resolver");
+    }
+
     private void seesFilesMovedAndReplaced(Restarter kept) throws Exception {
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
