@@ -34,7 +34,10 @@ public interface ParentResolver {
      * Image files in {@code dir} (not its subdirectories): the parent is the regular file whose
      * head carries the link's checkpoint id. When several do (a merged image keeps the id of the
      * last image it merged), the one whose tail matches the link's pin is taken; when none
-     * matches, the first in name order is taken and the restart reports the mismatch.
+     * matches, the first in name order is taken and the restart reports the mismatch. The
+     * resolver remembers the heads it read and the directory's last listing: while the
+     * directory is unchanged, a link whose pinned parent it remembers costs a stat of the
+     * directory and of that file, not a listing (keep one resolver for many restarts).
      */
     static ParentResolver directory(Path dir) {
         Objects.requireNonNull(dir, "dir");
