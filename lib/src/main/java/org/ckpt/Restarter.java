@@ -123,7 +123,10 @@ public final class Restarter {
         }
         Builder c = b.copy();
         c.parents = parentsOf(image);
-        return new Restarter(c);
+        Restarter r = new Restarter(c);
+        // The same providers: discovering them again cost every inspect of a file its own service loading.
+        r.registry = registry();
+        return r;
     }
 
     private RestartResult restart(ReadableByteChannel channel, TargetCpu cpu, RestorePolicy policy,
