@@ -151,7 +151,8 @@ class ChainFilesTest {
     /**
      * Images each under the 8 MiB a file needs to be read ahead on its own, together over it:
      * the chain's bodies are read ahead on one thread, oldest first, and the restart is exact.
-     * A damaged or cut image among them is still found, named, before anything is committed.
+     * A damaged or cut image among them, or one cut or grown while the chain is being read, is
+     * still found and named before anything is committed.
      */
     @Test
     void aChainOfSmallImagesIsReadAheadOnOneThread() throws Exception {
@@ -178,6 +179,7 @@ class ChainFilesTest {
         Path last = images.get(3);
 
         int[] readers = new int[1];
+        Runnable[] during = new Runnable[1];
         RestartResult[] committed = new RestartResult[1];
         RestartTarget target = new RestartTarget() {
             @Override
@@ -197,6 +199,11 @@ class ChainFilesTest {
                     @Override
                     public java.nio.ByteBuffer allocate(Run run) throws java.io.IOException {
                         readers[0] = Math.max(readers[0], readerThreads());
+                        Runnable r = during[0];
+                        during[0] = null;
+                        if (r != null) {
+                            r.run();
+                        }
                         return heap.allocate(run);
                     }
 
@@ -230,6 +237,27 @@ class ChainFilesTest {
                 .hasMessageContaining("chain image 0x" + Long.toHexString(ids.get(2)));
         Files.write(child2, good);
         Path child1 = images.get(1);
+
+        // the first child cut, then grown, while the root is read (its file open, its prologue read):
+        // the thread reads the child as it is then
+        byte[] child1Bytes = Files.readAllBytes(child1);
+        for (boolean grow : new boolean[] {false, true}) {
+            during[0] = () -> {
+                try {
+                    Files.write(child1, grow ? java.util.Arrays.copyOf(child1Bytes, child1Bytes.length + 4096)
+                            : java.util.Arrays.copyOf(child1Bytes, child1Bytes.length / 2));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            assertThatThrownBy(() -> restarter.restart(last, target)).as(grow ? "grown" : "cut")
+                    .isInstanceOf(grow ? org.ckpt.spi.InvalidImageException.class
+                            : org.ckpt.spi.TruncatedImageException.class)
+                    .hasMessageContaining("chain image 0x" + Long.toHexString(ids.get(1)) + " (depth 1)");
+            assertThat(during[0]).isNull();
+            Files.write(child1, child1Bytes);
+        }
+        assertThat(committed[0]).isNull();
         try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(child1,
                 java.nio.file.StandardOpenOption.WRITE)) {
             f.truncate(f.size() - 4096);
