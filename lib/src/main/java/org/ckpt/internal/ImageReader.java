@@ -872,24 +872,19 @@ final class ImageReader implements RecordInput {
                 eof = !map(1);
                 continue;
             }
-            if (shared != null) {
-                ByteBuffer next = shared.next(segment);
-                if (next == null) {
-                    eof = true;
-                    in = ByteBuffer.allocate(0);
+            if (shared != null || readsAhead && (readAhead != null || offset >= READ_AHEAD_AFTER)) {
+                ByteBuffer next;
+                if (shared != null) {
+                    next = shared.next(segment);
                 } else {
-                    in = next;
+                    if (closed) {
+                        throw new IllegalStateException("the image reader is closed");
+                    }
+                    if (readAhead == null) {
+                        readAhead = new ReadAhead(channel, stallTimeout);
+                    }
+                    next = readAhead.next();
                 }
-                continue;
-            }
-            if (readsAhead && (readAhead != null || offset >= READ_AHEAD_AFTER)) {
-                if (closed) {
-                    throw new IllegalStateException("the image reader is closed");
-                }
-                if (readAhead == null) {
-                    readAhead = new ReadAhead(channel, stallTimeout);
-                }
-                ByteBuffer next = readAhead.next();
                 if (next == null) {
                     eof = true;
                     in = ByteBuffer.allocate(0);
