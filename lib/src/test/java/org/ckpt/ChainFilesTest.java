@@ -162,7 +162,7 @@ class ChainFilesTest {
         List<Path> images = new java.util.ArrayList<>();
         List<Long> ids = new java.util.ArrayList<>();
         CheckpointResult prev = null;
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 7; i++) {
             if (i > 0) {
                 for (int k = 0; k < 256; k++) {
                     mem[rnd.nextInt(1536) * PS + rnd.nextInt(PS)] ^= 1 + rnd.nextInt(255);
@@ -176,7 +176,7 @@ class ChainFilesTest {
             assertThat(Files.size(p)).isLessThan(8L << 20);
         }
         assertThat(images.stream().mapToLong(p -> p.toFile().length()).sum()).isGreaterThan(8L << 20);
-        Path last = images.get(3);
+        Path last = images.get(6);
 
         int[] readers = new int[1];
         Runnable[] during = new Runnable[1];
@@ -236,16 +236,16 @@ class ChainFilesTest {
         assertThatThrownBy(() -> restarter.restart(last, target)).isInstanceOf(org.ckpt.spi.ChecksumException.class)
                 .hasMessageContaining("chain image 0x" + Long.toHexString(ids.get(2)));
         Files.write(child2, good);
-        Path child1 = images.get(1);
 
-        // the first child cut, then grown, while the root is read (its file open, its prologue read):
-        // the thread reads the child as it is then
-        byte[] child1Bytes = Files.readAllBytes(child1);
+        // the newest image cut, then grown, while the root is read (its file open, its prologue
+        // read; the thread, at most eight 1 MiB buffers ahead, has not reached it): the thread
+        // reads it as it is then
+        byte[] lastBytes = Files.readAllBytes(last);
         for (boolean grow : new boolean[] {false, true}) {
             during[0] = () -> {
                 try {
-                    Files.write(child1, grow ? java.util.Arrays.copyOf(child1Bytes, child1Bytes.length + 4096)
-                            : java.util.Arrays.copyOf(child1Bytes, child1Bytes.length / 2));
+                    Files.write(last, grow ? java.util.Arrays.copyOf(lastBytes, lastBytes.length + 4096)
+                            : java.util.Arrays.copyOf(lastBytes, lastBytes.length / 2));
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -253,11 +253,12 @@ class ChainFilesTest {
             assertThatThrownBy(() -> restarter.restart(last, target)).as(grow ? "grown" : "cut")
                     .isInstanceOf(grow ? org.ckpt.spi.InvalidImageException.class
                             : org.ckpt.spi.TruncatedImageException.class)
-                    .hasMessageContaining("chain image 0x" + Long.toHexString(ids.get(1)) + " (depth 1)");
+                    .hasMessageContaining("chain image 0x" + Long.toHexString(ids.get(6)) + " (depth 6)");
             assertThat(during[0]).isNull();
-            Files.write(child1, child1Bytes);
+            Files.write(last, lastBytes);
         }
         assertThat(committed[0]).isNull();
+        Path child1 = images.get(1);
         try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(child1,
                 java.nio.file.StandardOpenOption.WRITE)) {
             f.truncate(f.size() - 4096);

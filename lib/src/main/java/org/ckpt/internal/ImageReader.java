@@ -60,7 +60,7 @@ final class ImageReader implements RecordInput {
     /**
      * The read-ahead starts once this much of the image is read: the prologue (magic, HEAD,
      * ARCH_HEAD, PARENT) is read on the calling thread. A chain reads every image's prologue
-     * before any body; started at the first byte, each would hold a thread and three pooled
+     * before any body; started at the first byte, each would hold a thread and its pooled
      * buffers for the whole chain restart, more than the pool keeps, so a chain of ten allocated
      * fresh direct memory on every restart.
      */
@@ -173,7 +173,10 @@ final class ImageReader implements RecordInput {
             return -1;
         }
         try {
-            return Math.max(0, f.size() - f.position());
+            long size = f.size();
+            long position = f.position();
+            // Size 0 after a prologue was read from it: a device (/dev/zero reports 0), not a file.
+            return size == 0 || size < position ? -1 : size - position;
         } catch (IOException e) {
             return -1;  // not seekable: a FIFO opened as a FileChannel, whose reads may wait for a peer
         }

@@ -65,81 +65,113 @@ abstract class Staging implements AutoCloseable {
      * the other CPU holds. The cost lands on later buffers, so a verdict per buffer cannot see
      * it (tried); one per block of buffers can.
      *
-     * <p>A checkpoint of at least {@link #DECIDED} buffers tries both ways, in blocks of
-     * {@link #BLOCK} buffers that alternate (so that neither way gets only one region of the
-     * task): the filling thread's wall time per staged byte over each block but its first
-     * {@link #SETTLE} buffers (a buffer is reused eight buffers later, where the way before
-     * still costs). Handing over is kept only if it is at least {@link #MARGIN} faster: the
-     * filling thread's own checksum never costs much, a hand-over on the wrong machine 40 %.
-     * The rest of the checkpoint, and the start of every checkpoint in this JVM until the next
-     * verdict (all of a small one), goes the way chosen. Before the first verdict the first
-     * block's way alternates between checkpoints.
+     * <p>Trials: a checkpoint with no verdict to follow tries both ways in blocks of
+     * {@link #BLOCK} buffers that alternate (its first block's way alternating between
+     * checkpoints, so that neither way gets only one region of the task), timing the filling
+     * thread's wall time per staged byte over each block but its first {@link #SETTLE} buffers
+     * (a buffer is reused eight buffers later, where the way before still costs). In a hand-over
+     * block only the buffers the writer took count: a busy writer (a slow channel) takes none,
+     * and such a trial says nothing. The trials of all checkpoints in the JVM add up until each
+     * way has {@link #MEASURED} buffers (one checkpoint of 96 or more, or several smaller ones);
+     * then handing over is kept only if at least {@link #MARGIN} faster: the filling thread's
+     * own checksum never costs much, a hand-over on the wrong machine 40 %. From then on
+     * checkpoints follow the verdict from their first buffer (the one that reached it, for its
+     * rest), but every {@link #RETRIAL}th tries again: the machine's state and the channels
+     * change.
      */
     static final class Deferral {
         static final int BLOCK = 16;
         static final int SETTLE = 8;
-        static final int DECIDED = 6 * BLOCK;
+        static final int MEASURED = 24;
+        static final int RETRIAL = 16;
         static final double MARGIN = 0.97;
         private static final int MIB = 1 << 20;
-        /** This JVM's last verdict: null before the first. */
-        private static volatile Boolean verdict;
-        private static final AtomicInteger CHECKPOINTS = new AtomicInteger();
+        // The JVM's trials and verdict, guarded by Deferral.class.
+        private static Boolean verdict;
+        private static int verdicts;
+        private static int checkpoints;
+        private static final long[] NANOS = new long[2];
+        private static final long[] BYTES = new long[2];
+        private static final int[] COUNT = new int[2];
 
-        /** The way of the trials' even blocks: the verdict, or alternating before there is one. */
-        private final boolean first;
+        private boolean trial;
+        /** The way of even trial blocks, or the way followed. */
+        private boolean first;
+        /** The verdicts reached when this checkpoint began. */
+        private final int seen;
         private int buffer;
         private long last;
-        private final long[] nanos = new long[2];
-        private final long[] bytes = new long[2];
-        private Boolean mine;
+        private boolean timing;
 
         Deferral() {
-            Boolean v = verdict;
-            first = v != null ? v : (CHECKPOINTS.getAndIncrement() & 1) == 0;
+            synchronized (Deferral.class) {
+                int k = checkpoints++;
+                trial = verdict == null || k % RETRIAL == 0;
+                first = verdict != null ? verdict : (k & 1) == 0;
+                seen = verdicts;
+            }
         }
 
-        static Boolean verdict() {
+        static synchronized Boolean verdict() {
             return verdict;
         }
 
-        /** For tests: forgets the verdict. */
-        static void forget() {
+        /** For tests: forgets the verdict and the trials. */
+        static synchronized void forget() {
             verdict = null;
+            verdicts = 0;
+            checkpoints = 0;
+            Arrays.fill(NANOS, 0);
+            Arrays.fill(BYTES, 0);
+            Arrays.fill(COUNT, 0);
         }
 
-        /** Whether buffer {@code b} of the trials hands over. */
-        private boolean trialWay(int b) {
-            return ((b / BLOCK) % 2 == 0) == first;
+        /** Whether buffer {@code b} hands its checksums over (if the writer is idle). */
+        private boolean way(int b) {
+            return trial ? ((b / BLOCK) % 2 == 0) == first : first;
         }
 
         /**
-         * Called by the filling thread as its current buffer is sent with {@code staged} bytes;
-         * returns whether the next buffer's checksums go to the writer if it is idle.
+         * Called by the filling thread as its current buffer is sent with {@code staged} bytes,
+         * {@code handedOver} if the writer took its checksums; returns whether the next buffer's
+         * go to the writer if it is idle.
          */
-        boolean next(int staged) {
-            return next(staged, System.nanoTime());
+        boolean next(int staged, boolean handedOver) {
+            return next(staged, handedOver, System.nanoTime());
         }
 
-        /** {@link #next(int)} at time {@code now} (tests give their own clock). */
-        boolean next(int staged, long now) {
+        /** {@link #next(int, boolean)} at time {@code now} (tests give their own clock). */
+        boolean next(int staged, boolean handedOver, long now) {
             int b = buffer++;
-            if (b < DECIDED && last != 0) {
-                if (b % BLOCK >= SETTLE) {
-                    int way = trialWay(b) ? 1 : 0;
-                    nanos[way] += now - last;
-                    bytes[way] += staged;
-                }
-                if (b == DECIDED - 1 && bytes[0] > 0 && bytes[1] > 0) {
-                    double inline = nanos[0] / (double) bytes[0];
-                    double handOver = nanos[1] / (double) bytes[1];
-                    mine = handOver < inline * MARGIN;
-                    verdict = mine;
-                    Log.RW.debug("page checksums {} the writer thread: {} ns/MiB handing over, {} ns/MiB not",
-                            mine ? "handed to" : "kept from", (long) (handOver * MIB), (long) (inline * MIB));
+            if (trial && timing && b % BLOCK >= SETTLE && way(b) == handedOver) {
+                Boolean v = record(handedOver ? 1 : 0, now - last, staged, seen);
+                if (v != null) {
+                    trial = false;
+                    first = v;
                 }
             }
+            timing = true;
             last = now;
-            return mine != null ? mine : trialWay(b + 1);
+            return way(b + 1);
+        }
+
+        /** Adds a timed buffer to the JVM's trials; returns the verdict if there is a newer one than {@code seen}. */
+        private static synchronized Boolean record(int way, long nanos, int staged, int seen) {
+            NANOS[way] += nanos;
+            BYTES[way] += staged;
+            COUNT[way]++;
+            if (COUNT[0] >= MEASURED && COUNT[1] >= MEASURED && BYTES[0] > 0 && BYTES[1] > 0) {
+                double inline = NANOS[0] / (double) BYTES[0];
+                double handOver = NANOS[1] / (double) BYTES[1];
+                verdict = handOver < inline * MARGIN;
+                verdicts++;
+                Arrays.fill(NANOS, 0);
+                Arrays.fill(BYTES, 0);
+                Arrays.fill(COUNT, 0);
+                Log.RW.debug("page checksums {} the writer thread: {} ns/MiB handing over, {} ns/MiB not",
+                        verdict ? "handed to" : "kept from", (long) (handOver * MIB), (long) (inline * MIB));
+            }
+            return verdicts > seen ? verdict : null;
         }
     }
 
@@ -410,7 +442,8 @@ abstract class Staging implements AutoCloseable {
 
         @Override
         void rotate() throws IOException {
-            boolean handOver = deferral.next(buf.buf.position());
+            Boolean forced = deferCrcForTests;
+            boolean handOver = forced == null && deferral.next(buf.buf.position(), buf.deferCrc);
             boolean writerIdle;
             lock.lock();
             try {
@@ -434,7 +467,6 @@ abstract class Staging implements AutoCloseable {
                 rethrow();
                 buf = free.poll().reset();
                 freeCount = free.size();
-                Boolean forced = deferCrcForTests;
                 buf.deferCrc = forced != null ? forced : handOver && writerIdle;
             } finally {
                 lock.unlock();

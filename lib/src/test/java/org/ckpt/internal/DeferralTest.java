@@ -3,31 +3,43 @@ package org.ckpt.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The writer thread is handed page checksums only where a checkpoint measured that it pays. */
+/** The writer thread is handed page checksums only where checkpoints measured that it pays. */
 class DeferralTest {
     private static final int MIB = 1 << 20;
+    private static final int BLOCK = Staging.Deferral.BLOCK;
+    /** Buffers of one checkpoint whose trials alone reach a verdict. */
+    private static final int ENOUGH = 2 * BLOCK * Staging.Deferral.MEASURED / (BLOCK - Staging.Deferral.SETTLE);
 
+    @BeforeEach
     @AfterEach
     void forget() {
         Staging.Deferral.forget();
     }
 
     /**
-     * Runs {@code buffers} buffers of 1 MiB through a chooser whose clock charges {@code handOver}
-     * or {@code inline} ns per byte to each buffer by the way it went; returns the ways, in order.
+     * Runs one checkpoint of {@code buffers} buffers of 1 MiB through a new chooser whose clock
+     * charges {@code handOver} or {@code inline} ns per byte to each buffer by the way it went;
+     * the writer takes the checksums offered if {@code writerIdle}. Returns the ways, in order.
      */
-    private static boolean[] run(Staging.Deferral d, int buffers, double handOver, double inline) {
+    private static boolean[] checkpoint(int buffers, double handOver, double inline, boolean writerIdle) {
+        Staging.Deferral d = new Staging.Deferral();
         boolean[] ways = new boolean[buffers];
         long now = 1_000;
-        boolean way = false;  // the first buffer never hands over
+        boolean offered = false;  // the first buffer is never offered
         for (int b = 0; b < buffers; b++) {
-            ways[b] = way;
-            now += (long) (MIB * (way ? handOver : inline));
-            way = d.next(MIB, now);
+            boolean taken = offered && writerIdle;
+            ways[b] = taken;
+            now += (long) (MIB * (taken ? handOver : inline));
+            offered = d.next(MIB, taken, now);
         }
         return ways;
+    }
+
+    private static boolean[] checkpoint(int buffers, double handOver, double inline) {
+        return checkpoint(buffers, handOver, inline, true);
     }
 
     private static int handedOver(boolean[] ways, int from, int to) {
@@ -40,42 +52,70 @@ class DeferralTest {
 
     @Test
     void aMachineWhereHandingOverCostsKeepsTheChecksumsAfterTheTrials() {
-        int d = Staging.Deferral.DECIDED;
-        boolean[] ways = run(new Staging.Deferral(), d + 100, 0.19, 0.13);
-        assertThat(handedOver(ways, 0, d)).as("the trials go half each way").isBetween(d / 2 - 1, d / 2);
-        assertThat(handedOver(ways, d, d + 100)).isZero();
+        boolean[] ways = checkpoint(ENOUGH + 100, 0.19, 0.13);
+        assertThat(handedOver(ways, 0, ENOUGH)).as("the trials go half each way").isBetween(ENOUGH / 2 - 1, ENOUGH / 2);
+        assertThat(handedOver(ways, ENOUGH, ENOUGH + 100)).isZero();
         assertThat(Staging.Deferral.verdict()).isFalse();
-        // a later checkpoint too small for trials of its own follows the verdict
-        assertThat(handedOver(run(new Staging.Deferral(), Staging.Deferral.BLOCK, 0.19, 0.13), 0,
-                Staging.Deferral.BLOCK)).isZero();
+        // a later checkpoint of any size follows the verdict from its first buffer
+        assertThat(handedOver(checkpoint(ENOUGH - 1, 0.19, 0.13), 0, ENOUGH - 1)).isZero();
     }
 
     @Test
     void aMachineWhereHandingOverPaysHandsOverAfterTheTrials() {
-        int d = Staging.Deferral.DECIDED;
-        boolean[] ways = run(new Staging.Deferral(), d + 100, 0.10, 0.13);
-        assertThat(handedOver(ways, d, d + 100)).isEqualTo(100);
+        boolean[] ways = checkpoint(ENOUGH + 100, 0.10, 0.13);
+        assertThat(handedOver(ways, ENOUGH, ENOUGH + 100)).isEqualTo(100);
         assertThat(Staging.Deferral.verdict()).isTrue();
-        int block = Staging.Deferral.BLOCK;
-        assertThat(handedOver(run(new Staging.Deferral(), block, 0.10, 0.13), 1, block)).isEqualTo(block - 1);
+        assertThat(handedOver(checkpoint(ENOUGH - 1, 0.10, 0.13), 1, ENOUGH - 1)).isEqualTo(ENOUGH - 2);
     }
 
     @Test
     void aGainWithinTheMarginIsNotEnoughToHandOver() {
-        int d = Staging.Deferral.DECIDED;
         double inline = 0.13;
-        boolean[] ways = run(new Staging.Deferral(), d + 10, inline * (Staging.Deferral.MARGIN + 0.01), inline);
-        assertThat(handedOver(ways, d, d + 10)).isZero();
+        boolean[] ways = checkpoint(ENOUGH + 10, inline * (Staging.Deferral.MARGIN + 0.01), inline);
+        assertThat(handedOver(ways, ENOUGH, ENOUGH + 10)).isZero();
         assertThat(Staging.Deferral.verdict()).isFalse();
     }
 
     @Test
-    void theTrialsAlternateBlocksAndTheirOrderBetweenCheckpointsUntilAVerdict() {
-        int block = Staging.Deferral.BLOCK;
-        boolean[] a = run(new Staging.Deferral(), 3 * block, 0.1, 0.1);
-        boolean[] b = run(new Staging.Deferral(), 3 * block, 0.1, 0.1);
+    void smallCheckpointsReachAVerdictTogether() {
+        int small = BLOCK + 4;  // each times the second half of its first block only
+        int n = 0;
+        while (Staging.Deferral.verdict() == null && n < 100) {
+            boolean[] ways = checkpoint(small, 0.19, 0.13);
+            assertThat(handedOver(ways, 1, BLOCK)).as("checkpoint %d's first block", n).isIn(0, BLOCK - 1);
+            n++;
+        }
+        assertThat(n).isEqualTo(2 * Staging.Deferral.MEASURED / (BLOCK - Staging.Deferral.SETTLE));
+        assertThat(Staging.Deferral.verdict()).isFalse();
+    }
+
+    @Test
+    void aWriterThatTakesNothingGivesNoVerdict() {
+        boolean[] ways = checkpoint(3 * ENOUGH, 0.10, 0.13, false);
+        assertThat(handedOver(ways, 0, ways.length)).isZero();
         assertThat(Staging.Deferral.verdict()).isNull();
-        assertThat(a[block + 1]).isNotEqualTo(b[block + 1]);
-        assertThat(a[1]).isNotEqualTo(a[block + 1]).isEqualTo(a[2 * block + 1]);
+    }
+
+    @Test
+    void afterAVerdictEverySixteenthCheckpointTriesAgain() {
+        checkpoint(ENOUGH, 0.19, 0.13);
+        assertThat(Staging.Deferral.verdict()).isFalse();
+        int tried = 0;
+        for (int i = 1; i < 2 * Staging.Deferral.RETRIAL; i++) {
+            // the machine changed: handing over now pays, but only a trial can see it
+            if (handedOver(checkpoint(2 * BLOCK, 0.10, 0.13), 0, 2 * BLOCK) > 0) {
+                tried++;
+            }
+        }
+        assertThat(tried).isEqualTo(1);
+    }
+
+    @Test
+    void theTrialsAlternateBlocksAndTheirOrderBetweenCheckpointsUntilAVerdict() {
+        boolean[] a = checkpoint(2 * BLOCK + 4, 0.1, 0.1);
+        boolean[] b = checkpoint(2 * BLOCK + 4, 0.1, 0.1);
+        assertThat(Staging.Deferral.verdict()).isNull();
+        assertThat(a[BLOCK + 1]).isNotEqualTo(b[BLOCK + 1]);
+        assertThat(a[1]).isNotEqualTo(a[BLOCK + 1]).isEqualTo(a[2 * BLOCK + 1]);
     }
 }
