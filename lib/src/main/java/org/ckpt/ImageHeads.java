@@ -58,13 +58,18 @@ final class ImageHeads {
      * its last listing by the files whose remembered head carries the link's id, stated again,
      * if one of them has the pinned tail: a chain of ten links in a directory of N images costs
      * about ten stats of the directory and of the parents instead of ten listings and 10 N stats.
-     * Anything else lists the directory again.
+     * Anything else lists the directory again; a directory of more than {@link #MAX_ENTRIES}
+     * files is not remembered (its listing would be held for good).
      */
     static ParentResolver directory(Path dir, ImageHeads heads) {
         return link -> {
             Path known = heads.fromListing(dir, link);
             if (known != null) {
-                return FileChannel.open(known);
+                try {
+                    return FileChannel.open(known);
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // gone since it was stated: list the directory as it is now
+                }
             }
             BasicFileAttributes before = attributes(dir);
             List<Path> all = new ArrayList<>();
@@ -74,7 +79,7 @@ final class ImageHeads {
                 }
             }
             heads.listed.incrementAndGet();
-            if (before != null) {
+            if (before != null && all.size() <= MAX_ENTRIES) {
                 all.sort(null);
                 if (heads.listings.size() >= MAX_LISTINGS) {
                     heads.listings.clear();
