@@ -151,8 +151,8 @@ class ChainFilesTest {
     /**
      * Images each under the 8 MiB a file needs to be read ahead on its own, together over it:
      * the chain's bodies are read ahead on one thread, oldest first, and the restart is exact.
-     * A damaged or cut image among them, or one cut or grown while the chain is being read, is
-     * still found and named before anything is committed.
+     * A damaged or cut image among them, or one cut, grown or overwritten while the chain is
+     * being read, is still found and named before anything is committed.
      */
     @Test
     void aChainOfSmallImagesIsReadAheadOnOneThread() throws Exception {
@@ -237,22 +237,32 @@ class ChainFilesTest {
                 .hasMessageContaining("chain image 0x" + Long.toHexString(ids.get(2)));
         Files.write(child2, good);
 
-        // the newest image cut, then grown, while the root is read (its file open, its prologue
-        // read; the thread, at most eight 1 MiB buffers ahead, has not reached it): the thread
-        // reads it as it is then
+        // the newest image cut, grown, or overwritten in its pages, while the root is read (its
+        // file open, its prologue read; the thread, at most eight 1 MiB buffers ahead, has not
+        // reached it): the thread reads it as it is then
         byte[] lastBytes = Files.readAllBytes(last);
-        for (boolean grow : new boolean[] {false, true}) {
+        byte[] overwritten = lastBytes.clone();
+        for (int i = lastBytes.length / 2; i < lastBytes.length / 2 + 64; i++) {
+            overwritten[i] ^= 0x5a;
+        }
+        java.util.Map<String, byte[]> changes = java.util.Map.of(
+                "cut", java.util.Arrays.copyOf(lastBytes, lastBytes.length / 2),
+                "grown", java.util.Arrays.copyOf(lastBytes, lastBytes.length + 4096),
+                "overwritten", overwritten);
+        java.util.Map<String, Class<?>> expected = java.util.Map.of(
+                "cut", org.ckpt.spi.TruncatedImageException.class,
+                "grown", org.ckpt.spi.InvalidImageException.class,
+                "overwritten", org.ckpt.spi.ChecksumException.class);
+        for (String change : List.of("cut", "grown", "overwritten")) {
             during[0] = () -> {
                 try {
-                    Files.write(last, grow ? java.util.Arrays.copyOf(lastBytes, lastBytes.length + 4096)
-                            : java.util.Arrays.copyOf(lastBytes, lastBytes.length / 2));
+                    Files.write(last, changes.get(change));
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
             };
-            assertThatThrownBy(() -> restarter.restart(last, target)).as(grow ? "grown" : "cut")
-                    .isInstanceOf(grow ? org.ckpt.spi.InvalidImageException.class
-                            : org.ckpt.spi.TruncatedImageException.class)
+            assertThatThrownBy(() -> restarter.restart(last, target)).as(change)
+                    .isInstanceOf(expected.get(change))
                     .hasMessageContaining("chain image 0x" + Long.toHexString(ids.get(6)) + " (depth 6)");
             assertThat(during[0]).isNull();
             Files.write(last, lastBytes);
