@@ -217,15 +217,13 @@ final class ImageReader implements RecordInput {
      */
     void close() {
         closed = true;
-        if (shared != null) {
-            // The buffer in hand goes back to the chain's reader at its next call.
+        if (readAhead != null || shared != null) {
+            // The buffer in hand is the read-ahead's (a chain's takes it back at its next call).
             in = ByteBuffer.allocate(0);
             eof = true;
             shared = null;
         }
         if (readAhead != null) {
-            in = ByteBuffer.allocate(0);
-            eof = true;
             readAhead.close();
             readAhead = null;
         }

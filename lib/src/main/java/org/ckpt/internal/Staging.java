@@ -100,8 +100,8 @@ abstract class Staging implements AutoCloseable {
         /** The verdicts reached when this checkpoint began. */
         private final int seen;
         private int buffer;
+        /** When the buffer before was sent (meaningful from the second buffer on). */
         private long last;
-        private boolean timing;
 
         Deferral() {
             synchronized (Deferral.class) {
@@ -143,14 +143,13 @@ abstract class Staging implements AutoCloseable {
         /** {@link #next(int, boolean)} at time {@code now} (tests give their own clock). */
         boolean next(int staged, boolean handedOver, long now) {
             int b = buffer++;
-            if (trial && timing && b % BLOCK >= SETTLE && way(b) == handedOver) {
+            if (trial && b > 0 && b % BLOCK >= SETTLE && way(b) == handedOver) {
                 Boolean v = record(handedOver ? 1 : 0, now - last, staged, seen);
                 if (v != null) {
                     trial = false;
                     first = v;
                 }
             }
-            timing = true;
             last = now;
             return way(b + 1);
         }

@@ -85,9 +85,12 @@ final class ChunkingUpload implements ImageUpload {
     private static final int RUNS_TABLE = 6;
     private int state = MAGIC;
     private final byte[] head = new byte[16];
+    /** {@link #head} read as little-endian fields (absolute gets only). */
+    private final ByteBuffer fields = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
     private int headFill;
     private long literalLeft;
-    private int recordLength;
+    /** The current record's payload length (its header's u32). */
+    private long recordLength;
     private int pageSize;
     private long pagesLeft;
     /** In a PAGE_RUNS record: table entries still to come, and the pages its carried runs hold. */
@@ -194,31 +197,29 @@ final class ChunkingUpload implements ImageUpload {
                     state = HEADER;
                     return;
                 }
-                ByteBuffer h = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
-                int type = h.getInt(0);
-                recordLength = h.getInt(8);
-                long len = recordLength & 0xFFFF_FFFFL;
-                if (type == Manifest.PAGES && h.getInt(4) == 0 && len >= 16 + 4096) {
+                int type = fields.getInt(0);
+                recordLength = fields.getInt(8) & 0xFFFF_FFFFL;
+                if (type == Manifest.PAGES && fields.getInt(4) == 0 && recordLength >= 16 + 4096) {
                     state = RUN_HEADER;
-                } else if (type == Manifest.PAGE_RUNS && h.getInt(4) == 0 && len >= 16 + 16 + 4096) {
+                } else if (type == Manifest.PAGE_RUNS && fields.getInt(4) == 0 && recordLength >= 16 + 16 + 4096) {
                     state = RUNS_PREFIX;
                 } else {
-                    literalLeft = len + recordPad();
+                    literalLeft = recordLength + recordPad();
                     state = LITERAL_BYTES;
                 }
             }
             case RUN_HEADER -> {
                 if (headFilled(src, 16)) {
-                    long count = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getInt(8) & 0xFFFF_FFFFL;
-                    pagesOrLiteral((recordLength & 0xFFFF_FFFFL) - 16, count);
+                    long count = fields.getInt(8) & 0xFFFF_FFFFL;
+                    pagesOrLiteral(recordLength - 16, count);
                 }
             }
             case RUNS_PREFIX -> {
                 if (headFilled(src, 16)) {
-                    runCount = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getInt(8) & 0xFFFF_FFFFL;
+                    runCount = fields.getInt(8) & 0xFFFF_FFFFL;
                     runsLeft = runCount;
                     carriedPages = 0;
-                    long body = (recordLength & 0xFFFF_FFFFL) - 16;
+                    long body = recordLength - 16;
                     if (runCount == 0 || 16 * runCount > body - 4096) {
                         pagesOrLiteral(body, 0);  // no room for a page after the table: the rest as it is
                     } else {
@@ -228,12 +229,11 @@ final class ChunkingUpload implements ImageUpload {
             }
             case RUNS_TABLE -> {
                 if (headFilled(src, 16)) {
-                    ByteBuffer run = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
-                    if (run.getInt(12) == 0) {  // source 0: the run's pages follow the table
-                        carriedPages += run.getInt(8) & 0xFFFF_FFFFL;
+                    if (fields.getInt(12) == 0) {  // source 0: the run's pages follow the table
+                        carriedPages += fields.getInt(8) & 0xFFFF_FFFFL;
                     }
                     if (--runsLeft == 0) {
-                        pagesOrLiteral((recordLength & 0xFFFF_FFFFL) - 16 - 16 * runCount, carriedPages);
+                        pagesOrLiteral(recordLength - 16 - 16 * runCount, carriedPages);
                     }
                 }
             }
@@ -272,7 +272,7 @@ final class ChunkingUpload implements ImageUpload {
 
     /** The padding after the current record's payload. */
     private long recordPad() {
-        return (8 - ((recordLength & 0xFFFF_FFFFL) & 7)) & 7;
+        return (8 - (recordLength & 7)) & 7;
     }
 
     /**
