@@ -268,6 +268,16 @@ class ChainFilesTest {
             Files.write(last, lastBytes);
         }
         assertThat(committed[0]).isNull();
+
+        // the restarting thread interrupted while the chain is read ahead: the restart ends with
+        // the interrupt kept, nothing committed, the reader thread stopped
+        during[0] = () -> Thread.currentThread().interrupt();
+        Throwable interrupted = org.assertj.core.api.Assertions.catchThrowable(() -> restarter.restart(last, target));
+        assertThat(Thread.interrupted()).as("interrupt status kept").isTrue();
+        assertThat(interrupted).isInstanceOf(java.io.InterruptedIOException.class);
+        assertThat(committed[0]).isNull();
+        assertThat(awaitNoReaderThreads()).isZero();
+        assertThat(contents(restarter.restart(last))).isEqualTo(mem);
         Path child1 = images.get(1);
         try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(child1,
                 java.nio.file.StandardOpenOption.WRITE)) {
