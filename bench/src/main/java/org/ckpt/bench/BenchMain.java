@@ -21,13 +21,16 @@ import java.util.Map;
  *
  * <pre>java -jar bench/target/benchmarks.jar [--quick] [--seal] [--workloads mem-1g,many-small,sparse-8g]
  *     [--ops op,op] [--jvm "extra JVM options"]
- * java -jar bench/target/benchmarks.jar incr [--quick]</pre>
+ * java -jar bench/target/benchmarks.jar incr [--quick]
+ * java -jar bench/target/benchmarks.jar small [--quick]</pre>
  *
  * <p>The full run adds the sealed and encrypted operations of {@link SealBench} on mem-1g and
  * then also prints the RESULT line of issue 19. {@code --seal}: only those, beside the plain
  * checkpoint and restart, on mem-1g unless {@code --workloads} says otherwise, and only the
  * RESULT line of issue 19. {@code incr}: the incremental-image figures of issue 18
- * ({@link IncrBench}) in a JVM of their own, with their own RESULT line.
+ * ({@link IncrBench}) in a JVM of their own, with their own RESULT line; {@code small}: one
+ * checkpoint of a small to mid-sized task with and without the writer thread ({@link SmallBench}),
+ * likewise.
  */
 public final class BenchMain {
     private static final List<String> OPS = List.of("ckptToFile", "ckptInline", "rawWrite", "rawWriteHeap",
@@ -78,8 +81,8 @@ public final class BenchMain {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals("incr")) {
-            incr(Arrays.copyOfRange(args, 1, args.length));
+        if (args.length > 0 && (args[0].equals("incr") || args[0].equals("small"))) {
+            own(args[0].equals("incr") ? IncrBench.class : SmallBench.class, Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         boolean quick = false;
@@ -95,7 +98,7 @@ public final class BenchMain {
                 case "--ops" -> ops = args[++i];
                 case "--jvm" -> jvm = args[++i];
                 default -> throw new IllegalArgumentException("usage: [--quick] [--seal] [--workloads a,b] "
-                        + "[--ops x,y] [--jvm \"options\"] | incr [--quick], got " + args[i]);
+                        + "[--ops x,y] [--jvm \"options\"] | incr [--quick] | small [--quick], got " + args[i]);
             }
         }
         if (workloads == null) {
@@ -201,17 +204,17 @@ public final class BenchMain {
         out.println(r);
     }
 
-    /** {@link IncrBench} in a JVM of its own (this one is small), its output passed through. */
-    private static void incr(String[] args) throws IOException, InterruptedException {
+    /** {@link IncrBench} or {@link SmallBench} in a JVM of its own (this one is small), its output passed through. */
+    private static void own(Class<?> bench, String[] args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(Arrays.asList(JVM.split(" ")));
         cmd.addAll(List.of("-Dckpt.bench.dir=" + dir().toAbsolutePath(), "-cp", System.getProperty("java.class.path"),
-                IncrBench.class.getName()));
+                bench.getName()));
         cmd.addAll(Arrays.asList(args));
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         if (p.waitFor() != 0) {
-            throw new IOException("IncrBench failed (exit " + p.exitValue() + ")");
+            throw new IOException(bench.getSimpleName() + " failed (exit " + p.exitValue() + ")");
         }
     }
 

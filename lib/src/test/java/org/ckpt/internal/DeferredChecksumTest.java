@@ -21,6 +21,7 @@ import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
 import org.ckpt.testarch.TestCpu;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,9 +29,16 @@ import org.junit.jupiter.api.Test;
  * or on the calling thread alone give the same image, byte for byte, and it restarts.
  */
 class DeferredChecksumTest {
+    /** The task's image is a few MiB: its buffers go through the writer thread from the first. */
+    @BeforeEach
+    void writerThreadFromTheFirstBuffer() {
+        Staging.threadAfterForTests = 0;
+    }
+
     @AfterEach
     void adaptiveAgain() {
         Staging.deferCrcForTests = null;
+        Staging.threadAfterForTests = -1;
     }
 
     private static Task task() {

@@ -272,11 +272,13 @@ class CheckThenCommitTest {
         @Test
         @Timeout(60)
         void anInterruptEndsACheckpointIntoAPipeNobodyReadsInBothWriterModes() throws Exception {
+            Task task = bigTask(WRITER_THREAD_AFTER_MIB + 16);
             for (boolean thread : new boolean[] {true, false}) {
                 Pipe pipe = Pipe.open();
                 Checkpointer c = Checkpointer.builder().architecture(TestArch.NAME).writerThread(thread).build();
-                Task task = bigTask(4);
-                assertThat(interrupted(() -> c.checkpoint(task, pipe.sink()))).as("writer thread %s", thread)
+                // The first bytes go through, so that the writer thread has started when the pipe blocks.
+                WritableByteChannel ch = afterDiscarding(WRITER_THREAD_AFTER_MIB + 4, pipe.sink());
+                assertThat(interrupted(() -> c.checkpoint(task, ch))).as("writer thread %s", thread)
                         .isInstanceOf(InterruptedIOException.class);
                 pipe.source().close();
                 pipe.sink().close();
@@ -290,7 +292,8 @@ class CheckThenCommitTest {
             for (boolean thread : new boolean[] {true, false}) {
                 Checkpointer c = Checkpointer.builder().architecture(TestArch.NAME).writerThread(thread)
                         .stallTimeout(Duration.ofMillis(300)).build();
-                assertThatThrownBy(() -> c.checkpoint(bigTask(2), zeroWrites())).as("writer thread %s", thread)
+                assertThatThrownBy(() -> c.checkpoint(bigTask(WRITER_THREAD_AFTER_MIB + 16),
+                        afterDiscarding(WRITER_THREAD_AFTER_MIB + 4, zeroWrites()))).as("writer thread %s", thread)
                         .isInstanceOf(IOException.class).hasMessageContaining("stall timeout");
                 assertThat(writerThreads()).isZero();
             }
@@ -410,9 +413,11 @@ class CheckThenCommitTest {
 
         @Test
         void aFailedWriteNeverResendsBytes() throws IOException {
-            Task task = bigTask(2);
+            // Past the first 32 MiB, which the calling thread writes, the writer thread fails too.
+            Task task = bigTask(WRITER_THREAD_AFTER_MIB + 8);
             for (boolean thread : new boolean[] {true, false}) {
-                for (long limit : new long[] {50, 148, 4096, 1 << 20, (1 << 20) + 77}) {
+                for (long limit : new long[] {50, 148, 4096, 1 << 20, (1 << 20) + 77,
+                        ((long) WRITER_THREAD_AFTER_MIB + 2 << 20) + 77}) {
                     TestChannels.Sink got = TestChannels.sink();
                     assertThatThrownBy(() -> checkpointer(thread).checkpoint(task, TestChannels.failingAfter(got,
                             limit))).isInstanceOf(IOException.class);
@@ -578,6 +583,40 @@ class CheckThenCommitTest {
 
             @Override
             public void close() {
+            }
+        };
+    }
+
+    /**
+     * A checkpoint writes this much on its calling thread before its writer thread starts; a test
+     * of the writer thread's behaviour lets more than this through first.
+     */
+    static final int WRITER_THREAD_AFTER_MIB = 32;
+
+    /** Takes (and drops) the first {@code mib} MiB written, then writes to {@code then}. */
+    static WritableByteChannel afterDiscarding(int mib, WritableByteChannel then) {
+        return new WritableByteChannel() {
+            private long left = (long) mib << 20;
+
+            @Override
+            public int write(ByteBuffer src) throws IOException {
+                if (left > 0) {
+                    int n = (int) Math.min(left, src.remaining());
+                    src.position(src.position() + n);
+                    left -= n;
+                    return n;
+                }
+                return then.write(src);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return then.isOpen();
+            }
+
+            @Override
+            public void close() throws IOException {
+                then.close();
             }
         };
     }

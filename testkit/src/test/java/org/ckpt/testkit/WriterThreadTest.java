@@ -82,5 +82,31 @@ class WriterThreadTest {
         assertThatThrownBy(() -> checkpointer(true).checkpoint(tasks, TestChannels.failingAfter(TestChannels.nullSink(), 5000)))
                 .isInstanceOf(IOException.class);
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("ckpt-writer"));
+        // Failing once the writer thread has taken over (it starts after the first 32 MiB).
+        int mib = CheckThenCommitTest.WRITER_THREAD_AFTER_MIB;
+        List<String> writers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.nio.channels.WritableByteChannel seen = new java.nio.channels.WritableByteChannel() {
+            private final java.nio.channels.WritableByteChannel to =
+                    TestChannels.failingAfter(TestChannels.nullSink(), (mib + 4L) << 20);
+
+            @Override
+            public int write(ByteBuffer src) throws IOException {
+                writers.add(Thread.currentThread().getName());
+                return to.write(src);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        assertThatThrownBy(() -> checkpointer(true).checkpoint(CheckThenCommitTest.bigTask(mib + 16), seen))
+                .isInstanceOf(IOException.class);
+        assertThat(writers).as("the writer thread wrote").contains("ckpt-writer");
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("ckpt-writer"));
     }
 }

@@ -1,0 +1,138 @@
+package org.ckpt.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.ckpt.Checkpointer;
+import org.ckpt.Restarter;
+import org.ckpt.Uname;
+import org.ckpt.model.AddressSpace;
+import org.ckpt.model.PageData;
+import org.ckpt.model.Task;
+import org.ckpt.model.Vma;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The writer thread starts only once a checkpoint has written a threshold of bytes on its calling
+ * thread (32 MiB; here set lower); which thread writes never changes a byte.
+ */
+class WriterStartTest {
+    @AfterEach
+    void engineDefaults() {
+        Staging.threadAfterForTests = -1;
+    }
+
+    private static Task task(int mib) {
+        byte[] mem = new byte[mib << 20];
+        new SplittableRandom(mib).nextBytes(mem);
+        long start = 0x4000_0000L;
+        return Task.builder().pid(3).comm("start").mm(AddressSpace.of(List.of(Vma.anonymous(start,
+                start + mem.length, PageData.of(start, mem))))).build();
+    }
+
+    private static Checkpointer checkpointer(boolean writerThread) {
+        return Checkpointer.builder().architecture("test64").writerThread(writerThread).checkpointId(9)
+                .created(Instant.ofEpochSecond(1_000_000)).uname(new Uname("Linux", "h", "6", "#1", "x86_64")).build();
+    }
+
+    /** Records which thread made each write and the bytes. */
+    private static final class Recording implements WritableByteChannel {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final List<String> threads = new ArrayList<>();
+        final List<Long> offsets = new ArrayList<>();
+        /** Fails the write that would reach this offset (-1: never). */
+        final long failAt;
+
+        Recording(long failAt) {
+            this.failAt = failAt;
+        }
+
+        @Override
+        public synchronized int write(ByteBuffer src) throws IOException {
+            if (failAt >= 0 && bytes.size() + src.remaining() > failAt) {
+                throw new IOException("disk full (test)");
+            }
+            threads.add(Thread.currentThread().getName());
+            offsets.add((long) bytes.size());
+            int n = src.remaining();
+            byte[] b = new byte[n];
+            src.get(b);
+            bytes.write(b, 0, n);
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void aSmallCheckpointStartsNoThreadAndWritesOnTheCallingThread() throws Exception {
+        int before = Staging.LIVE_THREADS.get();
+        int started = Staging.STARTS.get();
+        Recording ch = new Recording(-1);
+        checkpointer(true).checkpoint(task(3), ch);
+        assertThat(ch.threads).isNotEmpty().allMatch(n -> n.equals(Thread.currentThread().getName()));
+        assertThat(Staging.STARTS.get()).as("writer threads started").isEqualTo(started);
+        assertThat(Staging.LIVE_THREADS.get()).isEqualTo(before);
+        assertThat(Restarter.builder().build().restart(Channels.newChannel(new ByteArrayInputStream(
+                ch.bytes.toByteArray()))).pagesRead()).isEqualTo(3 * 256);
+    }
+
+    @Test
+    void theThreadTakesOverOnceTheThresholdIsWrittenAndTheBytesAreTheSame() throws Exception {
+        long after = 4L << 20;
+        Staging.threadAfterForTests = after;
+        Task t = task(12);
+        Recording threaded = new Recording(-1);
+        checkpointer(true).checkpoint(t, threaded);
+        Recording inline = new Recording(-1);
+        checkpointer(false).checkpoint(t, inline);
+        assertThat(threaded.bytes.toByteArray()).isEqualTo(inline.bytes.toByteArray());
+        String caller = Thread.currentThread().getName();
+        int first = threaded.threads.indexOf("ckpt-writer");
+        assertThat(first).as("a write on the writer thread").isPositive();
+        assertThat(threaded.threads.subList(0, first)).allMatch(n -> n.equals(caller));
+        assertThat(threaded.threads.subList(first, threaded.threads.size())).allMatch(n -> n.equals("ckpt-writer"));
+        // The calling thread wrote up to the threshold and no more than one buffer beyond.
+        assertThat(threaded.offsets.get(first)).isBetween(after - Staging.SIZE, after);
+        assertThat(Staging.LIVE_THREADS.get()).isZero();
+    }
+
+    @Test
+    void aChannelFailingBeforeTheThreadStartsEndsTheCheckpointWithNoThreadAndNoMoreWrites() {
+        Staging.threadAfterForTests = 64L << 20;
+        int started = Staging.STARTS.get();
+        Recording ch = new Recording(3L << 20);
+        assertThatThrownBy(() -> checkpointer(true).checkpoint(task(8), ch)).isInstanceOf(IOException.class)
+                .hasMessageContaining("disk full");
+        assertThat(ch.bytes.size()).isLessThanOrEqualTo(3 << 20);
+        assertThat(Staging.STARTS.get()).as("writer threads started").isEqualTo(started);
+    }
+
+    @Test
+    void aChannelFailingAfterTheThreadStartedEndsItToo() {
+        Staging.threadAfterForTests = 2L << 20;
+        Recording ch = new Recording(6L << 20);
+        assertThatThrownBy(() -> checkpointer(true).checkpoint(task(12), ch)).isInstanceOf(IOException.class)
+                .hasMessageContaining("disk full");
+        assertThat(ch.threads).contains("ckpt-writer");
+        assertThat(Staging.LIVE_THREADS.get()).isZero();
+    }
+}
