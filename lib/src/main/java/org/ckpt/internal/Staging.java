@@ -402,17 +402,21 @@ abstract class Staging implements AutoCloseable {
      *
      * <p>The thread starts only once {@link #THREAD_AFTER} bytes have been written; until then
      * buffers are written on the calling thread, as {@link Direct} writes them. Below that the
-     * thread's start, hand-overs and end cost more than the overlap gains. Measured on a 2-vCPU
-     * VM, a checkpoint of random pages with the thread from its first buffer against none, median
-     * per checkpoint: a 4-64 KiB task 250-370 us against 4-8 us (hosts that checkpoint before
-     * every input or step do that thousands of times); 1.5 MiB 0.68 ms against 0.17 ms to a
-     * discarding channel, 1.8 against 1.0 ms to a file; 16 MiB 2.4 against 1.2 ms and 10.1
-     * against 8.9 ms; 64 MiB to a file 35.0 against 34.9 ms; mem-1g's 533 MB 92 against 101 ms.
+     * thread's start, hand-overs and end cost more than the overlap gains, and hosts that
+     * checkpoint small tasks before every input or step pay it thousands of times a second.
+     * Measured (bench/run small, 2-vCPU VM) with the thread from the first buffer, against
+     * none, per checkpoint of random pages: 64 KiB 244 against 53 us to a discarding channel,
+     * 278 against 59 us to a file overwritten in place; 4 MiB 693 against 214 and 907 against
+     * 421 us; 16 MiB to a file overwritten in place 1.94 against 2.21 ms, 64 MiB 8.0 against
+     * 12.5 ms (there the thread pays; to a discarding channel or a new file it still cost at
+     * 16 MiB, 2.1 against 1.0 ms and 10.1 against 8.9 ms, and broke even at 64 MiB to a new
+     * file). 8 MiB, as a restart's read-ahead ({@code ImageReader.READ_AHEAD_MIN}): the small
+     * checkpoints' cost is gone, and a large one loses the overlap for its first 8 MiB only.
      */
     private static final class Threaded extends Staging {
         private static final int BUFFERS = 8;
         /** Bytes written on the calling thread before the writer thread starts. */
-        static final long THREAD_AFTER = 32L << 20;
+        static final long THREAD_AFTER = 8L << 20;
 
         private final WritableByteChannel channel;
         private final ChannelIo io;

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The writer thread starts only once a checkpoint has written a threshold of bytes on its calling
- * thread (32 MiB; here set lower); which thread writes never changes a byte.
+ * thread (8 MiB; here set otherwise); which thread writes never changes a byte.
  */
 class WriterStartTest {
     @AfterEach

@@ -413,7 +413,7 @@ class CheckThenCommitTest {
 
         @Test
         void aFailedWriteNeverResendsBytes() throws IOException {
-            // Past the first 32 MiB, which the calling thread writes, the writer thread fails too.
+            // Past the first 8 MiB, which the calling thread writes, the writer thread fails too.
             Task task = bigTask(WRITER_THREAD_AFTER_MIB + 8);
             for (boolean thread : new boolean[] {true, false}) {
                 for (long limit : new long[] {50, 148, 4096, 1 << 20, (1 << 20) + 77,
@@ -591,7 +591,7 @@ class CheckThenCommitTest {
      * A checkpoint writes this much on its calling thread before its writer thread starts; a test
      * of the writer thread's behaviour lets more than this through first.
      */
-    static final int WRITER_THREAD_AFTER_MIB = 32;
+    static final int WRITER_THREAD_AFTER_MIB = 8;
 
     /** Takes (and drops) the first {@code mib} MiB written, then writes to {@code then}. */
     static WritableByteChannel afterDiscarding(int mib, WritableByteChannel then) {

@@ -82,7 +82,7 @@ class WriterThreadTest {
         assertThatThrownBy(() -> checkpointer(true).checkpoint(tasks, TestChannels.failingAfter(TestChannels.nullSink(), 5000)))
                 .isInstanceOf(IOException.class);
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("ckpt-writer"));
-        // Failing once the writer thread has taken over (it starts after the first 32 MiB).
+        // Failing once the writer thread has taken over (it starts after the first 8 MiB).
         int mib = CheckThenCommitTest.WRITER_THREAD_AFTER_MIB;
         List<String> writers = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.nio.channels.WritableByteChannel seen = new java.nio.channels.WritableByteChannel() {
