@@ -14,7 +14,8 @@ import org.ckpt.model.Vma;
 /**
  * Tasks whose areas present their pages as a full checkpoint writes them from maximal runs:
  * consecutive written pages (non-zero ones, or any non-clean page of a private file-backed
- * area) handed over as one run, in pieces of exactly one PAGES record. So the image of a
+ * area) handed over as one run, in pieces of exactly one PAGES record (cut where a record is:
+ * at addresses that are multiples of a record's largest size). So the image of a
  * restarted chain is the image of the same task from any host, whatever run boundaries the
  * restart's slices had. Pieces within one source buffer are slices; a piece spanning buffers is
  * copied into a scratch buffer (valid during the visitor's call, as the contract allows).
@@ -95,7 +96,7 @@ public final class Canonical {
                         parts.add(bytes.duplicate().limit(base + (i + 1) * ps).position(base + i * ps));
                     }
                     piece[1] += ps;
-                    if (piece[1] == chunk) {
+                    if (Long.remainderUnsigned(a + ps, chunk) == 0) {
                         emit(visitor, piece, parts, scratch);
                     }
                 }

@@ -622,6 +622,7 @@ public final class CheckpointSession implements CkptContext {
         ByteBuffer page = bytes.duplicate();
         ByteBuffer zero = zeroPage.duplicate();
         int base = bytes.position();
+        long window = (long) pagesPerRecord * ps;
         boolean open = false;
         try {
             for (int i = 0; i < pages; i++) {
@@ -633,6 +634,12 @@ public final class CheckpointSession implements CkptContext {
                         open = false;
                     }
                     continue;
+                }
+                if (open && Long.remainderUnsigned(address + (long) i * ps, window) == 0) {
+                    // Records end at multiples of their largest size, so that the windows between can be
+                    // filled independently (and an image does not depend on where the host's runs begin).
+                    closeRecord();
+                    open = false;
                 }
                 if (!open) {
                     out.pagesBegin(address + (long) i * ps, ps);
