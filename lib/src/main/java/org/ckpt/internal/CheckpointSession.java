@@ -612,6 +612,12 @@ public final class CheckpointSession implements CkptContext {
      * file-backed area a missing page means "as in the file", so there dirty zero pages are
      * written too ({@code keepZero}). The host's buffer is not referenced after this returns.
      */
+    /**
+     * The largest window of pages the writer fills into one staging buffer on either thread: its
+     * records (at worst one per two pages, each with its header and padding) must fit the buffer.
+     */
+    private static final long PARALLEL_WINDOW_MAX = 1 << 20;
+
     void writePageRun(long address, ByteBuffer bytes, boolean skipAsClean, boolean keepZero) throws IOException {
         int ps = head.pageSize();
         int pages = bytes.remaining() / ps;
@@ -619,10 +625,17 @@ public final class CheckpointSession implements CkptContext {
             cleanPagesSkipped += pages;
             return;
         }
+        long window = (long) pagesPerRecord * ps;
+        if (pages >= 2 * pagesPerRecord && window <= PARALLEL_WINDOW_MAX && out.parallelPages(bytes.remaining())) {
+            long[] c = out.pagesInParallel(address, bytes, ps, window, keepZero, zeroPage);
+            pagesWritten += c[0];
+            zeroPagesSkipped += c[1];
+            progress(false);
+            return;
+        }
         ByteBuffer page = bytes.duplicate();
         ByteBuffer zero = zeroPage.duplicate();
         int base = bytes.position();
-        long window = (long) pagesPerRecord * ps;
         boolean open = false;
         try {
             for (int i = 0; i < pages; i++) {

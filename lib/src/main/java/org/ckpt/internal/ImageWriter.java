@@ -366,6 +366,138 @@ final class ImageWriter implements RecordOutput {
         }
     }
 
+    /**
+     * Whether a run of {@code bytes} bytes of pages may be written by {@link #pagesInParallel}
+     * now: a writer thread runs (or starts for it), no record is open, and records are plain (not
+     * encrypted).
+     */
+    boolean parallelPages(long bytes) {
+        return cipher == null && headHash == null && !pagesInPayload && pagesHeaderAt < 0
+                && Staging.parallelForTests != Boolean.FALSE && staging.parallel(bytes);
+    }
+
+    /**
+     * Writes the pages of a host run as PAGES records, as the calling thread would (the same
+     * bytes: records end at zero pages and at multiples of {@code window} bytes of address), but
+     * window by window on both threads ({@link Staging#inParallel}). Returns {pages written, zero
+     * pages skipped}.
+     */
+    long[] pagesInParallel(long address, ByteBuffer bytes, int ps, long window, boolean keepZero, ByteBuffer zero)
+            throws IOException {
+        end();
+        int pages = bytes.remaining() / ps;
+        long firstEnd = address - Long.remainderUnsigned(address, window) + window;
+        long firstPages = Math.min(pages, (firstEnd - address) / ps);
+        int perWindow = (int) (window / ps);
+        int n = 1 + (int) ((pages - firstPages + perWindow - 1) / perWindow);
+        long[][] counts = new long[n][];
+        Lane[] lanes = {new Lane(bytes, zero), new Lane(bytes, zero)};
+        int base = bytes.position();
+        staging.inParallel(n, (w, into, lane) -> {
+            int from = w == 0 ? 0 : (int) (firstPages + (long) (w - 1) * perWindow);
+            int to = w == 0 ? (int) firstPages : Math.min(pages, from + perWindow);
+            counts[w] = lanes[lane].fill(into, address, base, from, to, ps, keepZero);
+        });
+        long written = 0;
+        long zeros = 0;
+        for (long[] c : counts) {
+            if (c[2] > 0) {
+                recordStart = bytes() + c[3];
+            }
+            written += c[0];
+            zeros += c[1];
+            records += c[2];
+            this.bytes += c[4];
+        }
+        return new long[] {written, zeros};
+    }
+
+    /** One thread's scratch state for filling windows of a run ({@link #pagesInParallel}). */
+    private static final class Lane {
+        private final ByteBuffer page;
+        private final ByteBuffer zero;
+        private final byte[] head = new byte[PAGES_HEAD];
+        private final ByteBuffer headBuf = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+        private final CRC32C recordCrc = new CRC32C();
+        private final CRC32C pagesCrc = new CRC32C();
+
+        Lane(ByteBuffer bytes, ByteBuffer zero) {
+            this.page = bytes.duplicate();
+            this.zero = zero.duplicate();
+        }
+
+        /**
+         * Pages {@code from} to {@code to} (indexes into the run at {@code address}) into {@code into}
+         * as PAGES records; returns {pages written, zero pages, records, offset of the last record, bytes}.
+         */
+        long[] fill(Staging.Block into, long address, int base, int from, int to, int ps, boolean keepZero) {
+            ByteBuffer out = into.buf;
+            ByteBuffer view = out.duplicate();
+            long written = 0;
+            long zeros = 0;
+            long records = 0;
+            long last = 0;
+            int at = -1;
+            int count = 0;
+            long recordAddress = 0;
+            int crcDone = 0;
+            for (int i = from; i < to; i++) {
+                page.limit(base + (i + 1) * ps).position(base + i * ps);
+                if (!keepZero && page.mismatch(zero) < 0) {
+                    zeros++;
+                    if (at >= 0) {
+                        last = at;
+                        end(into, view, at, recordAddress, count, ps, crcDone);
+                        records++;
+                        written += count;
+                        at = -1;
+                    }
+                    continue;
+                }
+                if (at < 0) {
+                    at = out.position();
+                    out.position(at + PAGES_HEAD);
+                    crcDone = out.position();
+                    pagesCrc.reset();
+                    recordAddress = address + (long) i * ps;
+                    count = 0;
+                }
+                out.put(page);
+                count++;
+                if (out.position() - crcDone >= CRC_BATCH) {
+                    pagesCrc.update(view.limit(out.position()).position(crcDone));
+                    crcDone = out.position();
+                }
+            }
+            if (at >= 0) {
+                last = at;
+                end(into, view, at, recordAddress, count, ps, crcDone);
+                records++;
+                written += count;
+            }
+            return new long[] {written, zeros, records, last, out.position()};
+        }
+
+        /** Completes the record at {@code at} as {@link ImageWriter#stagedEnd} does, its checksum known. */
+        private void end(Staging.Block into, ByteBuffer view, int at, long recordAddress, int count, int ps,
+                         int crcDone) {
+            ByteBuffer out = into.buf;
+            pagesCrc.update(view.limit(out.position()).position(crcDone));
+            int n = count * ps;
+            int length = 16 + n;
+            headBuf.putInt(0, RecordTypes.PAGES).putInt(4, 0).putInt(8, length)
+                    .putLong(16, recordAddress).putInt(24, count).putInt(28, 0);
+            recordCrc.reset();
+            recordCrc.update(head, 0, 12);
+            recordCrc.update(head, Format.HEADER_SIZE, 16);
+            int pagesValue = (int) pagesCrc.getValue();
+            headBuf.putInt(12, Crc32c.combine((int) recordCrc.getValue(), pagesValue, n));
+            into.pages(at, n, pagesValue, true);
+            out.put(at, head, 0, PAGES_HEAD);
+            out.put(ZEROS, 0, Format.padding(length));
+        }
+    }
+
     /** Offset of the last record written. */
     long lastRecordStart() {
         return recordStart;

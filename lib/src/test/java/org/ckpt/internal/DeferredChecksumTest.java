@@ -39,6 +39,7 @@ class DeferredChecksumTest {
     void adaptiveAgain() {
         Staging.deferCrcForTests = null;
         Staging.threadAfterForTests = -1;
+        Staging.parallelForTests = null;
     }
 
     private static Task task() {
@@ -134,6 +135,8 @@ class DeferredChecksumTest {
     @Test
     void buffersReachTheChannelFullAndTheImageIsUnchanged() throws Exception {
         Task t = task();
+        // Staged buffers (runs of pages in windows filled by both threads go out a window at a time: below).
+        Staging.parallelForTests = false;
         for (Boolean mode : new Boolean[] {true, false, null}) {
             Staging.deferCrcForTests = mode;
             List<Integer> writes = new ArrayList<>();
@@ -166,6 +169,39 @@ class DeferredChecksumTest {
             assertThat(sent / (writes.size() - 1)).as("mode %s: mean write of %s", mode, writes)
                     .isGreaterThan(Staging.SIZE * 9L / 10);
         }
+    }
+
+    /**
+     * Runs of two windows (2 MiB) or more are filled window by window on both threads, each
+     * thread writing the windows it filled: the same image, written from both threads.
+     */
+    @Test
+    void windowsFilledOnBothThreadsGiveTheSameImage() throws Exception {
+        Task t = task();
+        List<String> writers = java.util.Collections.synchronizedList(new ArrayList<>());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        java.nio.channels.WritableByteChannel recording = new java.nio.channels.WritableByteChannel() {
+            private final java.nio.channels.WritableByteChannel to = Channels.newChannel(out);
+
+            @Override
+            public synchronized int write(java.nio.ByteBuffer src) throws java.io.IOException {
+                writers.add(Thread.currentThread().getName());
+                return to.write(src);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        checkpointer(true).build().checkpoint(t, recording);
+        assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(out.toByteArray()))).isEqualTo(IMAGE_SHA256);
+        assertThat(writers).as("writes by thread").contains("ckpt-writer", Thread.currentThread().getName());
     }
 
     private static final String IMAGE_SHA256 = "3e4ea7ca545f34dc50b802010e208a86c775b0eddea0d243bd0463597e20aff1";

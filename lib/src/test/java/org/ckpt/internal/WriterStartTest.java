@@ -41,6 +41,19 @@ class WriterStartTest {
                 start + mem.length, PageData.of(start, mem))))).build();
     }
 
+    /** {@code areas} areas of {@code kib} KiB of random pages each: runs too short for windows on both threads. */
+    private static Task areas(int areas, int kib) {
+        SplittableRandom rnd = new SplittableRandom(areas);
+        List<Vma> vmas = new ArrayList<>();
+        for (int a = 0; a < areas; a++) {
+            byte[] mem = new byte[kib << 10];
+            rnd.nextBytes(mem);
+            long start = 0x4000_0000L + (long) a * (2L << 20);
+            vmas.add(Vma.anonymous(start, start + mem.length, PageData.of(start, mem)));
+        }
+        return Task.builder().pid(4).comm("areas").mm(AddressSpace.of(vmas)).build();
+    }
+
     private static Checkpointer checkpointer(boolean writerThread) {
         return Checkpointer.builder().architecture("test64").writerThread(writerThread).checkpointId(9)
                 .created(Instant.ofEpochSecond(1_000_000)).uname(new Uname("Linux", "h", "6", "#1", "x86_64")).build();
@@ -99,7 +112,7 @@ class WriterStartTest {
     void theThreadTakesOverOnceTheThresholdIsWrittenAndTheBytesAreTheSame() throws Exception {
         long after = 4L << 20;
         Staging.threadAfterForTests = after;
-        Task t = task(12);
+        Task t = areas(96, 128);
         Recording threaded = new Recording(-1);
         checkpointer(true).checkpoint(t, threaded);
         Recording inline = new Recording(-1);
@@ -112,6 +125,33 @@ class WriterStartTest {
         assertThat(threaded.threads.subList(first, threaded.threads.size())).allMatch(n -> n.equals("ckpt-writer"));
         // The calling thread wrote up to the threshold and no more than one buffer beyond.
         assertThat(threaded.offsets.get(first)).isBetween(after - Staging.SIZE, after);
+        assertThat(Staging.LIVE_THREADS.get()).isZero();
+    }
+
+    /**
+     * A run of pages that takes the checkpoint past the threshold starts the thread at once: its
+     * windows are filled and written by both threads (the same bytes); one that does not, none.
+     */
+    @Test
+    void aLargeRunStartsTheThreadAndIsWrittenFromBothThreads() throws Exception {
+        Task t = task(12);
+        Recording inline = new Recording(-1);
+        checkpointer(false).checkpoint(t, inline);
+        String caller = Thread.currentThread().getName();
+
+        Staging.threadAfterForTests = 64L << 20;
+        int started = Staging.STARTS.get();
+        Recording below = new Recording(-1);
+        checkpointer(true).checkpoint(t, below);
+        assertThat(below.threads).allMatch(n -> n.equals(caller));
+        assertThat(Staging.STARTS.get()).isEqualTo(started);
+        assertThat(below.bytes.toByteArray()).isEqualTo(inline.bytes.toByteArray());
+
+        Staging.threadAfterForTests = 4L << 20;
+        Recording past = new Recording(-1);
+        checkpointer(true).checkpoint(t, past);
+        assertThat(past.threads).contains(caller, "ckpt-writer");
+        assertThat(past.bytes.toByteArray()).isEqualTo(inline.bytes.toByteArray());
         assertThat(Staging.LIVE_THREADS.get()).isZero();
     }
 
@@ -129,10 +169,13 @@ class WriterStartTest {
     @Test
     void aChannelFailingAfterTheThreadStartedEndsItToo() {
         Staging.threadAfterForTests = 2L << 20;
-        Recording ch = new Recording(6L << 20);
-        assertThatThrownBy(() -> checkpointer(true).checkpoint(task(12), ch)).isInstanceOf(IOException.class)
-                .hasMessageContaining("disk full");
-        assertThat(ch.threads).contains("ckpt-writer");
-        assertThat(Staging.LIVE_THREADS.get()).isZero();
+        for (Task t : List.of(areas(96, 128), task(12))) {
+            Recording ch = new Recording(6L << 20);
+            assertThatThrownBy(() -> checkpointer(true).checkpoint(t, ch)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("disk full");
+            assertThat(ch.threads).contains("ckpt-writer");
+            assertThat(ch.bytes.size()).isLessThanOrEqualTo(6 << 20);
+            assertThat(Staging.LIVE_THREADS.get()).isZero();
+        }
     }
 }
