@@ -27,6 +27,9 @@ import java.util.zip.CRC32C;
  * at the buffer's start, by the writer thread at sealing time, so that the checksums of a
  * checkpoint whose channel is fast overlap its zero scan and copying ({@link #deferCrc}) —
  * where that measures faster on this machine ({@link Deferral}).
+ *
+ * <p>Long runs of pages take a third way ({@link #inParallel}): both threads fill windows of
+ * the run into buffers of their own and each writes what it filled, in window order.
  */
 abstract class Staging implements AutoCloseable {
     /** A staging buffer holds the largest PAGES record the writer produces, with room to spare. */
