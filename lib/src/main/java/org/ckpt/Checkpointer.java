@@ -308,10 +308,15 @@ public final class Checkpointer {
          * {@code checkpoint} call, so that zero detection and checksums overlap the
          * channel's I/O (and a {@link #seal sealed} image's SHA-256 runs on another, so that it
          * overlaps both). The thread starts once the checkpoint has written its first 8 MiB on
-         * the calling thread: a smaller checkpoint starts none (the thread's start and hand-overs
+         * the calling thread, or at a run of pages that takes it past that: a smaller checkpoint
+         * starts none (the thread's start and hand-overs
          * cost more than the overlap gains: measured, 2-5 times the checkpoint's own time for
-         * tasks of 64 KiB to 4 MiB). Default {@code true}; {@code false} does every write and hash on the
-         * calling thread (hosts that must not start threads). The image is the same.
+         * tasks of 64 KiB to 4 MiB). A run of pages of 2 MiB or more is then scanned, copied and
+         * written by both threads, each writing the windows it filled, so the calling thread also
+         * writes to the channel: an interrupt takes effect once its write returns, promptly for an
+         * interruptible channel (a file, socket or pipe). Default {@code true}; {@code false} does
+         * every write and hash on the calling thread (hosts that must not start threads). The image
+         * is the same.
          */
         public Builder writerThread(boolean v) {
             writerThread = v;

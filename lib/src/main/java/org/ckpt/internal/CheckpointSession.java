@@ -606,18 +606,27 @@ public final class CheckpointSession implements CkptContext {
     }
 
     /**
-     * Writes the non-zero pages of one host run as PAGES records in one pass over the host's
-     * memory: each page is compared with a zero page (vectorised, no allocation) and, if it is
-     * not zero, copied at once into the staging buffer, where it is checksummed. In a private
-     * file-backed area a missing page means "as in the file", so there dirty zero pages are
-     * written too ({@code keepZero}). The host's buffer is not referenced after this returns.
-     */
-    /**
      * The largest window of pages the writer fills into one staging buffer on either thread: its
      * records (at worst one per two pages, each with its header and padding) must fit the buffer.
      */
     private static final long PARALLEL_WINDOW_MAX = 1 << 20;
+    /**
+     * The smallest: a window is a staging buffer, a write and a hand-over between the threads (a
+     * small maxRecordSize, one page per record, made every page one: 4099 writes for 16 MiB).
+     */
+    private static final long PARALLEL_WINDOW_MIN = 256 << 10;
+    /** Windows filled on both threads between two progress reports (about every 8 MiB). */
+    private static final long PARALLEL_PHASE = 8L << 20;
 
+    /**
+     * Writes the non-zero pages of one host run as PAGES records in one pass over the host's
+     * memory: each page is compared with a zero page (vectorised, no allocation) and, if it is
+     * not zero, copied at once into the staging buffer, where it is checksummed. In a private
+     * file-backed area a missing page means "as in the file", so there dirty zero pages are
+     * written too ({@code keepZero}). A run of two windows or more may be written by both threads
+     * ({@link ImageWriter#pagesInParallel}), the same bytes. The host's buffer is not referenced
+     * after this returns.
+     */
     void writePageRun(long address, ByteBuffer bytes, boolean skipAsClean, boolean keepZero) throws IOException {
         int ps = head.pageSize();
         int pages = bytes.remaining() / ps;
@@ -626,11 +635,22 @@ public final class CheckpointSession implements CkptContext {
             return;
         }
         long window = (long) pagesPerRecord * ps;
-        if (pages >= 2 * pagesPerRecord && window <= PARALLEL_WINDOW_MAX && out.parallelPages(bytes.remaining())) {
-            long[] c = out.pagesInParallel(address, bytes, ps, window, keepZero, zeroPage);
-            pagesWritten += c[0];
-            zeroPagesSkipped += c[1];
-            progress(false);
+        if (pages >= 2 * pagesPerRecord && window >= PARALLEL_WINDOW_MIN && window <= PARALLEL_WINDOW_MAX
+                && out.parallelPages(bytes.remaining())) {
+            // In phases that end at window boundaries (where records end anyway), reporting progress between.
+            int base = bytes.position();
+            int done = 0;
+            while (done < pages) {
+                long at = address + (long) done * ps;
+                long phaseEnd = at - Long.remainderUnsigned(at, window) + PARALLEL_PHASE / window * window;
+                int n = (int) Math.min(pages - done, (phaseEnd - at) / ps);
+                ByteBuffer part = bytes.duplicate().limit(base + (done + n) * ps).position(base + done * ps);
+                long[] c = out.pagesInParallel(at, part, ps, window, keepZero, zeroPage);
+                pagesWritten += c[0];
+                zeroPagesSkipped += c[1];
+                done += n;
+                progress(false);
+            }
             return;
         }
         ByteBuffer page = bytes.duplicate();

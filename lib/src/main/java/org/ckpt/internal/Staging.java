@@ -272,7 +272,10 @@ abstract class Staging implements AutoCloseable {
 
     /** Who sees the bytes on their way to the channel (the seal's hash). */
     interface Observer {
-        /** A buffer, in order, just before it is written (on the writer thread when there is one). */
+        /**
+         * A buffer, in order, just before it is written: on the thread that writes it (the calling
+         * thread, the writer thread, or either for the windows of {@link #inParallel}).
+         */
         void bytes(ByteBuffer out);
 
         /** The buffers seen so far are written and may be reused once this returns. */
@@ -628,7 +631,6 @@ abstract class Staging implements AutoCloseable {
             boolean joined;
             /** The writer thread is reading the host's pages (a failed caller waits for that to end). */
             volatile boolean writerFilling;
-            private final java.util.function.BooleanSupplier[] myTurn = new java.util.function.BooleanSupplier[1];
 
             Phase(int n, WindowFiller filler) {
                 this.n = n;
@@ -690,11 +692,17 @@ abstract class Staging implements AutoCloseable {
                 }
             }
 
-            /** Records a failure of either thread and wakes the other; returns whether it was the first. */
+            /**
+             * Records a failure of either thread and wakes the other; returns whether it was the first.
+             * Nothing more is written after it (a window may have gone out in part).
+             */
             boolean fail(Throwable t) {
                 lock.lock();
                 try {
                     broken = true;
+                    if (failure == null) {
+                        failure = t;
+                    }
                     changed.signalAll();
                     if (failed == null) {
                         failed = t;
@@ -733,8 +741,10 @@ abstract class Staging implements AutoCloseable {
                 p.fail(e);
                 // The host's pages are valid only until this returns: the writer thread finishes reading
                 // the window it is filling (it then sees the failure and stops) before they may go.
-                while (p.writerFilling) {
-                    Thread.onSpinWait();
+                if (p.writerFilling && !IoThreads.spin(() -> !p.writerFilling)) {
+                    while (p.writerFilling) {
+                        Thread.yield();
+                    }
                 }
                 throw e;
             } finally {
@@ -876,16 +886,7 @@ abstract class Staging implements AutoCloseable {
             try {
                 p.work(b, 1);
             } catch (Throwable t) {
-                if (p.fail(t)) {
-                    lock.lock();
-                    try {
-                        if (failure == null) {
-                            failure = t;
-                        }
-                    } finally {
-                        lock.unlock();
-                    }
-                }
+                p.fail(t);
             } finally {
                 lock.lock();
                 try {

@@ -155,6 +155,37 @@ class WriterStartTest {
         assertThat(Staging.LIVE_THREADS.get()).isZero();
     }
 
+    /** Progress comes every few MiB of pages, also while both threads write a long run. */
+    @Test
+    void aLongRunWrittenByBothThreadsReportsProgressAsItGoes() throws Exception {
+        Staging.threadAfterForTests = 0;
+        List<Long> pages = new ArrayList<>();
+        Checkpointer c = Checkpointer.builder().architecture("test64").checkpointId(9)
+                .progressListener((done, total, bytes, p) -> pages.add(p)).build();
+        Recording ch = new Recording(-1);
+        c.checkpoint(task(48), ch);
+        assertThat(ch.threads).contains("ckpt-writer", Thread.currentThread().getName());
+        // 48 MiB of pages: a report at least every 8 MiB of them, each a little further.
+        assertThat(pages.stream().filter(p -> p > 0 && p < 48 * 256).count()).isGreaterThanOrEqualTo(5);
+        assertThat(pages).isSorted();
+    }
+
+    /**
+     * A small maxRecordSize makes small records, and windows of one record each: a run is then
+     * written by the calling thread's buffers as before, not a write and a hand-over per record.
+     */
+    @Test
+    void smallRecordsAreNotWrittenAWindowAtATime() throws Exception {
+        Staging.threadAfterForTests = 0;
+        Checkpointer c = Checkpointer.builder().architecture("test64").checkpointId(9)
+                .limits(org.ckpt.spi.Limits.DEFAULTS.withMaxRecordSize(8192)).build();
+        Recording ch = new Recording(-1);
+        c.checkpoint(task(16), ch);
+        assertThat(ch.threads.size()).as("writes of a 16 MiB image").isLessThan(40);
+        assertThat(Restarter.builder().build().restart(Channels.newChannel(new ByteArrayInputStream(
+                ch.bytes.toByteArray()))).pagesRead()).isEqualTo(16 * 256);
+    }
+
     @Test
     void aChannelFailingBeforeTheThreadStartsEndsTheCheckpointWithNoThreadAndNoMoreWrites() {
         Staging.threadAfterForTests = 64L << 20;
