@@ -1,0 +1,235 @@
+package org.ckpt.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.ckpt.Checkpointer;
+import org.ckpt.Uname;
+import org.ckpt.model.AddressSpace;
+import org.ckpt.model.FileKind;
+import org.ckpt.model.GenericFile;
+import org.ckpt.model.PageData;
+import org.ckpt.model.Task;
+import org.ckpt.model.Vma;
+import org.ckpt.spi.Limits;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Windows of a run filled and written by both threads ({@code Staging.inParallel}) give the
+ * image a single thread gives, for every page size, window size and address (the top of the
+ * address space included), anonymous and private file-backed; a failure or an interrupt at any
+ * byte leaves an exact prefix of that image on the channel and no thread; a host buffer reused
+ * after each run is never read after its run returns. (From the review of the change.)
+ */
+class ParallelWindowsTest {
+    @AfterEach
+    void defaults() {
+        Staging.threadAfterForTests = -1;
+        Staging.parallelForTests = null;
+    }
+
+    static final class Rec implements WritableByteChannel {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final List<String> threads = new ArrayList<>();
+        final long failAt;
+        final Runnable atFail;
+        int writes;
+
+        Rec(long failAt, Runnable atFail) {
+            this.failAt = failAt;
+            this.atFail = atFail;
+        }
+
+        @Override
+        public synchronized int write(ByteBuffer src) throws IOException {
+            if (failAt >= 0 && bytes.size() + src.remaining() > failAt) {
+                if (atFail != null) {
+                    atFail.run();
+                    // an interrupt: let the write happen, the next check sees it
+                } else {
+                    throw new IOException("disk full (test)");
+                }
+            }
+            writes++;
+            threads.add(Thread.currentThread().getName());
+            byte[] b = new byte[src.remaining()];
+            src.get(b);
+            bytes.write(b, 0, b.length);
+            return b.length;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Random pages with about a third zero, in areas (address, bytes). */
+    static Task task(int ps, long[][] areas, boolean privateFile, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<Vma> vmas = new ArrayList<>();
+        for (long[] a : areas) {
+            byte[] mem = new byte[(int) a[1]];
+            for (int p = 0; p < mem.length / ps; p++) {
+                int kind = rnd.nextInt(6);
+                if (kind >= 2) {
+                    for (int i = 0; i < ps; i += 8) {
+                        long v = rnd.nextLong();
+                        for (int k = 0; k < 8; k++) {
+                            mem[p * ps + i + k] = (byte) (v >>> (8 * k));
+                        }
+                    }
+                }
+            }
+            PageData pd = PageData.of(a[0], mem);
+            vmas.add(privateFile
+                    ? new Vma(a[0], a[0] + mem.length, Vma.PROT_READ | Vma.PROT_WRITE, 0, 0,
+                    GenericFile.open(FileKind.REGULAR, "/lib/x.so", 0, 0100644, 0), pd)
+                    : Vma.anonymous(a[0], a[0] + mem.length, pd));
+        }
+        return Task.builder().pid(7).comm("rev").mm(AddressSpace.of(vmas)).build();
+    }
+
+    static Checkpointer.Builder cp(int ps, Limits limits) {
+        return Checkpointer.builder().architecture("test64").writerThread(true).checkpointId(9).pageSize(ps)
+                .limits(limits).policy(org.ckpt.spi.RestorePolicy.EXACT).created(Instant.ofEpochSecond(1_000_000))
+                .uname(new Uname("Linux", "h", "6", "#1", "x86_64"));
+    }
+
+    static Rec run(Task t, int ps, Limits limits, boolean parallel) throws IOException {
+        Staging.threadAfterForTests = 0;
+        Staging.parallelForTests = parallel ? null : Boolean.FALSE;
+        Rec r = new Rec(-1, null);
+        cp(ps, limits).build().checkpoint(t, r);
+        return r;
+    }
+
+    @Test
+    void sameBytesAcrossPageSizesWindowsAndTheTopOfTheAddressSpace() throws Exception {
+        Object[][] cases = {
+            {4096, Limits.DEFAULTS, new long[][] {{0x4000_3000L, (9L << 20) + 5 * 4096}}, false},
+            {4096, Limits.DEFAULTS, new long[][] {{0x4000_3000L, (9L << 20) + 5 * 4096}}, true},
+            {4096, Limits.DEFAULTS.withMaxRecordSize(100_000), new long[][] {{0xFFFF_FFFF_FF00_0000L - 0x5000, 0xFF_F000L}}, false},
+            {4096, Limits.DEFAULTS.withMaxRecordSize(100_000), new long[][] {{0x7000_1000L, 6L << 20}}, false},
+            {4096, Limits.DEFAULTS.withMaxRecordSize(300_000), new long[][] {{0x7000_1000L, 6L << 20}}, true},
+            {65536, Limits.DEFAULTS, new long[][] {{0x4001_0000L, 9L << 20}, {0xFFFF_FFFF_FF00_0000L, 0xF0_0000L}}, false},
+            {1 << 20, Limits.DEFAULTS, new long[][] {{0x4010_0000L, 9L << 20}}, false},
+        };
+        for (Object[] c : cases) {
+            int ps = (int) c[0];
+            Task t = task(ps, (long[][]) c[2], (boolean) c[3], ps);
+            Rec par = run(t, ps, (Limits) c[1], true);
+            Rec seq = run(t, ps, (Limits) c[1], false);
+            long window = (long) CheckpointSession.pagesPerRecord((Limits) c[1], ps) * ps;
+            if (window >= 256 << 10) {
+                assertThat(par.threads).as("windows written by both threads, ps %d", ps).contains("ckpt-writer",
+                        Thread.currentThread().getName());
+            }
+            assertThat(Arrays.equals(par.bytes.toByteArray(), seq.bytes.toByteArray())).as("ps %d %s", ps,
+                    Arrays.toString(((long[][]) c[2])[0])).isTrue();
+        }
+        assertThat(Staging.LIVE_THREADS.get()).isZero();
+    }
+
+    @Test
+    void failuresAndInterruptsInsidePhasesLeaveAPrefixAndNoThread() throws Exception {
+        Task t = task(4096, new long[][] {{0x4000_0000L, 24L << 20}}, false, 5);
+        byte[] good = run(t, 4096, Limits.DEFAULTS, false).bytes.toByteArray();
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int i = 0; i < 60; i++) {
+            long failAt = 1 + rnd.nextLong(good.length - 1);
+            boolean interrupt = (i & 1) == 1;
+            Staging.threadAfterForTests = 0;
+            Staging.parallelForTests = null;
+            Thread caller = Thread.currentThread();
+            Rec r = new Rec(failAt, interrupt ? caller::interrupt : null);
+            Throwable thrown = null;
+            try {
+                cp(4096, Limits.DEFAULTS).build().checkpoint(t, r);
+            } catch (Throwable e) {
+                thrown = e;
+            }
+            boolean wasInterrupted = Thread.interrupted();
+            byte[] got = r.bytes.toByteArray();
+            assertThat(got.length).isLessThanOrEqualTo(good.length);
+            assertThat(Arrays.equals(got, 0, got.length, good, 0, got.length)).as("prefix, case %d", i).isTrue();
+            if (!interrupt) {
+                assertThat(thrown).as("case %d", i).isInstanceOf(IOException.class);
+            } else if (thrown != null) {
+                assertThat(thrown).as("case %d", i).isInstanceOf(InterruptedIOException.class);
+                assertThat(wasInterrupted).isTrue();
+            }
+            assertThat(Staging.LIVE_THREADS.get()).as("case %d", i).isZero();
+        }
+    }
+
+    @Test
+    void aReusedHostBufferOfLargeRunsIsNotReadAfterTheVisitorReturns() throws Exception {
+        int runs = 8;
+        int runBytes = 3 << 20;
+        long base = 0x4000_0000L;
+        PageData reused = visitor -> {
+            ByteBuffer shared = ByteBuffer.allocateDirect(runBytes);
+            for (int r = 0; r < runs; r++) {
+                for (int i = 0; i < runBytes; i += 8) {
+                    shared.putLong(i, (r + 1L) * 0x0101_0101_0101_0101L ^ i);
+                }
+                visitor.run(base + (long) r * runBytes, shared.duplicate(), false);
+                for (int i = 0; i < runBytes; i += 8) {
+                    shared.putLong(i, 0xDEAD_BEEF_DEAD_BEEFL); // the host frees / reuses it
+                }
+            }
+        };
+        Task t = Task.builder().pid(1).comm("reuse").mm(AddressSpace.of(List.of(Vma.anonymous(base,
+                base + (long) runs * runBytes, reused)))).build();
+        for (int k = 0; k < 5; k++) {
+            Rec par = run(t, 4096, Limits.DEFAULTS, true);
+            Rec seq = run(t, 4096, Limits.DEFAULTS, false);
+            assertThat(par.threads).contains("ckpt-writer");
+            assertThat(par.bytes.toByteArray()).isEqualTo(seq.bytes.toByteArray());
+        }
+    }
+
+    @Test
+    void manyInterruptsAndFailures() throws Exception {
+        Task t = task(4096, new long[][] {{0x4000_0000L, 12L << 20}}, false, 9);
+        byte[] good = run(t, 4096, Limits.DEFAULTS, false).bytes.toByteArray();
+        SplittableRandom rnd = new SplittableRandom(12);
+        for (int i = 0; i < 400; i++) {
+            long failAt = 1 + rnd.nextLong(good.length - 1);
+            int mode = i % 3;
+            Staging.threadAfterForTests = 0;
+            Staging.parallelForTests = null;
+            Thread caller = Thread.currentThread();
+            Runnable atFail = mode == 0 ? null : mode == 1 ? caller::interrupt : () -> {
+                throw new IllegalStateException("channel bug (test)");
+            };
+            Rec r = new Rec(failAt, atFail);
+            long t0 = System.nanoTime();
+            try {
+                cp(4096, Limits.DEFAULTS).build().checkpoint(t, r);
+            } catch (Throwable e) {
+                // expected
+            }
+            Thread.interrupted();
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms, case %d", i).isLessThan(2000);
+            byte[] got = r.bytes.toByteArray();
+            assertThat(Arrays.equals(got, 0, got.length, good, 0, got.length)).as("prefix, case %d", i).isTrue();
+            assertThat(Staging.LIVE_THREADS.get()).as("case %d", i).isZero();
+        }
+    }
+}
