@@ -764,16 +764,7 @@ abstract class Staging implements AutoCloseable {
                 f = new IllegalStateException(p.turn + " of " + n + " windows written");
             }
             if (f != null) {
-                if (f instanceof IOException e) {
-                    throw e;
-                }
-                if (f instanceof RuntimeException e) {
-                    throw e;
-                }
-                if (f instanceof Error e) {
-                    throw e;
-                }
-                throw new IOException(f);
+                raise(f);
             }
         }
 
@@ -822,19 +813,23 @@ abstract class Staging implements AutoCloseable {
         }
 
         private void rethrow() throws IOException {
-            if (failure == null) {
-                return;
+            if (failure != null) {
+                raise(failure);
             }
-            if (failure instanceof IOException e) {
+        }
+
+        /** Throws {@code f} as what it is (an IOException, unchecked) or wrapped in an IOException. */
+        private static void raise(Throwable f) throws IOException {
+            if (f instanceof IOException e) {
                 throw e;
             }
-            if (failure instanceof RuntimeException e) {
+            if (f instanceof RuntimeException e) {
                 throw e;
             }
-            if (failure instanceof Error e) {
+            if (f instanceof Error e) {
                 throw e;
             }
-            throw new IOException(failure);
+            throw new IOException(f);
         }
 
         @Override
