@@ -60,6 +60,9 @@ abstract class Staging implements AutoCloseable {
      */
     static volatile Boolean deferCrcForTests;
 
+    /** For tests: the writer thread's reads of the host's pages fail, as memory confined to the host's thread does. */
+    static volatile boolean hostMemoryConfinedForTests;
+
     /** For tests: {@code FALSE} keeps runs of pages off {@link #inParallel} (null: the engine's way). */
     static volatile Boolean parallelForTests;
 
@@ -489,6 +492,8 @@ abstract class Staging implements AutoCloseable {
         private Deferral deferral;
         /** The windows being filled by both threads ({@link #inParallel}), or null. */
         private volatile Phase phase;
+        /** The writer thread could not read the host's pages: no more windows are shared (under the lock). */
+        private volatile boolean hostMemoryConfined;
         /** Bytes written on the calling thread so far (before the thread starts). */
         private long writtenHere;
         private final long threadAfter;
@@ -606,7 +611,7 @@ abstract class Staging implements AutoCloseable {
 
         @Override
         boolean parallel(long bytes) {
-            if (broken() || failure != null) {
+            if (broken() || failure != null || hostMemoryConfined) {
                 return false;
             }
             if (thread == null) {
@@ -631,6 +636,8 @@ abstract class Staging implements AutoCloseable {
             boolean joined;
             /** The writer thread is reading the host's pages (a failed caller waits for that to end). */
             volatile boolean writerFilling;
+            /** A window the writer thread could not fill, for the calling thread to fill and write; -1: none. */
+            volatile int orphan = -1;
 
             Phase(int n, WindowFiller filler) {
                 this.n = n;
@@ -656,26 +663,47 @@ abstract class Staging implements AutoCloseable {
                     }
                     try {
                         filler.fill(w, b.reset(), lane);
+                    } catch (RuntimeException e) {
+                        if (lane == 0) {
+                            throw e;
+                        }
+                        // The host's pages may be readable on its own thread only (memory confined to
+                        // it): the calling thread fills this window and the rest, and later runs are
+                        // not shared.
+                        lock.lock();
+                        try {
+                            orphan = w;
+                            hostMemoryConfined = true;
+                            changed.signalAll();
+                        } finally {
+                            lock.unlock();
+                        }
+                        Log.RW.debug("the writer thread cannot read the host's pages ({}); the calling thread"
+                                + " writes them", e.toString());
+                        return;
                     } finally {
                         writerFilling = false;
                     }
-                    if (turn != w) {
-                        IoThreads.spin(() -> turn == w || failed != null);
-                    }
-                    lock.lock();
-                    try {
-                        while (turn != w && failed == null && failure == null) {
-                            if (lane == 0) {
-                                await();
-                            } else {
-                                changed.awaitUninterruptibly();
-                            }
-                        }
+                    if (lane == 0) {
+                        awaitTurn(w);
                         if (failed != null || failure != null) {
                             return;
                         }
-                    } finally {
-                        lock.unlock();
+                    } else {
+                        if (turn != w) {
+                            IoThreads.spin(() -> turn == w || failed != null);
+                        }
+                        lock.lock();
+                        try {
+                            while (turn != w && failed == null && failure == null) {
+                                changed.awaitUninterruptibly();
+                            }
+                            if (failed != null || failure != null) {
+                                return;
+                            }
+                        } finally {
+                            lock.unlock();
+                        }
                     }
                     seal(b);
                     ByteBuffer out = b.buf.flip();
@@ -689,6 +717,73 @@ abstract class Staging implements AutoCloseable {
                     } finally {
                         lock.unlock();
                     }
+                }
+            }
+
+            /**
+             * The calling thread's wait for window {@code target}'s turn (n: all written): when the
+             * turn is a window the writer thread could not fill, it fills and writes that one itself.
+             */
+            void awaitTurn(int target) throws IOException {
+                if (turn != target) {
+                    IoThreads.spin(() -> turn == target || failed != null || (orphan >= 0 && orphan == turn));
+                }
+                while (true) {
+                    int o;
+                    lock.lock();
+                    try {
+                        while (turn != target && failed == null && failure == null && !(orphan >= 0 && orphan == turn)) {
+                            await();
+                        }
+                        if (turn == target || failed != null || failure != null) {
+                            return;
+                        }
+                        o = orphan;
+                        orphan = -1;
+                    } finally {
+                        lock.unlock();
+                    }
+                    writeOrphan(o);
+                }
+            }
+
+            /** Fills and writes window {@code o}, whose turn it is, on the calling thread, in a free buffer. */
+            private void writeOrphan(int o) throws IOException {
+                Block b;
+                lock.lock();
+                try {
+                    while (free.isEmpty() && failure == null) {
+                        await();
+                    }
+                    rethrow();
+                    b = free.poll().reset();
+                    freeCount = free.size();
+                } finally {
+                    lock.unlock();
+                }
+                try {
+                    ChannelIo.checkInterrupt("checkpoint");
+                    filler.fill(o, b, 0);
+                    seal(b);
+                    ByteBuffer out = b.buf.flip();
+                    observe(out);
+                    io.writeFully(channel, out);
+                    settled();
+                } finally {
+                    lock.lock();
+                    try {
+                        free.add(b.reset());
+                        freeCount = free.size();
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+                lock.lock();
+                try {
+                    turn = o + 1;
+                    changed.signalAll();
+                } finally {
+                    lock.unlock();
                 }
             }
 
@@ -729,14 +824,7 @@ abstract class Staging implements AutoCloseable {
             }
             try {
                 p.work(buf, 0);
-                lock.lock();
-                try {
-                    while (p.turn < n && p.failed == null && failure == null) {
-                        await();
-                    }
-                } finally {
-                    lock.unlock();
-                }
+                p.awaitTurn(n);
             } catch (IOException | RuntimeException | Error e) {
                 p.fail(e);
                 // The host's pages are valid only until this returns: the writer thread finishes reading

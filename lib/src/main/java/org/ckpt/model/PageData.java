@@ -27,7 +27,10 @@ public interface PageData {
          * @param bytes   the run's bytes, a whole number of pages from position to limit;
          *                valid only during the call, and not to be modified. Heap buffers
          *                with an accessible array, or direct buffers, are checksummed in
-         *                place; a read-only heap buffer costs a copy
+         *                place; a read-only heap buffer costs a copy. A checkpoint with its
+         *                writer thread may read a long run's bytes on that thread too, during
+         *                the call; where that fails (memory only the calling thread may read)
+         *                the calling thread reads them all
          * @param clean   the host knows these pages equal the backing file's; a private
          *                file-backed area's clean pages are not written (nor taken from a
          *                parent image: they restart as the file's)

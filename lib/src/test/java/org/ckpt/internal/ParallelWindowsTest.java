@@ -36,6 +36,25 @@ class ParallelWindowsTest {
     void defaults() {
         Staging.threadAfterForTests = -1;
         Staging.parallelForTests = null;
+        Staging.hostMemoryConfinedForTests = false;
+    }
+
+    /**
+     * A host whose pages only its own thread may read (memory confined to it, as a confined
+     * memory segment's buffer is): the writer thread's first read fails, the calling thread fills
+     * and writes that window and the rest, later runs are not shared; the checkpoint succeeds
+     * with the single thread's image.
+     */
+    @Test
+    void pagesOnlyTheHostsThreadMayReadGiveTheSameImage() throws Exception {
+        Task t = task(4096, new long[][] {{0x4000_0000L, 9L << 20}, {0x5000_0000L, 5L << 20}}, false, 21);
+        byte[] seq = run(t, 4096, Limits.DEFAULTS, false).bytes.toByteArray();
+        for (int k = 0; k < 5; k++) {
+            Staging.hostMemoryConfinedForTests = true;
+            Rec confined = run(t, 4096, Limits.DEFAULTS, true);
+            assertThat(confined.bytes.toByteArray()).as("attempt %d", k).isEqualTo(seq);
+            assertThat(Staging.LIVE_THREADS.get()).isZero();
+        }
     }
 
     static final class Rec implements WritableByteChannel {
