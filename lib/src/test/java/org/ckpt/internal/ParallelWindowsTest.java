@@ -99,13 +99,18 @@ class ParallelWindowsTest {
 
     /** Random pages with about a third zero, in areas (address, bytes). */
     static Task task(int ps, long[][] areas, boolean privateFile, long seed) {
+        return task(ps, areas, privateFile, seed, 2);
+    }
+
+    /** Random pages, {@code zeros} in 6 of them zero, in areas (address, bytes). */
+    static Task task(int ps, long[][] areas, boolean privateFile, long seed, int zeros) {
         SplittableRandom rnd = new SplittableRandom(seed);
         List<Vma> vmas = new ArrayList<>();
         for (long[] a : areas) {
             byte[] mem = new byte[(int) a[1]];
             for (int p = 0; p < mem.length / ps; p++) {
                 int kind = rnd.nextInt(6);
-                if (kind >= 2) {
+                if (kind >= zeros) {
                     for (int i = 0; i < ps; i += 8) {
                         long v = rnd.nextLong();
                         for (int k = 0; k < 8; k++) {
@@ -135,6 +140,44 @@ class ParallelWindowsTest {
         Rec r = new Rec(-1, null);
         cp(ps, limits).build().checkpoint(t, r);
         return r;
+    }
+
+    /**
+     * Any layout: areas of 2-5 MiB at page-aligned (not window-aligned) addresses, pages of 4 or
+     * 64 KiB, windows of 256 KiB to 1 MiB, a share of zero pages from none to most, anonymous or
+     * private file-backed: the windows on both threads give the single thread's image.
+     */
+    @net.jqwik.api.Property(tries = 25)
+    void anyLayoutGivesTheSingleThreadsImage(@net.jqwik.api.ForAll("layouts") long[] l) throws Exception {
+        int ps = l[0] == 0 ? 4096 : 65536;
+        int pagesPerRecord = (int) Math.max(1, Math.min(1 << 20, l[1]) / ps);
+        Limits limits = Limits.DEFAULTS.withMaxRecordSize(Math.max(4096 + 64, pagesPerRecord * ps + 16));
+        long[][] areas = new long[(int) l[2]][];
+        long at = (l[3] & ~0xFFFFL) * ps / 4096;
+        for (int i = 0; i < areas.length; i++) {
+            long size = (2L << 20) + (l[4 + i] % (3L << 20)) / ps * ps;
+            areas[i] = new long[] {at, size};
+            at += size + ps * (1 + l[4 + i] % 7);
+        }
+        Task t = task(ps, areas, l[7] == 1, l[8], (int) l[9]);
+        Rec par = run(t, ps, limits, true);
+        Rec seq = run(t, ps, limits, false);
+        assertThat(par.bytes.toByteArray()).isEqualTo(seq.bytes.toByteArray());
+        assertThat(Staging.LIVE_THREADS.get()).isZero();
+    }
+
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<long[]> layouts() {
+        net.jqwik.api.Arbitrary<Long> any = net.jqwik.api.Arbitraries.longs().between(0, 1L << 40);
+        List<net.jqwik.api.Arbitrary<Long>> parts = List.of(
+                net.jqwik.api.Arbitraries.longs().between(0, 1),                 // page size: 4 or 64 KiB
+                net.jqwik.api.Arbitraries.longs().between(256 << 10, 1 << 20),   // a record's span
+                net.jqwik.api.Arbitraries.longs().between(1, 3),                 // areas
+                any, any, any, any,                                              // base address, sizes
+                net.jqwik.api.Arbitraries.longs().between(0, 1),                 // private file-backed
+                any,                                                             // seed
+                net.jqwik.api.Arbitraries.longs().between(0, 5));                // zero pages, of 6
+        return net.jqwik.api.Combinators.combine(parts).as(v -> v.stream().mapToLong(Long::longValue).toArray());
     }
 
     @Test
