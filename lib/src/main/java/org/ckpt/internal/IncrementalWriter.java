@@ -55,12 +55,15 @@ final class IncrementalWriter {
         static final int MAX_CARRIED_RUN = 16;
         /** Bytes of table and pages a record may carry: a PAGES record's pages. */
         final long budget;
-        final long[] address = new long[MAX_RUNS];
-        final long[] count = new long[MAX_RUNS];
+        // Grown to MAX_RUNS as records need: a child of a few thousand changed pages has tens of runs
+        // per record, and 160 KB of tables per checkpoint, zeroed in fresh heap, cost a child of
+        // mem-1g about a tenth of its time (perf, a loop of child checkpoints).
+        long[] address = new long[64];
+        long[] count = new long[64];
         /** The host buffer of a carried run, null for a run taken from the parent. */
-        final ByteBuffer[] buf = new ByteBuffer[MAX_RUNS];
-        final int[] off = new int[MAX_RUNS];
-        final ByteBuffer table = ByteBuffer.allocate(16 * MAX_RUNS).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer[] buf = new ByteBuffer[64];
+        int[] off = new int[64];
+        ByteBuffer table = ByteBuffer.allocate(16 * 64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         int n;
         int dataPages;
         long parentMm;
@@ -97,6 +100,7 @@ final class IncrementalWriter {
                 if (n == MAX_RUNS || size(n + 1, dataPages) > budget) {
                     emit();
                 }
+                room();
                 address[n] = at;
                 count[n] = k;
                 buf[n] = null;
@@ -110,12 +114,25 @@ final class IncrementalWriter {
             if (n == MAX_RUNS || size(n + 1, dataPages + pages) > budget) {
                 emit();
             }
+            room();
             address[n] = at;
             count[n] = pages;
             buf[n] = host;
             off[n] = offset;
             n++;
             dataPages += pages;
+        }
+
+        /** Room for run n (n < MAX_RUNS: the callers emit at MAX_RUNS). */
+        private void room() {
+            if (n == address.length) {
+                int cap = Math.min(MAX_RUNS, 2 * n);
+                address = java.util.Arrays.copyOf(address, cap);
+                count = java.util.Arrays.copyOf(count, cap);
+                buf = java.util.Arrays.copyOf(buf, cap);
+                off = java.util.Arrays.copyOf(off, cap);
+                table = ByteBuffer.allocate(16 * cap).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            }
         }
 
         /** Stages the record collected so far, if any. */
