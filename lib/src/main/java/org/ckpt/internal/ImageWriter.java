@@ -339,19 +339,14 @@ final class ImageWriter implements RecordOutput {
         }
         int n = pagesBuf.position() - (pagesHeaderAt + PAGES_HEAD);
         int length = 16 + n;
-        headBuf.putInt(0, type).putInt(4, 0).putInt(8, length)
-                .putLong(16, prefix0).putInt(24, prefix8).putInt(28, 0);
-        // CRC of the record: header[0..12] + prefix, then the pages (combined, not re-read).
-        recordCrc.reset();
-        recordCrc.update(head, 0, 12);
-        recordCrc.update(head, Format.HEADER_SIZE, 16);
+        int headCrc = stagedHead(head, headBuf, recordCrc, type, length, prefix0, prefix8);
         if (pagesDeferred) {
             headBuf.putInt(12, 0);
-            staging.pages(pagesHeaderAt, n, (int) recordCrc.getValue(), false);
+            staging.pages(pagesHeaderAt, n, headCrc, false);
         } else {
             crcStagedPages();
             int pagesValue = (int) pagesCrc.getValue();
-            headBuf.putInt(12, Crc32c.combine((int) recordCrc.getValue(), pagesValue, n));
+            headBuf.putInt(12, Crc32c.combine(headCrc, pagesValue, n));
             staging.pages(pagesHeaderAt, n, pagesValue, true);
         }
         pagesBuf.put(pagesHeaderAt, head, 0, PAGES_HEAD);
@@ -488,17 +483,28 @@ final class ImageWriter implements RecordOutput {
             pagesCrc.update(view.limit(out.position()).position(crcDone));
             int n = count * ps;
             int length = 16 + n;
-            headBuf.putInt(0, RecordTypes.PAGES).putInt(4, 0).putInt(8, length)
-                    .putLong(16, recordAddress).putInt(24, count).putInt(28, 0);
-            recordCrc.reset();
-            recordCrc.update(head, 0, 12);
-            recordCrc.update(head, Format.HEADER_SIZE, 16);
+            int headCrc = stagedHead(head, headBuf, recordCrc, RecordTypes.PAGES, length, recordAddress, count);
             int pagesValue = (int) pagesCrc.getValue();
-            headBuf.putInt(12, Crc32c.combine((int) recordCrc.getValue(), pagesValue, n));
+            headBuf.putInt(12, Crc32c.combine(headCrc, pagesValue, n));
             into.pages(at, n, pagesValue, true);
             out.put(at, head, 0, PAGES_HEAD);
             out.put(ZEROS, 0, Format.padding(length));
         }
+    }
+
+    /**
+     * Assembles a staged record's header and 16-byte prefix (a u64, a u32, a reserved u32) in
+     * {@code head}, all but its checksum; returns the CRC32C of header[0..12] and the prefix, which
+     * the pages' checksum is combined into (they are not read again).
+     */
+    private static int stagedHead(byte[] head, ByteBuffer headBuf, CRC32C crc, int type, int length, long prefix0,
+                                  int prefix8) {
+        headBuf.putInt(0, type).putInt(4, 0).putInt(8, length)
+                .putLong(16, prefix0).putInt(24, prefix8).putInt(28, 0);
+        crc.reset();
+        crc.update(head, 0, 12);
+        crc.update(head, Format.HEADER_SIZE, 16);
+        return (int) crc.getValue();
     }
 
     /** Offset of the last record written. */

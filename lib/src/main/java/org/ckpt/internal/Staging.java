@@ -287,20 +287,31 @@ abstract class Staging implements AutoCloseable {
 
     private volatile Observer observer;
 
+    final WritableByteChannel channel;
+    final ChannelIo io;
+
+    Staging(WritableByteChannel channel, Duration stallTimeout) {
+        this.channel = channel;
+        this.io = new ChannelIo(stallTimeout, "the image channel");
+    }
+
     /** Sets the observer; before the first rotate. */
     void observer(Observer o) {
         observer = o;
     }
 
-    final void observe(ByteBuffer out) {
+    /**
+     * Seals {@code b} into the image checksum and writes it to the channel, the observer seeing
+     * it first and settling after; on whichever thread writes it, in image order.
+     */
+    final void send(Block b) throws IOException {
+        seal(b);
+        ByteBuffer out = b.buf.flip();
         Observer o = observer;
         if (o != null) {
             o.bytes(out.duplicate());
         }
-    }
-
-    final void settled() {
-        Observer o = observer;
+        io.writeFully(channel, out);
         if (o != null) {
             o.settle();
         }
@@ -323,8 +334,8 @@ abstract class Staging implements AutoCloseable {
         block().pages(at, n, crc, known);
     }
 
-    /** Seals {@code b} into the image checksum; the caller writes it next. */
-    void seal(Block b) {
+    /** Seals {@code b} into the image checksum; it is written next. */
+    private void seal(Block b) {
         b.seal(imageCrc, pagesCrc);
     }
 
@@ -382,15 +393,12 @@ abstract class Staging implements AutoCloseable {
 
     /** Writes on the calling thread. */
     private static final class Direct extends Staging {
-        private final WritableByteChannel channel;
-        private final ChannelIo io;
         private Block block = new Block(take());
         private ByteBuffer buf = block.buf;
         private boolean broken;
 
         Direct(WritableByteChannel channel, Duration stallTimeout) {
-            this.channel = channel;
-            this.io = new ChannelIo(stallTimeout, "the image channel");
+            super(channel, stallTimeout);
         }
 
         @Override
@@ -403,12 +411,8 @@ abstract class Staging implements AutoCloseable {
             if (broken) {
                 throw new IOException("the image channel failed earlier; nothing more is written");
             }
-            seal(block);
-            buf.flip();
             try {
-                observe(buf);
-                io.writeFully(channel, buf);
-                settled();
+                send(block);
             } catch (IOException | RuntimeException | Error e) {
                 // What went out is gone and what did not must never be re-sent after other bytes.
                 broken = true;
@@ -466,8 +470,6 @@ abstract class Staging implements AutoCloseable {
         /** Bytes written on the calling thread before the writer thread starts. */
         static final long THREAD_AFTER = 8L << 20;
 
-        private final WritableByteChannel channel;
-        private final ChannelIo io;
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition changed = lock.newCondition();
         private final ArrayDeque<Block> queue = new ArrayDeque<>();
@@ -499,8 +501,7 @@ abstract class Staging implements AutoCloseable {
         private final long threadAfter;
 
         Threaded(WritableByteChannel channel, Duration stallTimeout) {
-            this.channel = channel;
-            this.io = new ChannelIo(stallTimeout, "the image channel");
+            super(channel, stallTimeout);
             buf = new Block(take());
             long forced = threadAfterForTests;
             threadAfter = forced >= 0 ? forced : THREAD_AFTER;
@@ -541,13 +542,9 @@ abstract class Staging implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            seal(buf);
-            ByteBuffer out = buf.buf.flip();
+            writtenHere += buf.buf.position();
             try {
-                observe(out);
-                writtenHere += out.remaining();
-                io.writeFully(channel, out);
-                settled();
+                send(buf);
             } catch (IOException | RuntimeException | Error e) {
                 lock.lock();
                 try {
@@ -705,11 +702,7 @@ abstract class Staging implements AutoCloseable {
                             lock.unlock();
                         }
                     }
-                    seal(b);
-                    ByteBuffer out = b.buf.flip();
-                    observe(out);
-                    io.writeFully(channel, out);
-                    settled();
+                    send(b);
                     lock.lock();
                     try {
                         turn = w + 1;
@@ -764,11 +757,7 @@ abstract class Staging implements AutoCloseable {
                 try {
                     ChannelIo.checkInterrupt("checkpoint");
                     filler.fill(o, b, 0);
-                    seal(b);
-                    ByteBuffer out = b.buf.flip();
-                    observe(out);
-                    io.writeFully(channel, out);
-                    settled();
+                    send(b);
                 } finally {
                     lock.lock();
                     try {
@@ -817,7 +806,6 @@ abstract class Staging implements AutoCloseable {
             lock.lock();
             try {
                 phase = p;
-                queued = queue.size();
                 changed.signalAll();
             } finally {
                 lock.unlock();
@@ -1008,6 +996,11 @@ abstract class Staging implements AutoCloseable {
                             help.joined = true;
                             helpBlock = free.poll();
                             freeCount = free.size();
+                            job = null;
+                        } else {
+                            job = queue.poll();
+                            queued = queue.size();
+                            busy = true;
                         }
                     } finally {
                         lock.unlock();
@@ -1016,24 +1009,9 @@ abstract class Staging implements AutoCloseable {
                         helpWith(help, helpBlock);
                         continue;
                     }
-                    lock.lock();
-                    try {
-                        if (queue.isEmpty()) {
-                            continue;
-                        }
-                        job = queue.poll();
-                        queued = queue.size();
-                        busy = true;
-                    } finally {
-                        lock.unlock();
-                    }
                     Throwable failed = null;
                     try {
-                        seal(job);
-                        ByteBuffer out = job.buf.flip();
-                        observe(out);
-                        io.writeFully(channel, out);
-                        settled();
+                        send(job);
                     } catch (Throwable t) {
                         failed = t;
                     }
