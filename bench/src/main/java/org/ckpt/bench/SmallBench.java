@@ -3,9 +3,7 @@ package org.ckpt.bench;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -34,27 +32,6 @@ public final class SmallBench {
     private static final int[] KIB = {64, 1024, 4096, 16384, 65536};
 
     private SmallBench() {
-    }
-
-    private static final class Discard implements WritableByteChannel {
-        long bytes;
-
-        @Override
-        public int write(ByteBuffer src) {
-            int n = src.remaining();
-            src.position(src.limit());
-            bytes += n;
-            return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-            return true;
-        }
-
-        @Override
-        public void close() {
-        }
     }
 
     private static Task task(int kib) {
@@ -100,7 +77,7 @@ public final class SmallBench {
                                     fc.position(0);
                                     c.checkpoint(t, fc);
                                 } else {
-                                    c.checkpoint(t, new Discard());
+                                    c.checkpoint(t, new Runner.NullChannel());
                                 }
                             }
                             long e = System.nanoTime();

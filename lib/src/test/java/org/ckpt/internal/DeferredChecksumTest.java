@@ -139,30 +139,10 @@ class DeferredChecksumTest {
         Staging.parallelForTests = false;
         for (Boolean mode : new Boolean[] {true, false, null}) {
             Staging.deferCrcForTests = mode;
-            List<Integer> writes = new ArrayList<>();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            java.nio.channels.WritableByteChannel counting = new java.nio.channels.WritableByteChannel() {
-                private final java.nio.channels.WritableByteChannel to = Channels.newChannel(out);
-
-                @Override
-                public int write(java.nio.ByteBuffer src) throws java.io.IOException {
-                    writes.add(src.remaining());
-                    return to.write(src);
-                }
-
-                @Override
-                public boolean isOpen() {
-                    return true;
-                }
-
-                @Override
-                public void close() {
-                }
-            };
+            RecordingChannel counting = new RecordingChannel();
             checkpointer(true).build().checkpoint(t, counting);
-            byte[] image = out.toByteArray();
-            assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(image))).as("mode %s", mode).isEqualTo(IMAGE_SHA256);
+            List<Integer> writes = counting.sizes;
+            assertThat(sha256(counting.bytes.toByteArray())).as("mode %s", mode).isEqualTo(IMAGE_SHA256);
             // The engine that reserved room for the largest record at each record's start sent buffers of
             // ~100 KB here; a buffer now goes out short only by the start of the record that moved on.
             long sent = writes.subList(0, writes.size() - 1).stream().mapToLong(Integer::longValue).sum();
@@ -178,30 +158,14 @@ class DeferredChecksumTest {
     @Test
     void windowsFilledOnBothThreadsGiveTheSameImage() throws Exception {
         Task t = task();
-        List<String> writers = java.util.Collections.synchronizedList(new ArrayList<>());
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        java.nio.channels.WritableByteChannel recording = new java.nio.channels.WritableByteChannel() {
-            private final java.nio.channels.WritableByteChannel to = Channels.newChannel(out);
-
-            @Override
-            public synchronized int write(java.nio.ByteBuffer src) throws java.io.IOException {
-                writers.add(Thread.currentThread().getName());
-                return to.write(src);
-            }
-
-            @Override
-            public boolean isOpen() {
-                return true;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        RecordingChannel recording = new RecordingChannel();
         checkpointer(true).build().checkpoint(t, recording);
-        assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                .digest(out.toByteArray()))).isEqualTo(IMAGE_SHA256);
-        assertThat(writers).as("writes by thread").contains("ckpt-writer", Thread.currentThread().getName());
+        assertThat(sha256(recording.bytes.toByteArray())).isEqualTo(IMAGE_SHA256);
+        assertThat(recording.threads).as("writes by thread").contains("ckpt-writer", Thread.currentThread().getName());
+    }
+
+    private static String sha256(byte[] image) throws java.security.NoSuchAlgorithmException {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(image));
     }
 
     private static final String IMAGE_SHA256 = "3e4ea7ca545f34dc50b802010e208a86c775b0eddea0d243bd0463597e20aff1";

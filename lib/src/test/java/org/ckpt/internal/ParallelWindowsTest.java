@@ -2,11 +2,9 @@ package org.ckpt.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.WritableByteChannel;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,49 +49,9 @@ class ParallelWindowsTest {
         byte[] seq = run(t, 4096, Limits.DEFAULTS, false).bytes.toByteArray();
         for (int k = 0; k < 5; k++) {
             Staging.hostMemoryConfinedForTests = true;
-            Rec confined = run(t, 4096, Limits.DEFAULTS, true);
+            RecordingChannel confined = run(t, 4096, Limits.DEFAULTS, true);
             assertThat(confined.bytes.toByteArray()).as("attempt %d", k).isEqualTo(seq);
             assertThat(Staging.LIVE_THREADS.get()).isZero();
-        }
-    }
-
-    static final class Rec implements WritableByteChannel {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final List<String> threads = new ArrayList<>();
-        final long failAt;
-        final Runnable atFail;
-        int writes;
-
-        Rec(long failAt, Runnable atFail) {
-            this.failAt = failAt;
-            this.atFail = atFail;
-        }
-
-        @Override
-        public synchronized int write(ByteBuffer src) throws IOException {
-            if (failAt >= 0 && bytes.size() + src.remaining() > failAt) {
-                if (atFail != null) {
-                    atFail.run();
-                    // an interrupt: let the write happen, the next check sees it
-                } else {
-                    throw new IOException("disk full (test)");
-                }
-            }
-            writes++;
-            threads.add(Thread.currentThread().getName());
-            byte[] b = new byte[src.remaining()];
-            src.get(b);
-            bytes.write(b, 0, b.length);
-            return b.length;
-        }
-
-        @Override
-        public boolean isOpen() {
-            return true;
-        }
-
-        @Override
-        public void close() {
         }
     }
 
@@ -134,10 +92,10 @@ class ParallelWindowsTest {
                 .uname(new Uname("Linux", "h", "6", "#1", "x86_64"));
     }
 
-    static Rec run(Task t, int ps, Limits limits, boolean parallel) throws IOException {
+    static RecordingChannel run(Task t, int ps, Limits limits, boolean parallel) throws IOException {
         Staging.threadAfterForTests = 0;
         Staging.parallelForTests = parallel ? null : Boolean.FALSE;
-        Rec r = new Rec(-1, null);
+        RecordingChannel r = new RecordingChannel();
         cp(ps, limits).build().checkpoint(t, r);
         return r;
     }
@@ -160,8 +118,8 @@ class ParallelWindowsTest {
             at += size + ps * (1 + l[4 + i] % 7);
         }
         Task t = task(ps, areas, l[7] == 1, l[8], (int) l[9]);
-        Rec par = run(t, ps, limits, true);
-        Rec seq = run(t, ps, limits, false);
+        RecordingChannel par = run(t, ps, limits, true);
+        RecordingChannel seq = run(t, ps, limits, false);
         assertThat(par.bytes.toByteArray()).isEqualTo(seq.bytes.toByteArray());
         assertThat(Staging.LIVE_THREADS.get()).isZero();
     }
@@ -194,8 +152,8 @@ class ParallelWindowsTest {
         for (Object[] c : cases) {
             int ps = (int) c[0];
             Task t = task(ps, (long[][]) c[2], (boolean) c[3], ps);
-            Rec par = run(t, ps, (Limits) c[1], true);
-            Rec seq = run(t, ps, (Limits) c[1], false);
+            RecordingChannel par = run(t, ps, (Limits) c[1], true);
+            RecordingChannel seq = run(t, ps, (Limits) c[1], false);
             long window = (long) CheckpointSession.pagesPerRecord((Limits) c[1], ps) * ps;
             if (window >= 256 << 10) {
                 assertThat(par.threads).as("windows written by both threads, ps %d", ps).contains("ckpt-writer",
@@ -218,7 +176,7 @@ class ParallelWindowsTest {
             Staging.threadAfterForTests = 0;
             Staging.parallelForTests = null;
             Thread caller = Thread.currentThread();
-            Rec r = new Rec(failAt, interrupt ? caller::interrupt : null);
+            RecordingChannel r = new RecordingChannel(failAt, interrupt ? caller::interrupt : null);
             Throwable thrown = null;
             try {
                 cp(4096, Limits.DEFAULTS).build().checkpoint(t, r);
@@ -259,8 +217,8 @@ class ParallelWindowsTest {
         Task t = Task.builder().pid(1).comm("reuse").mm(AddressSpace.of(List.of(Vma.anonymous(base,
                 base + (long) runs * runBytes, reused)))).build();
         for (int k = 0; k < 5; k++) {
-            Rec par = run(t, 4096, Limits.DEFAULTS, true);
-            Rec seq = run(t, 4096, Limits.DEFAULTS, false);
+            RecordingChannel par = run(t, 4096, Limits.DEFAULTS, true);
+            RecordingChannel seq = run(t, 4096, Limits.DEFAULTS, false);
             assertThat(par.threads).contains("ckpt-writer");
             assertThat(par.bytes.toByteArray()).isEqualTo(seq.bytes.toByteArray());
         }
@@ -280,7 +238,7 @@ class ParallelWindowsTest {
             Runnable atFail = mode == 0 ? null : mode == 1 ? caller::interrupt : () -> {
                 throw new IllegalStateException("channel bug (test)");
             };
-            Rec r = new Rec(failAt, atFail);
+            RecordingChannel r = new RecordingChannel(failAt, atFail);
             long t0 = System.nanoTime();
             try {
                 cp(4096, Limits.DEFAULTS).build().checkpoint(t, r);

@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.WritableByteChannel;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,47 +56,11 @@ class WriterStartTest {
                 .created(Instant.ofEpochSecond(1_000_000)).uname(new Uname("Linux", "h", "6", "#1", "x86_64")).build();
     }
 
-    /** Records which thread made each write and the bytes. */
-    private static final class Recording implements WritableByteChannel {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final List<String> threads = new ArrayList<>();
-        final List<Long> offsets = new ArrayList<>();
-        /** Fails the write that would reach this offset (-1: never). */
-        final long failAt;
-
-        Recording(long failAt) {
-            this.failAt = failAt;
-        }
-
-        @Override
-        public synchronized int write(ByteBuffer src) throws IOException {
-            if (failAt >= 0 && bytes.size() + src.remaining() > failAt) {
-                throw new IOException("disk full (test)");
-            }
-            threads.add(Thread.currentThread().getName());
-            offsets.add((long) bytes.size());
-            int n = src.remaining();
-            byte[] b = new byte[n];
-            src.get(b);
-            bytes.write(b, 0, n);
-            return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-            return true;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Test
     void aSmallCheckpointStartsNoThreadAndWritesOnTheCallingThread() throws Exception {
         int before = Staging.LIVE_THREADS.get();
         int started = Staging.STARTS.get();
-        Recording ch = new Recording(-1);
+        RecordingChannel ch = new RecordingChannel();
         checkpointer(true).checkpoint(task(3), ch);
         assertThat(ch.threads).isNotEmpty().allMatch(n -> n.equals(Thread.currentThread().getName()));
         assertThat(Staging.STARTS.get()).as("writer threads started").isEqualTo(started);
@@ -113,9 +74,9 @@ class WriterStartTest {
         long after = 4L << 20;
         Staging.threadAfterForTests = after;
         Task t = areas(96, 128);
-        Recording threaded = new Recording(-1);
+        RecordingChannel threaded = new RecordingChannel();
         checkpointer(true).checkpoint(t, threaded);
-        Recording inline = new Recording(-1);
+        RecordingChannel inline = new RecordingChannel();
         checkpointer(false).checkpoint(t, inline);
         assertThat(threaded.bytes.toByteArray()).isEqualTo(inline.bytes.toByteArray());
         String caller = Thread.currentThread().getName();
@@ -135,20 +96,20 @@ class WriterStartTest {
     @Test
     void aLargeRunStartsTheThreadAndIsWrittenFromBothThreads() throws Exception {
         Task t = task(12);
-        Recording inline = new Recording(-1);
+        RecordingChannel inline = new RecordingChannel();
         checkpointer(false).checkpoint(t, inline);
         String caller = Thread.currentThread().getName();
 
         Staging.threadAfterForTests = 64L << 20;
         int started = Staging.STARTS.get();
-        Recording below = new Recording(-1);
+        RecordingChannel below = new RecordingChannel();
         checkpointer(true).checkpoint(t, below);
         assertThat(below.threads).allMatch(n -> n.equals(caller));
         assertThat(Staging.STARTS.get()).isEqualTo(started);
         assertThat(below.bytes.toByteArray()).isEqualTo(inline.bytes.toByteArray());
 
         Staging.threadAfterForTests = 4L << 20;
-        Recording past = new Recording(-1);
+        RecordingChannel past = new RecordingChannel();
         checkpointer(true).checkpoint(t, past);
         assertThat(past.threads).contains(caller, "ckpt-writer");
         assertThat(past.bytes.toByteArray()).isEqualTo(inline.bytes.toByteArray());
@@ -162,7 +123,7 @@ class WriterStartTest {
         List<Long> pages = new ArrayList<>();
         Checkpointer c = Checkpointer.builder().architecture("test64").checkpointId(9)
                 .progressListener((done, total, bytes, p) -> pages.add(p)).build();
-        Recording ch = new Recording(-1);
+        RecordingChannel ch = new RecordingChannel();
         c.checkpoint(task(48), ch);
         assertThat(ch.threads).contains("ckpt-writer", Thread.currentThread().getName());
         // 48 MiB of pages: a report at least every 8 MiB of them, each a little further.
@@ -179,7 +140,7 @@ class WriterStartTest {
         Staging.threadAfterForTests = 0;
         Checkpointer c = Checkpointer.builder().architecture("test64").checkpointId(9)
                 .limits(org.ckpt.spi.Limits.DEFAULTS.withMaxRecordSize(8192)).build();
-        Recording ch = new Recording(-1);
+        RecordingChannel ch = new RecordingChannel();
         c.checkpoint(task(16), ch);
         assertThat(ch.threads.size()).as("writes of a 16 MiB image").isLessThan(40);
         assertThat(Restarter.builder().build().restart(Channels.newChannel(new ByteArrayInputStream(
@@ -190,7 +151,7 @@ class WriterStartTest {
     void aChannelFailingBeforeTheThreadStartsEndsTheCheckpointWithNoThreadAndNoMoreWrites() {
         Staging.threadAfterForTests = 64L << 20;
         int started = Staging.STARTS.get();
-        Recording ch = new Recording(3L << 20);
+        RecordingChannel ch = new RecordingChannel(3L << 20);
         assertThatThrownBy(() -> checkpointer(true).checkpoint(task(8), ch)).isInstanceOf(IOException.class)
                 .hasMessageContaining("disk full");
         assertThat(ch.bytes.size()).isLessThanOrEqualTo(3 << 20);
@@ -201,7 +162,7 @@ class WriterStartTest {
     void aChannelFailingAfterTheThreadStartedEndsItToo() {
         Staging.threadAfterForTests = 2L << 20;
         for (Task t : List.of(areas(96, 128), task(12))) {
-            Recording ch = new Recording(6L << 20);
+            RecordingChannel ch = new RecordingChannel(6L << 20);
             assertThatThrownBy(() -> checkpointer(true).checkpoint(t, ch)).isInstanceOf(IOException.class)
                     .hasMessageContaining("disk full");
             assertThat(ch.threads).contains("ckpt-writer");
