@@ -367,8 +367,7 @@ final class ImageWriter implements RecordOutput {
      * encrypted).
      */
     boolean parallelPages(long bytes) {
-        return cipher == null && headHash == null && !pagesInPayload && pagesHeaderAt < 0
-                && Staging.parallelForTests != Boolean.FALSE && staging.parallel(bytes);
+        return cipher == null && headHash == null && !pagesInPayload && pagesHeaderAt < 0 && staging.parallel(bytes);
     }
 
     /**
@@ -389,9 +388,6 @@ final class ImageWriter implements RecordOutput {
         Lane[] lanes = {new Lane(bytes, zero), new Lane(bytes, zero)};
         int base = bytes.position();
         staging.inParallel(n, (w, into, lane) -> {
-            if (lane == 1 && Staging.hostMemoryConfinedForTests) {
-                throw new IllegalStateException("the host's memory is confined to its thread (test)");
-            }
             int from = w == 0 ? 0 : (int) (firstPages + (long) (w - 1) * perWindow);
             int to = w == 0 ? (int) firstPages : Math.min(pages, from + perWindow);
             counts[w] = lanes[lane].fill(into, address, base, from, to, ps, keepZero);

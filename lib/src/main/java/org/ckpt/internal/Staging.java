@@ -608,7 +608,7 @@ abstract class Staging implements AutoCloseable {
 
         @Override
         boolean parallel(long bytes) {
-            if (broken() || failure != null || hostMemoryConfined) {
+            if (broken() || failure != null || hostMemoryConfined || parallelForTests == Boolean.FALSE) {
                 return false;
             }
             if (thread == null) {
@@ -659,6 +659,9 @@ abstract class Staging implements AutoCloseable {
                         }
                     }
                     try {
+                        if (lane == 1 && hostMemoryConfinedForTests) {
+                            throw new IllegalStateException("the host's memory is confined to its thread (test)");
+                        }
                         filler.fill(w, b.reset(), lane);
                     } catch (RuntimeException e) {
                         if (lane == 0) {
