@@ -177,9 +177,10 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
         int ps = s.pageSize();
         boolean privateFile = v.file() != null && !v.isShared();
         long[] next = {v.start()};
+        boolean stable = v.pages() instanceof StableRuns;
         v.pages().forEachRun((address, bytes, clean) -> {
             int n = checkHostRun(address, bytes, ps, next[0], v);
-            s.writePageRun(address, bytes, clean && privateFile, privateFile);
+            s.writePageRun(address, bytes, clean && privateFile, privateFile, stable);
             next[0] = address + n;
         });
     }

@@ -624,10 +624,20 @@ public final class CheckpointSession implements CkptContext {
      * not zero, copied at once into the staging buffer, where it is checksummed. In a private
      * file-backed area a missing page means "as in the file", so there dirty zero pages are
      * written too ({@code keepZero}). A run of two windows or more may be written by both threads
-     * ({@link ImageWriter#pagesInParallel}), the same bytes. The host's buffer is not referenced
+     * ({@link ImageWriter#pagesInParallel}), the same bytes. A host's own run is not referenced
      * after this returns.
      */
     void writePageRun(long address, ByteBuffer bytes, boolean skipAsClean, boolean keepZero) throws IOException {
+        writePageRun(address, bytes, skipAsClean, keepZero, false);
+    }
+
+    /**
+     * {@link #writePageRun(long, ByteBuffer, boolean, boolean)}; with {@code stableRuns} the run
+     * is of a {@link StableRuns} page data, whose heap pages may be copied when their staging
+     * buffer is sealed ({@link ImageWriter#stableSource}) rather than before this returns.
+     */
+    void writePageRun(long address, ByteBuffer bytes, boolean skipAsClean, boolean keepZero, boolean stableRuns)
+            throws IOException {
         int ps = head.pageSize();
         int pages = bytes.remaining() / ps;
         if (skipAsClean) {
@@ -657,6 +667,9 @@ public final class CheckpointSession implements CkptContext {
         ByteBuffer zero = zeroPage.duplicate();
         int base = bytes.position();
         boolean open = false;
+        if (stableRuns && !bytes.isDirect()) {
+            out.stableSource(bytes);
+        }
         try {
             for (int i = 0; i < pages; i++) {
                 page.limit(base + (i + 1) * ps).position(base + i * ps);
@@ -689,6 +702,7 @@ public final class CheckpointSession implements CkptContext {
                 open = false;
             }
         } finally {
+            out.stableSource(null);
             if (open) {
                 out.discardOpen();
             }

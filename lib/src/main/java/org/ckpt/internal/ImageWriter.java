@@ -57,6 +57,14 @@ final class ImageWriter implements RecordOutput {
     private int pagesHeaderAt = -1;
     /** The open PAGES record's pages are checksummed at sealing, not here. */
     private boolean pagesDeferred;
+    /**
+     * The host run the open record's pages are copied from when its buffer is sealed (its pages
+     * from {@link #pagesSourceAt} on), or null: copied as they are appended.
+     */
+    private ByteBuffer pagesSource;
+    private int pagesSourceAt;
+    /** The host run being written, if its pages may be copied at sealing ({@link #stableSource}). */
+    private ByteBuffer stableSource;
     private int pagesCrcDone;
     private long pagesAddress;
     private int pagesCount;
@@ -159,6 +167,7 @@ final class ImageWriter implements RecordOutput {
             pagesBuf.position(pagesHeaderAt);
             pagesHeaderAt = -1;
         }
+        pagesSource = null;
     }
 
     /**
@@ -233,7 +242,8 @@ final class ImageWriter implements RecordOutput {
         }
         pagesBuf = staging.current();
         viewCurrent();
-        pagesDeferred = staging.deferCrc();
+        pagesSource = stableSource != null && staging.deferCopy() ? stableSource : null;
+        pagesDeferred = pagesSource != null || staging.deferCrc();
         pagesHeaderAt = pagesBuf.position();
         pagesBuf.position(pagesHeaderAt + PAGES_HEAD);
         pagesCrcDone = pagesBuf.position();
@@ -260,6 +270,16 @@ final class ImageWriter implements RecordOutput {
     private void relocatePages() throws IOException {
         int from = pagesHeaderAt;
         int len = pagesBuf.position() - from;
+        if (pagesSource != null) {
+            // Nothing is staged yet but the room: the pages are copied when the next buffer is sealed.
+            pagesBuf.position(from);
+            staging.rotate();
+            pagesBuf = staging.current();
+            viewCurrent();
+            pagesHeaderAt = pagesBuf.position();
+            pagesBuf.position(pagesHeaderAt + len);
+            return;
+        }
         if (relocation == null) {
             relocation = Staging.take();
         }
@@ -287,11 +307,33 @@ final class ImageWriter implements RecordOutput {
         if (pagesBuf.remaining() < page.remaining() + Format.ALIGN) {
             relocatePages();
         }
+        if (pagesSource != null) {
+            if (pagesCount == 0) {
+                pagesSourceAt = page.position();
+            } else if (page.position() != pagesSourceAt + pagesBuf.position() - (pagesHeaderAt + PAGES_HEAD)) {
+                throw new IllegalStateException("a PAGES record's pages are not consecutive in the host's run");
+            }
+            pagesBuf.position(pagesBuf.position() + page.remaining());
+            pagesCount++;
+            return;
+        }
         pagesBuf.put(page);
         pagesCount++;
         if (!pagesDeferred && pagesBuf.position() - pagesCrcDone >= CRC_BATCH) {
             crcStagedPages();
         }
+    }
+
+    /**
+     * The host run whose pages {@link #pagesAppend} is given next ({@code run}'s own positions),
+     * if they may be copied into staging when their buffer is sealed, on the thread that writes
+     * it, rather than as they are appended: a run of {@link StableRuns} in a heap buffer, while
+     * the writer thread is idle at a buffer's start. The copy, and with it the checksum, then
+     * leaves the filling thread, and the writer reads memory no other CPU just wrote. Null when
+     * the run is written, and for every other run.
+     */
+    void stableSource(ByteBuffer run) {
+        stableSource = run;
     }
 
     int pagesCount() {
@@ -342,7 +384,8 @@ final class ImageWriter implements RecordOutput {
         int headCrc = stagedHead(head, headBuf, recordCrc, type, length, prefix0, prefix8);
         if (pagesDeferred) {
             headBuf.putInt(12, 0);
-            staging.pages(pagesHeaderAt, n, headCrc, false);
+            staging.pages(pagesHeaderAt, n, headCrc, pagesSource, pagesSourceAt);
+            pagesSource = null;
         } else {
             crcStagedPages();
             int pagesValue = (int) pagesCrc.getValue();

@@ -12,10 +12,10 @@ import org.ckpt.model.PageData;
  * the range, resolved when visited (to views of the parent's buffers, never copies): a child of
  * a few thousand changed pages holds a few thousand entries, not a copy of every run its parent
  * has (measured: ten children of mem-1g copied ~60,000 runs each, half of their restart time).
- * Immutable once the area is read; a visit does not change it, so hosts may visit it from
- * several threads.
+ * Its buffers stay valid as long as it does ({@link StableRuns}). Immutable once the area is
+ * read; a visit does not change it, so hosts may visit it from several threads.
  */
-final class Slices implements PageData {
+final class Slices implements PageData, StableRuns {
     private long[] starts = new long[16];
     private long[] ends = new long[16];
     /** The run's own bytes, or null for a range of {@link #parents}. */

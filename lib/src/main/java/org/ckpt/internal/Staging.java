@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
@@ -27,6 +28,13 @@ import java.util.zip.CRC32C;
  * at the buffer's start, by the writer thread at sealing time, so that the checksums of a
  * checkpoint whose channel is fast overlap its zero scan and copying ({@link #deferCrc}) —
  * where that measures faster on this machine ({@link Deferral}).
+ *
+ * <p>Pages of the library's own page data ({@link StableRuns}: host arrays, a restart's buffers,
+ * valid until the checkpoint returns) are, in a buffer begun while the writer thread was idle,
+ * only reserved by the filling thread, which zero-scans them and writes the records' headers;
+ * the writer copies and checksums them when it seals the buffer ({@link Block#pages(int, int,
+ * int, ByteBuffer, int)}), reading the host's memory rather than what the other CPU just wrote.
+ * That is how many small areas, whose runs are too short for windows, use both threads.
  *
  * <p>Long runs of pages take a third way ({@link #inParallel}): both threads fill windows of
  * the run into buffers of their own and each writes what it filled, in window order.
@@ -50,6 +58,8 @@ abstract class Staging implements AutoCloseable {
 
     /** Threads started for checkpoints that are still alive (for leak tests and diagnostics). */
     static final AtomicInteger LIVE_THREADS = new AtomicInteger();
+    /** PAGES records whose pages were copied when their buffer was sealed (for tests: whether any was). */
+    static final AtomicLong COPIED_AT_SEALING = new AtomicLong();
     /** Writer threads started so far (for tests: whether a checkpoint started one). */
     static final AtomicInteger STARTS = new AtomicInteger();
 
@@ -150,14 +160,17 @@ abstract class Staging implements AutoCloseable {
          * {@code handedOver} if the writer took its checksums; returns whether the next buffer's
          * go to the writer if it is idle.
          */
-        boolean next(int staged, boolean handedOver) {
-            return next(staged, handedOver, System.nanoTime());
+        boolean next(int staged, boolean handedOver, boolean copiesHandedOver) {
+            return next(staged, handedOver, copiesHandedOver, System.nanoTime());
         }
 
-        /** {@link #next(int, boolean)} at time {@code now} (tests give their own clock). */
-        boolean next(int staged, boolean handedOver, long now) {
+        /**
+         * {@link #next(int, boolean, boolean)} at time {@code now} (tests give their own clock). A
+         * buffer whose copies the writer took ({@code copiesHandedOver}) says nothing about checksums.
+         */
+        boolean next(int staged, boolean handedOver, boolean copiesHandedOver, long now) {
             int b = buffer++;
-            if (trial && b > 0 && b % BLOCK >= SETTLE && way(b) == handedOver) {
+            if (trial && b > 0 && b % BLOCK >= SETTLE && way(b) == handedOver && !copiesHandedOver) {
                 Boolean v = record(handedOver ? 1 : 0, now - last, staged, seen);
                 if (v != null) {
                     trial = false;
@@ -209,7 +222,13 @@ abstract class Staging implements AutoCloseable {
         private int[] pageBytes = new int[8];
         private int[] crc = new int[8];
         private boolean[] known = new boolean[8];
+        /** Where a record's pages are copied from at sealing (its bytes until then only reserved), or null. */
+        private ByteBuffer[] source = new ByteBuffer[8];
+        private int[] sourceAt = new int[8];
+        private int sources;
         boolean deferCrc;
+        /** Whether the page records begun in this buffer copy a stable host run's pages at sealing. */
+        boolean deferCopy;
 
         Block(ByteBuffer buf) {
             this.buf = buf;
@@ -218,8 +237,13 @@ abstract class Staging implements AutoCloseable {
 
         Block reset() {
             buf.clear();
+            if (sources > 0) {
+                Arrays.fill(source, 0, count, null);  // the host's buffers are not kept past their checkpoint
+                sources = 0;
+            }
             count = 0;
             deferCrc = false;
+            deferCopy = false;
             return this;
         }
 
@@ -230,7 +254,26 @@ abstract class Staging implements AutoCloseable {
          * computed at sealing.
          */
         void pages(int at, int n, int crc, boolean known) {
+            add(at, n, crc, known, null, 0);
+        }
+
+        /**
+         * A PAGES record at {@code at} whose {@code n} bytes of pages are copied at sealing from
+         * {@code from}, index {@code fromAt} on (the header and its checksum as with {@code known} false).
+         */
+        void pages(int at, int n, int crc, ByteBuffer from, int fromAt) {
+            add(at, n, crc, false, from, fromAt);
+        }
+
+        /** How many records of this buffer copy their pages at sealing. */
+        int sources() {
+            return sources;
+        }
+
+        private void add(int at, int n, int crc, boolean known, ByteBuffer from, int fromAt) {
             if (count == headerAt.length) {
+                source = Arrays.copyOf(source, count * 2);
+                sourceAt = Arrays.copyOf(sourceAt, count * 2);
                 headerAt = Arrays.copyOf(headerAt, count * 2);
                 pageBytes = Arrays.copyOf(pageBytes, count * 2);
                 this.crc = Arrays.copyOf(this.crc, count * 2);
@@ -240,12 +283,18 @@ abstract class Staging implements AutoCloseable {
             pageBytes[count] = n;
             this.crc[count] = crc;
             this.known[count] = known;
+            source[count] = from;
+            sourceAt[count] = fromAt;
+            if (from != null) {
+                sources++;
+            }
             count++;
         }
 
         /**
-         * Completes the deferred page checksums (patching their headers) and folds the
-         * block's bytes, 0 to position, into {@code image}.
+         * Copies the pages of the records that copy them at sealing, completes the deferred
+         * page checksums (patching their headers) and folds the block's bytes, 0 to position,
+         * into {@code image}.
          */
         void seal(Crc32c.Running image, CRC32C scratch) {
             int end = buf.position();
@@ -255,6 +304,9 @@ abstract class Staging implements AutoCloseable {
                 int n = pageBytes[i];
                 int value = crc[i];
                 if (!known[i]) {
+                    if (source[i] != null) {
+                        buf.put(first, source[i], sourceAt[i], n);
+                    }
                     scratch.reset();
                     scratch.update(view.limit(first + n).position(first));
                     int pages = (int) scratch.getValue();
@@ -305,6 +357,9 @@ abstract class Staging implements AutoCloseable {
      * it first and settling after; on whichever thread writes it, in image order.
      */
     final void send(Block b) throws IOException {
+        if (b.sources() > 0) {
+            COPIED_AT_SEALING.addAndGet(b.sources());
+        }
         seal(b);
         ByteBuffer out = b.buf.flip();
         Observer o = observer;
@@ -329,9 +384,22 @@ abstract class Staging implements AutoCloseable {
         return block().deferCrc;
     }
 
+    /**
+     * Whether page records begun in the current buffer may copy a stable host run's pages at
+     * sealing ({@link ImageWriter#stableSource}): the writer thread was idle at the buffer's start.
+     */
+    boolean deferCopy() {
+        return block().deferCopy;
+    }
+
     /** Registers a PAGES record of the current buffer (see {@link Block#pages}). */
     void pages(int at, int n, int crc, boolean known) {
         block().pages(at, n, crc, known);
+    }
+
+    /** Registers a PAGES record of the current buffer whose pages are copied at sealing (see {@link Block#pages}). */
+    void pages(int at, int n, int crc, ByteBuffer from, int fromAt) {
+        block().pages(at, n, crc, from, fromAt);
     }
 
     /** Seals {@code b} into the image checksum; it is written next. */
@@ -576,7 +644,7 @@ abstract class Staging implements AutoCloseable {
                 start();
             }
             Boolean forced = deferCrcForTests;
-            boolean handOver = forced == null && deferral.next(buf.buf.position(), buf.deferCrc);
+            boolean handOver = forced == null && deferral.next(buf.buf.position(), buf.deferCrc, buf.sources() > 0);
             boolean writerIdle;
             lock.lock();
             try {
@@ -601,6 +669,9 @@ abstract class Staging implements AutoCloseable {
                 buf = free.poll().reset();
                 freeCount = free.size();
                 buf.deferCrc = forced != null ? forced : handOver && writerIdle;
+                // Copying stable pages at sealing pays wherever the writer has time: it reads the host's
+                // memory, not what the other CPU just wrote, so it needs no verdict.
+                buf.deferCopy = forced != null ? forced : writerIdle;
             } finally {
                 lock.unlock();
             }

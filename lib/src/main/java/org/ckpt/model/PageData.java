@@ -14,6 +14,10 @@ import java.util.List;
  * <p>Pages not reported read back as zero. A run may contain zero pages; the
  * checkpoint detects and skips them.
  *
+ * <p>The page data of {@link #of}, {@link #builder} and a restart are views of their buffers,
+ * not copies: a checkpoint may read those buffers, on its writer thread too, until it returns
+ * (a run given to a host's own {@link RunVisitor} only during the call).
+ *
  * @since 0.1 (stable)
  */
 public interface PageData {

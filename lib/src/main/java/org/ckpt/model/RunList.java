@@ -3,9 +3,13 @@ package org.ckpt.model;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import org.ckpt.internal.StableRuns;
 
-/** A {@link PageData} held as a list of runs; also what a restart produces. */
-final class RunList implements PageData {
+/**
+ * A {@link PageData} held as a list of runs; also what a restart produces. Its buffers are the
+ * host's own, valid for as long as it is ({@link StableRuns}).
+ */
+final class RunList implements PageData, StableRuns {
     static final RunList EMPTY = new RunList(List.of());
 
     record Run(long address, ByteBuffer bytes, boolean clean) {

@@ -33,7 +33,7 @@ class DeferralTest {
             boolean taken = offered && writerIdle;
             ways[b] = taken;
             now += (long) (MIB * (taken ? handOver : inline));
-            offered = d.next(MIB, taken, now);
+            offered = d.next(MIB, taken, false, now);
         }
         return ways;
     }
