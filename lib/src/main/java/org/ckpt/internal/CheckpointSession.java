@@ -262,6 +262,11 @@ public final class CheckpointSession implements CkptContext {
                     throw e.addTrace("task " + i + " (pid " + t.pid() + ")");
                 }
                 tasksDone++;
+                if (progress != null) {
+                    // "Completely written": a host may resume the task once told, so no page of it may
+                    // still wait to be copied at sealing.
+                    out.copyPending();
+                }
                 progress(true);
             }
             if (protection.encrypt() != null) {
@@ -621,9 +626,10 @@ public final class CheckpointSession implements CkptContext {
     /**
      * Writes the non-zero pages of one host run as PAGES records in one pass over the host's
      * memory: each page is compared with a zero page (vectorised, no allocation) and, if it is
-     * not zero, copied at once into the staging buffer, where it is checksummed. In a private
-     * file-backed area a missing page means "as in the file", so there dirty zero pages are
-     * written too ({@code keepZero}). A run of two windows or more may be written by both threads
+     * not zero, copied at once into the staging buffer (for a stable run, maybe at sealing:
+     * below), where it is checksummed. In a private file-backed area a missing page means "as
+     * in the file", so there dirty zero pages are written too ({@code keepZero}). A run of two
+     * windows or more may be written by both threads
      * ({@link ImageWriter#pagesInParallel}), the same bytes. A host's own run is not referenced
      * after this returns.
      */

@@ -24,7 +24,9 @@ import org.ckpt.spi.RecordTypes;
  * whatever the host does to its pages meanwhile. Page runs are copied page by page right
  * after the zero scan read them, and checksummed from the staging buffer in cache-sized
  * batches (or, when the writer thread has time, by the writer thread before it writes the
- * buffer), so the host's memory is read once.
+ * buffer), so the host's memory is read once. The library's own page data ({@link StableRuns})
+ * is the exception, when the writer thread has time: its pages are zero-scanned here and
+ * copied, then checksummed, by the writer when it seals the buffer ({@link #stableSource}).
  */
 final class ImageWriter implements RecordOutput {
     private static final byte[] ZEROS = new byte[Format.ALIGN];
@@ -334,6 +336,11 @@ final class ImageWriter implements RecordOutput {
      */
     void stableSource(ByteBuffer run) {
         stableSource = run;
+    }
+
+    /** Returns once every page staged so far has been copied from the host's memory ({@link Staging#copyPending}). */
+    void copyPending() {
+        staging.copyPending();
     }
 
     int pagesCount() {

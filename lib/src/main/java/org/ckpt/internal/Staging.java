@@ -181,6 +181,16 @@ abstract class Staging implements AutoCloseable {
             return way(b + 1);
         }
 
+        /**
+         * Whether the next buffer is a timed trial buffer: then no page is copied at sealing in it,
+         * so that what it measures is the checksums' way alone (a buffer with such copies does
+         * not count, and in a task of the library's own page data every buffer begun while the
+         * writer was idle would have them: the trials of handing over would never end).
+         */
+        boolean timesNext() {
+            return trial && buffer % BLOCK >= SETTLE;
+        }
+
         /** Times the next buffer from {@code now}: the time in between (a parallel phase) is no buffer's. */
         void resume(long now) {
             last = now;
@@ -270,6 +280,24 @@ abstract class Staging implements AutoCloseable {
             return sources;
         }
 
+        /**
+         * Copies the pages of the records that copy them at sealing now, and lets go of the host's
+         * buffers; their checksums are still taken at sealing. By the one thread that holds the
+         * block: the sealing thread, or the filling thread for a block not yet taken by the writer.
+         */
+        void copySources() {
+            if (sources == 0) {
+                return;
+            }
+            for (int i = 0; i < count; i++) {
+                if (source[i] != null) {
+                    buf.put(headerAt[i] + PAGES_HEAD, source[i], sourceAt[i], pageBytes[i]);
+                    source[i] = null;
+                }
+            }
+            sources = 0;
+        }
+
         private void add(int at, int n, int crc, boolean known, ByteBuffer from, int fromAt) {
             if (count == headerAt.length) {
                 source = Arrays.copyOf(source, count * 2);
@@ -297,6 +325,7 @@ abstract class Staging implements AutoCloseable {
          * into {@code image}.
          */
         void seal(Crc32c.Running image, CRC32C scratch) {
+            copySources();
             int end = buf.position();
             int pos = 0;
             for (int i = 0; i < count; i++) {
@@ -304,9 +333,6 @@ abstract class Staging implements AutoCloseable {
                 int n = pageBytes[i];
                 int value = crc[i];
                 if (!known[i]) {
-                    if (source[i] != null) {
-                        buf.put(first, source[i], sourceAt[i], n);
-                    }
                     scratch.reset();
                     scratch.update(view.limit(first + n).position(first));
                     int pages = (int) scratch.getValue();
@@ -361,6 +387,7 @@ abstract class Staging implements AutoCloseable {
             COPIED_AT_SEALING.addAndGet(b.sources());
         }
         seal(b);
+        sealed(b);
         ByteBuffer out = b.buf.flip();
         Observer o = observer;
         if (o != null) {
@@ -402,6 +429,10 @@ abstract class Staging implements AutoCloseable {
         block().pages(at, n, crc, from, fromAt);
     }
 
+    /** {@code b} is sealed, its pages copied from the host's memory; it is written next. */
+    void sealed(Block b) {
+    }
+
     /** Seals {@code b} into the image checksum; it is written next. */
     private void seal(Block b) {
         b.seal(imageCrc, pagesCrc);
@@ -417,6 +448,16 @@ abstract class Staging implements AutoCloseable {
 
     /** Sends the current buffer's bytes (position 0 to position) and makes an empty one current. */
     abstract void rotate() throws IOException;
+
+    /**
+     * Returns once every page staged so far has been copied from the host's memory: the pages
+     * that were to be copied at sealing ({@link Block#copySources}) are copied now by the calling
+     * thread, or, for the buffer the writer is sealing, by the writer before this returns. After
+     * it the host may change what it gave so far (a task reported done).
+     */
+    void copyPending() {
+        block().copySources();
+    }
 
     /** Fills one window of a run of pages into an empty staging buffer, on either thread of {@link #inParallel}. */
     interface WindowFiller {
@@ -556,6 +597,8 @@ abstract class Staging implements AutoCloseable {
         private final java.util.function.BooleanSupplier freeOrFailed =
                 () -> this.freeCount > 0 || this.failure != null;
         private volatile boolean closed;
+        /** The block the writer thread took and has not yet sealed (its pages maybe still to copy), or null. */
+        private volatile Block unsealed;
         private boolean broken;
         private volatile Throwable failure;
         /** Made with the thread: a checkpoint that never starts it takes no part in the trials. */
@@ -669,12 +712,43 @@ abstract class Staging implements AutoCloseable {
                 buf = free.poll().reset();
                 freeCount = free.size();
                 buf.deferCrc = forced != null ? forced : handOver && writerIdle;
-                // Copying stable pages at sealing pays wherever the writer has time: it reads the host's
-                // memory, not what the other CPU just wrote, so it needs no verdict.
-                buf.deferCopy = forced != null ? forced : writerIdle;
+                // Copying stable pages at sealing takes the copy and the checksum off the filling thread,
+                // and the writer reads the host's memory, not what the other CPU just wrote: it measured
+                // faster on the VM where handing over checksums alone costs (docs/PERFORMANCE.md).
+                buf.deferCopy = forced != null ? forced : writerIdle && !deferral.timesNext();
             } finally {
                 lock.unlock();
             }
+        }
+
+        @Override
+        void sealed(Block b) {
+            if (unsealed == b) {
+                unsealed = null;
+            }
+        }
+
+        /**
+         * The blocks still queued are the calling thread's to copy into, under the lock (the writer
+         * takes them only under it); the one the writer took it copies itself when it seals it, which
+         * this waits for (a copy and a checksum of at most one buffer, not its write).
+         */
+        @Override
+        void copyPending() {
+            if (thread != null) {
+                lock.lock();
+                try {
+                    for (Block b : queue) {
+                        b.copySources();
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                while (unsealed != null && failure == null && thread.isAlive()) {
+                    Thread.onSpinWait();
+                }
+            }
+            super.copyPending();
         }
 
         @Override
@@ -997,7 +1071,11 @@ abstract class Staging implements AutoCloseable {
             lock.lock();
             try {
                 closed = true;
-                queue.forEach(free::add);
+                // Reset: a writer thread left behind in a stuck write keeps this object, not the host's memory.
+                queue.forEach(b -> free.add(b.reset()));
+                if (buf != null) {
+                    buf.reset();
+                }
                 queue.clear();
                 queued = 0;
                 freeCount = free.size();
@@ -1075,6 +1153,7 @@ abstract class Staging implements AutoCloseable {
                             job = queue.poll();
                             queued = queue.size();
                             busy = true;
+                            unsealed = job.sources() > 0 ? job : null;
                         }
                     } finally {
                         lock.unlock();
@@ -1089,6 +1168,7 @@ abstract class Staging implements AutoCloseable {
                     } catch (Throwable t) {
                         failed = t;
                     }
+                    unsealed = null;  // (also when the send failed before sealing)
                     lock.lock();
                     try {
                         busy = false;
@@ -1096,7 +1176,7 @@ abstract class Staging implements AutoCloseable {
                         if (failed != null && failure == null) {
                             failure = failed;
                             broken = true;
-                            queue.forEach(free::add);
+                            queue.forEach(b -> free.add(b.reset()));
                             queue.clear();
                             queued = 0;
                         }

@@ -16,7 +16,9 @@ import java.util.List;
  *
  * <p>The page data of {@link #of}, {@link #builder} and a restart are views of their buffers,
  * not copies: a checkpoint may read those buffers, on its writer thread too, until it returns
- * (a run given to a host's own {@link RunVisitor} only during the call).
+ * or reports the task done to its progress listener (a run given to a host's own
+ * {@link RunVisitor}, or through a wrapper such as {@link #withChangedSinceParent}, only
+ * during the call).
  *
  * @since 0.1 (stable)
  */

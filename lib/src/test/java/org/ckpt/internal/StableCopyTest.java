@@ -101,7 +101,7 @@ class StableCopyTest {
             assertThat(r.bytes.toByteArray()).as("mode %s", mode).isEqualTo(inline);
             assertThat(r.threads).as("mode %s", mode).contains("ckpt-writer");
             if (mode == Boolean.TRUE) {
-                // Every page record (~270 here) copies at sealing, on the writer thread for all but the last buffer's.
+                // Every page record (~270 here) copies at sealing, on the writer thread.
                 assertThat(Staging.COPIED_AT_SEALING.get() - before).isGreaterThan(200);
             }
         }
