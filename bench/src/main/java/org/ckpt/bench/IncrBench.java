@@ -142,7 +142,10 @@ public final class IncrBench {
         Restarter restarter = Restarter.builder().build();
         long[] chainBytes = new long[1];
         // Alternated, run for run, so that both see the same machine (it is shared; see the load).
-        Pairs both = paired(warm, 2 * runs + 1, () -> chainBytes[0] = restarter.restart(last).bytesRead(),
+        // 41 pairs in the full run: the pairs' own ratios spread from 0.6 to 3 on a noisy VM, and
+        // with 15 the median moved by +-0.1 from run to run.
+        int pairs = quick ? 2 * runs + 1 : 41;
+        Pairs both = paired(warm, pairs, () -> chainBytes[0] = restarter.restart(last).bytesRead(),
                 () -> restarter.restart(fullLast).bytesRead());
         double tChain = both.a()[both.a().length / 2];
         double tFullRestart = both.b()[both.b().length / 2];
@@ -151,7 +154,7 @@ public final class IncrBench {
         // its superseded pages' allocation and zeroing on top of the reading.
         Arena arena = new Arena(chainBytes[0] + (64 << 20));
         Runner.HostTarget host = new Runner.HostTarget(arena);
-        Pairs hostBoth = paired(warm, 2 * runs + 1, () -> {
+        Pairs hostBoth = paired(warm, pairs, () -> {
             arena.reset();
             return restarter.restart(last, host).bytesRead();
         }, () -> {
@@ -174,7 +177,7 @@ public final class IncrBench {
 
         out.println();
         out.println("ckpt incremental images (issue 18), mem-1g, " + (quick ? "quick" : "full") + ": "
-                + warm + " warm-up (" + CHILD_WARMUPS + " for a checkpoint) + " + runs + " measured single shots per figure, median");
+                + warm + " warm-up (" + CHILD_WARMUPS + " for a checkpoint) + " + runs + " measured single shots per figure (" + pairs + " alternated pairs for a chain's restart), median");
         out.printf(Locale.ROOT, "   workload: %,d pages, %,d non-zero; full image %,d bytes%n", allPages,
                 nonZero.size(), fullBytes[0]);
         out.printf(Locale.ROOT, "   full checkpoint                  %8.1f ms%n", tFull);
