@@ -329,10 +329,10 @@ final class ImageWriter implements RecordOutput {
     /**
      * The host run whose pages {@link #pagesAppend} is given next ({@code run}'s own positions),
      * if they may be copied into staging when their buffer is sealed, on the thread that writes
-     * it, rather than as they are appended: a run of {@link StableRuns} in a heap buffer, while
-     * the writer thread is idle at a buffer's start. The copy, and with it the checksum, then
-     * leaves the filling thread, and the writer reads memory no other CPU just wrote. Null when
-     * the run is written, and for every other run.
+     * it, rather than as they are appended: a run of {@link StableRuns} in a heap buffer, in a
+     * buffer begun while no other waited for the writer thread. The copy, and with it the
+     * checksum, then leaves the filling thread, and the writer reads memory no other CPU just
+     * wrote. Null when the run is written, and for every other run.
      */
     void stableSource(ByteBuffer run) {
         stableSource = run;
