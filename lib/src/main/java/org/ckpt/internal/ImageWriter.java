@@ -272,20 +272,14 @@ final class ImageWriter implements RecordOutput {
     private void relocatePages() throws IOException {
         int from = pagesHeaderAt;
         int len = pagesBuf.position() - from;
-        if (pagesSource != null) {
-            // Nothing is staged yet but the room: the pages are copied when the next buffer is sealed.
-            pagesBuf.position(from);
-            staging.rotate();
-            pagesBuf = staging.current();
-            viewCurrent();
-            pagesHeaderAt = pagesBuf.position();
-            pagesBuf.position(pagesHeaderAt + len);
-            return;
+        // A record whose pages are copied at sealing has nothing staged yet but its room: only that moves.
+        boolean staged = pagesSource == null;
+        if (staged) {
+            if (relocation == null) {
+                relocation = Staging.take();
+            }
+            relocation.clear().put(0, pagesBuf, from, len);
         }
-        if (relocation == null) {
-            relocation = Staging.take();
-        }
-        relocation.clear().put(0, pagesBuf, from, len);
         pagesBuf.position(from);
         staging.rotate();
         pagesBuf = staging.current();
@@ -294,7 +288,10 @@ final class ImageWriter implements RecordOutput {
             throw new IllegalStateException("a PAGES record of " + len + " bytes does not fit a staging buffer");
         }
         int at = pagesBuf.position();
-        pagesBuf.put(at, relocation, 0, len).position(at + len);
+        if (staged) {
+            pagesBuf.put(at, relocation, 0, len);
+        }
+        pagesBuf.position(at + len);
         pagesCrcDone = at + (pagesCrcDone - from);
         pagesHeaderAt = at;
     }

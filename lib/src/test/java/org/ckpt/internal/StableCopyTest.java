@@ -70,17 +70,7 @@ class StableCopyTest {
         List<Vma> vmas = new ArrayList<>();
         long start = 0x1000_0000L;
         for (int a = 0; a < 160; a++) {
-            int pages = 1 + rnd.nextInt(48);
-            byte[] mem = new byte[pages * 4096];
-            for (int p = 0; p < pages; ) {
-                int cluster = Math.min(pages - p, 1 + rnd.nextInt(8));
-                if (rnd.nextInt(10) >= 3) {
-                    for (int i = p * 4096; i < (p + cluster) * 4096; i += 1 + rnd.nextInt(32)) {
-                        mem[i] = (byte) rnd.nextInt();
-                    }
-                }
-                p += cluster;
-            }
+            byte[] mem = clusters(rnd, 1 + rnd.nextInt(48), 8, 32);
             ByteBuffer bytes = memory.apply(mem);
             long at = start;
             PageData pd = ownVisitor ? visitor -> visitor.run(at, bytes.duplicate(), false) : PageData.of(at, bytes);
@@ -89,6 +79,24 @@ class StableCopyTest {
         }
         return Task.builder().pid(9).comm("small").mm(AddressSpace.of(vmas))
                 .cpu(new TestCpu(0x401000, 0x7ff000, 1, 2, 3, 4, 0x1FF)).build();
+    }
+
+    /**
+     * {@code pages} pages in clusters of 1 to {@code maxCluster}: 3 in 10 zero, the others with a
+     * random byte every 1 to {@code maxStep} bytes.
+     */
+    private static byte[] clusters(SplittableRandom rnd, int pages, int maxCluster, int maxStep) {
+        byte[] mem = new byte[pages * 4096];
+        for (int p = 0; p < pages; ) {
+            int cluster = Math.min(pages - p, 1 + rnd.nextInt(maxCluster));
+            if (rnd.nextInt(10) >= 3) {
+                for (int i = p * 4096; i < (p + cluster) * 4096; i += 1 + rnd.nextInt(maxStep)) {
+                    mem[i] = (byte) rnd.nextInt();
+                }
+            }
+            p += cluster;
+        }
+        return mem;
     }
 
     private static Task heapTask(long seed) {
@@ -208,16 +216,7 @@ class StableCopyTest {
         long start = 0x1000_0000L;
         for (int a = 0; a < 120; a++) {
             int pages = rnd.nextInt(5) == 0 ? 100 + rnd.nextInt(400) : 1 + rnd.nextInt(40);
-            byte[] mem = new byte[pages * 4096];
-            for (int p = 0; p < pages; ) {
-                int cluster = Math.min(pages - p, 1 + rnd.nextInt(20));
-                if (rnd.nextInt(10) >= 3) {
-                    for (int i = p * 4096; i < (p + cluster) * 4096; i += 1 + rnd.nextInt(64)) {
-                        mem[i] = (byte) rnd.nextInt();
-                    }
-                }
-                p += cluster;
-            }
+            byte[] mem = clusters(rnd, pages, 20, 64);
             keep.add(mem);
             int kind = rnd.nextInt(5);
             PageData pd;
