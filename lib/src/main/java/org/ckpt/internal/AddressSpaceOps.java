@@ -53,7 +53,7 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
     private static final int[][] ORDERED = {{0, 1}, {2, 3}, {4, 5}, {7, 8}, {9, 10}};
 
     private static String vmaLabel(long start) {
-        return "vma 0x" + Long.toHexString(start);
+        return ImageReader.trailLabel(ImageReader.TRAIL_VMA, start, null);
     }
 
     private static long[] layout(AddressSpace mm) {
@@ -230,8 +230,14 @@ public final class AddressSpaceOps implements ObjectOps<AddressSpace> {
             }
             OpenFile file = s.restoreObject(fileRef, OpenFile.class, true, "file_objref");
             s.charge(RestartSession.COST_VMA, "VMA");
-            Slices own = readPages(s, mmRef, start, end, (int) prot, (int) flags,
-                    file != null && (flags & Vma.SHARED) == 0);
+            Slices own;
+            s.reader().enter(ImageReader.TRAIL_VMA, start, null);
+            try {
+                own = readPages(s, mmRef, start, end, (int) prot, (int) flags,
+                        file != null && (flags & Vma.SHARED) == 0);
+            } finally {
+                s.reader().leave();
+            }
             Vma v = new Vma(start, end, (int) prot, (int) flags, pgoff, file, own.isEmpty() ? PageData.none() : own);
             // The area's runs are also what a child's PAGES_PARENT takes slices of.
             if (s.indexesSlices()) {

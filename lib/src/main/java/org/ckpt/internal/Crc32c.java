@@ -88,10 +88,24 @@ final class Crc32c {
     }
 
     /** A CRC32C over a stream of bytes, some of which arrive as (crc, length) of a block checksummed elsewhere. */
+    /** A block's CRC32C that is known later (a record whose bytes another thread reads). */
+    interface PendingCrc {
+        /** Waits for it; throws what made it fail. */
+        int crc() throws java.io.IOException;
+    }
+
     static final class Running {
         private final CRC32C segment = new CRC32C();
         private long segmentLength;
         private int done;
+        /**
+         * Blocks after {@code done} whose CRC is not folded yet, in order: a pending one
+         * ({@link #appendLater}) and every block after it until it is folded.
+         */
+        private final java.util.ArrayDeque<Later> later = new java.util.ArrayDeque<>();
+
+        private record Later(PendingCrc pending, int crc, long length) {
+        }
 
         void update(ByteBuffer b) {
             segmentLength += b.remaining();
@@ -105,13 +119,85 @@ final class Crc32c {
 
         /** Appends a block of {@code length} bytes whose CRC32C is {@code crc}. */
         void append(int crc, long length) {
-            fold();
-            done = combine(done, crc, length);
+            if (later.isEmpty()) {
+                fold();
+                done = combine(done, crc, length);
+            } else {
+                closeSegment();
+                later.add(new Later(null, crc, length));
+            }
+        }
+
+        /** Appends a block of {@code length} bytes whose CRC32C {@code crc} gives later. */
+        void appendLater(PendingCrc crc, long length) {
+            closeSegment();
+            later.add(new Later(crc, 0, length));
+        }
+
+        /** Whether a block's CRC is still to come ({@link #appendLater}). */
+        boolean hasPending() {
+            return !later.isEmpty();
+        }
+
+        /**
+         * Folds the blocks at the front whose CRC {@code ready} says is known without waiting
+         * (keeps the list short); {@code ready} is false for one that failed, which is left for
+         * {@link #valueAwaiting} to report.
+         */
+        void foldReady(java.util.function.Predicate<PendingCrc> ready) throws java.io.IOException {
+            while (!later.isEmpty()) {
+                Later l = later.peek();
+                if (l.pending != null && !ready.test(l.pending)) {
+                    return;
+                }
+                int c = l.pending == null ? l.crc : l.pending.crc();
+                later.poll();
+                done = combine(done, c, l.length);
+            }
+        }
+
+        /** {@link #value} once every pending block's CRC is known, waiting for them; throws what failed first. */
+        long valueAwaiting() throws java.io.IOException {
+            if (!later.isEmpty()) {
+                closeSegment();
+                while (!later.isEmpty()) {
+                    Later l = later.peek();
+                    int c = l.pending == null ? l.crc : l.pending.crc();
+                    later.poll();
+                    done = combine(done, c, l.length);
+                }
+            }
+            return value();
+        }
+
+        /** The pending blocks, in order (for a failed read's earliest failure). */
+        java.util.List<PendingCrc> pending() {
+            java.util.List<PendingCrc> p = new java.util.ArrayList<>();
+            for (Later l : later) {
+                if (l.pending != null) {
+                    p.add(l.pending);
+                }
+            }
+            return p;
         }
 
         long value() {
+            if (!later.isEmpty()) {
+                throw new IllegalStateException(later.size() + " blocks after a pending CRC are not folded");
+            }
             fold();
             return done & 0xFFFF_FFFFL;
+        }
+
+        /** Ends the bytes updated since the last block as a block of their own, after the pending ones. */
+        private void closeSegment() {
+            if (later.isEmpty()) {
+                fold();
+            } else if (segmentLength > 0) {
+                later.add(new Later(null, (int) segment.getValue(), segmentLength));
+                segment.reset();
+                segmentLength = 0;
+            }
         }
 
         private void fold() {

@@ -335,6 +335,9 @@ public final class RestartSession implements CkptContext {
     /** Reads the rest of the image, tail included; for a child, its parent must have been read and set. */
     public void readBody() throws IOException {
         try {
+            if (parentLink == null && !indexOnly && in.readPagesInParallel()) {
+                Log.RW.debug("page bytes of large PAGES records read on a thread of their own");
+            }
             read();
         } catch (InternalError e) {
             // A fault on a mapped image file surfaces asynchronously, possibly outside the guarded copies.
@@ -345,8 +348,16 @@ public final class RestartSession implements CkptContext {
             release(ie);
             throw ie;
         } catch (IOException | RuntimeException | Error e) {
-            release(e);
-            throw e;
+            // The page reads still running end first: then nothing writes the page destination.
+            Throwable first = in.settle(e);
+            release(first);
+            if (first instanceof IOException io) {
+                throw io;
+            }
+            if (first instanceof RuntimeException r) {
+                throw r;
+            }
+            throw (Error) first;
         } finally {
             in.close();
         }
@@ -442,10 +453,13 @@ public final class RestartSession implements CkptContext {
                         throw new InvalidImageException("TASK", at,
                                 "more tasks than the " + head.taskCount() + " the head announces");
                     }
+                    in.enter(ImageReader.TRAIL_TASK, tasks.size(), null);
                     try {
                         tasks.add(readTask());
                     } catch (ImageException e) {
-                        throw e.addTrace("task " + tasks.size());
+                        throw e.addTrace(ImageReader.trailLabel(ImageReader.TRAIL_TASK, tasks.size(), null));
+                    } finally {
+                        in.leave();
                     }
                     tasksDone++;
                     progress(true);
@@ -570,10 +584,13 @@ public final class RestartSession implements CkptContext {
         }
         Object obj;
         currentObjref = objref;
+        in.enter(ImageReader.TRAIL_OBJECT, objref, typeName);
         try {
             obj = ops.restore(this, body);
         } catch (ImageException e) {
-            throw e.addTrace("object " + Long.toUnsignedString(objref) + " (" + typeName + ")");
+            throw e.addTrace(ImageReader.trailLabel(ImageReader.TRAIL_OBJECT, objref, typeName));
+        } finally {
+            in.leave();
         }
         if (obj == null || !ops.type().isInstance(obj)) {
             throw new IllegalStateException(ops.getClass().getName() + ".restore returned "

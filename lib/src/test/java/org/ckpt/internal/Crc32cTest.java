@@ -85,4 +85,63 @@ class Crc32cTest {
             }
         }
     }
+
+    /**
+     * Blocks whose CRC arrives later (page bytes read on another thread) fold in order: the
+     * running value equals the CRC of the whole, whatever the mix of updates, known blocks and
+     * pending ones, and whichever pending ones are done when the front is folded.
+     */
+    @Property(tries = 200)
+    void blocksWhoseCrcArrivesLaterFoldInOrder(@ForAll java.util.List<@Size(max = 200) byte[]> blocks,
+                                                @ForAll long kinds) {
+        Crc32c.Running running = new Crc32c.Running();
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        java.util.Set<Crc32c.PendingCrc> done = new java.util.HashSet<>();
+        java.util.List<Crc32c.PendingCrc> pending = new java.util.ArrayList<>();
+        for (int i = 0; i < blocks.size(); i++) {
+            byte[] b = blocks.get(i);
+            all.writeBytes(b);
+            switch ((int) ((kinds >>> (2 * (i % 32))) & 3)) {
+                case 0 -> running.update(b, 0, b.length);
+                case 1 -> running.append(crc(b), b.length);
+                default -> {
+                    int c = crc(b);
+                    Crc32c.PendingCrc p = () -> c;
+                    pending.add(p);
+                    running.appendLater(p, b.length);
+                    if (i % 3 == 0) {
+                        done.addAll(pending);
+                    }
+                    try {
+                        running.foldReady(done::contains);
+                    } catch (java.io.IOException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+            }
+        }
+        long value;
+        try {
+            value = running.valueAwaiting();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(running.hasPending()).isFalse();
+        assertThat((int) value).isEqualTo(crc(all.toByteArray()));
+    }
+
+    @Test
+    void aPendingBlockThatFailedIsReportedAndLeftInPlace() {
+        Crc32c.Running running = new Crc32c.Running();
+        running.update(new byte[] {1, 2, 3}, 0, 3);
+        java.io.IOException broken = new java.io.IOException("record at offset 40 failed");
+        Crc32c.PendingCrc p = () -> {
+            throw broken;
+        };
+        running.appendLater(p, 10);
+        running.update(new byte[] {4}, 0, 1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(running::valueAwaiting).isSameAs(broken);
+        assertThat(running.pending()).containsExactly(p);
+        org.assertj.core.api.Assertions.assertThatThrownBy(running::value).isInstanceOf(IllegalStateException.class);
+    }
 }
