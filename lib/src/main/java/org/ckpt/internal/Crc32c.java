@@ -170,6 +170,11 @@ final class Crc32c {
             return value();
         }
 
+        /** Blocks not folded yet, after the first pending one (tests: the list stays short). */
+        int blocks() {
+            return later.size();
+        }
+
         /** The pending blocks, in order (for a failed read's earliest failure). */
         java.util.List<PendingCrc> pending() {
             java.util.List<PendingCrc> p = new java.util.ArrayList<>();

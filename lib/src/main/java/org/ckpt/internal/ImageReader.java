@@ -572,6 +572,9 @@ final class ImageReader implements RecordInput {
             pagesCrc.update(a, 0, length);
             int c = (int) pagesCrc.getValue();
             imageCrc.append(c, length);
+            if (imageCrc.hasPending()) {
+                imageCrc.foldReady(jobReady);
+            }
             imageCrc.update(a, length, pad);
             payloadCrc = Crc32c.combine((int) recordCrc.getValue(), c, length);
         } else {
@@ -871,12 +874,22 @@ final class ImageReader implements RecordInput {
         recordCrc.update(prefix.array(), 0, 16);
         PageReads.Job job = new PageReads.Job(dst.duplicate(), k, at, (int) recordCrc.getValue(), crc, name,
                 recordOffset, length, trail());
+        // As ChannelIo.read: an interrupt ends the read with an InterruptedIOException, and
+        // must not close the host's channel through position() (ClosedByInterruptException).
+        ChannelIo.checkInterrupt("reading the image channel");
         pageReads.submit(job);
         offset += n - k;
-        ((FileChannel) channel).position(at + (n - k));
+        try {
+            ((FileChannel) channel).position(at + (n - k));
+        } catch (java.nio.channels.ClosedByInterruptException e) {
+            java.io.InterruptedIOException ie = new java.io.InterruptedIOException(
+                    "reading the image channel interrupted (the channel was closed by the interrupt)");
+            ie.initCause(e);
+            throw ie;
+        }
         afterSkip = true;
         imageCrc.update(prefix.array(), 0, 16);
-        imageCrc.foldReady(p -> pageReads.isDone((PageReads.Job) p) && ((PageReads.Job) p).failure() == null);
+        imageCrc.foldReady(jobReady);
         imageCrc.appendLater(job, n);
         int pad = Format.padding(length);
         padding.clear().limit(pad);
@@ -891,6 +904,15 @@ final class ImageReader implements RecordInput {
                     recordOffset);
         }
     }
+
+    /** Blocks of the image CRC not folded yet ({@link Crc32c.Running#blocks}), for tests. */
+    int crcBlocks() {
+        return imageCrc.blocks();
+    }
+
+    /** Whether a record handed to {@link #pageReads} is read and intact (its CRC folds without waiting). */
+    private final java.util.function.Predicate<Crc32c.PendingCrc> jobReady =
+            p -> pageReads.isDone((PageReads.Job) p) && ((PageReads.Job) p).failure() == null;
 
     /**
      * A read that failed with {@code failure}: stops the {@link PageReads} thread (after it
@@ -910,7 +932,10 @@ final class ImageReader implements RecordInput {
                 return failure;
             }
             if (f != null) {
-                if (failure instanceof ImageException || failure instanceof java.io.EOFException) {
+                // A record the thread found damaged lies before whatever failed here: read in
+                // order, its failure comes first, whatever failed later (the host, an interrupt).
+                if (f instanceof ImageException || failure instanceof ImageException
+                        || failure instanceof java.io.EOFException) {
                     f.addSuppressed(failure);
                     return f;
                 }
@@ -959,6 +984,10 @@ final class ImageReader implements RecordInput {
         recordCrc.update(prefix.array(), 0, 16);
         imageCrc.update(prefix.array(), 0, 16);
         imageCrc.append(crcOfPages, n);
+        if (imageCrc.hasPending()) {
+            // Records after the last one handed to the thread: keep the list of blocks short.
+            imageCrc.foldReady(jobReady);
+        }
         int recordValue = Crc32c.combine((int) recordCrc.getValue(), crcOfPages, n);
         padding.clear().limit(pad);
         long padAt = offset;

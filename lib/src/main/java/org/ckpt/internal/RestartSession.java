@@ -342,6 +342,8 @@ public final class RestartSession implements CkptContext {
         } catch (InternalError e) {
             // A fault on a mapped image file surfaces asynchronously, possibly outside the guarded copies.
             if (!in.isMapped()) {
+                in.settle(e);
+                release(e);
                 throw e;
             }
             ImageException ie = in.fileChanged(e);
