@@ -13,7 +13,10 @@ import java.nio.ByteBuffer;
  *   <li>{@link #allocate} is called once per run of pages, in image order, from the restarting
  *       thread, after the run's address and length have been validated against its area. It
  *       returns a buffer with exactly {@code run.length()} bytes between position and limit.</li>
- *   <li>The restart fills those bytes. Until {@link RestartTarget#commit} is called they are
+ *   <li>The restart fills those bytes, from an image file possibly on a thread of its own
+ *       (memory that thread may not write, such as memory confined to the restarting thread,
+ *       is filled by the restarting thread instead); every write ends before {@code commit}
+ *       or {@link #release} is called. Until {@link RestartTarget#commit} is called they are
  *       unverified: the host must not read or run them (the image tail, and the records after
  *       the run, have not been checked yet).</li>
  *   <li>If the restart succeeds, the restored {@link org.ckpt.model.PageData} of each area

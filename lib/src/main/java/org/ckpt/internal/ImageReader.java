@@ -911,8 +911,14 @@ final class ImageReader implements RecordInput {
     }
 
     /** Whether a record handed to {@link #pageReads} is read and intact (its CRC folds without waiting). */
-    private final java.util.function.Predicate<Crc32c.PendingCrc> jobReady =
-            p -> pageReads.isDone((PageReads.Job) p) && ((PageReads.Job) p).failure() == null;
+    private final java.util.function.Predicate<Crc32c.PendingCrc> jobReady = p -> {
+        PageReads.Job j = (PageReads.Job) p;
+        if (!pageReads.isDone(j)) {
+            return false;
+        }
+        j.readHere();
+        return j.failure() == null;
+    };
 
     /**
      * A read that failed with {@code failure}: stops the {@link PageReads} thread (after it
@@ -927,7 +933,11 @@ final class ImageReader implements RecordInput {
         pageReads.close();
         for (Crc32c.PendingCrc p : imageCrc.pending()) {
             PageReads.Job j = (PageReads.Job) p;
-            IOException f = pageReads.isDone(j) ? j.failure() : null;
+            IOException f = null;
+            if (pageReads.isDone(j)) {
+                j.readHere();  // a record the thread could not write: read in order, it would have failed first
+                f = j.failure();
+            }
             if (f == failure) {
                 return failure;
             }

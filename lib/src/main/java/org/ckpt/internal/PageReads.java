@@ -52,6 +52,8 @@ final class PageReads implements AutoCloseable {
         private boolean done;
         private int pagesCrc;
         private IOException failure;
+        /** The thread could not write the destination (one confined to the restart's thread): read by {@link #crc}. */
+        private RuntimeException elsewhere;
         private PageReads owner;
 
         /**
@@ -78,14 +80,36 @@ final class PageReads implements AutoCloseable {
             return recordOffset;
         }
 
-        /** Waits for the record's bytes; returns their CRC32C, or throws what failed. */
+        /**
+         * Waits for the record's bytes; returns their CRC32C, or throws what failed. A record
+         * the thread could not write into its destination is read here, on the restart's
+         * thread (which alone calls this).
+         */
         @Override
         public int crc() throws IOException {
             owner.await(this);
+            readHere();
+            if (elsewhere != null) {
+                ChannelIo.checkInterrupt("reading the image channel");
+            }
             if (failure != null) {
                 throw failure;
             }
             return pagesCrc;
+        }
+
+        /**
+         * After it is done, on the restart's thread: reads the record here if the thread could
+         * not write its destination. Its failure is then kept, like the thread's, for the tail
+         * or {@link ImageReader#settle} to report.
+         */
+        void readHere() {
+            // Not on an interrupted thread: the read would close the host's channel; the
+            // restart's next read reports the interrupt (ChannelIo), the tail below.
+            if (elsewhere != null && !Thread.currentThread().isInterrupted()) {
+                elsewhere = null;
+                failure = read(owner.channel, new CRC32C());
+            }
         }
 
         /** After it is done: what failed, or null. */
@@ -160,8 +184,13 @@ final class PageReads implements AutoCloseable {
 
     /** Whether the thread has room for another record now. */
     boolean hasRoom() {
-        return pending < DEPTH && !closed;
+        return pending < DEPTH && !closed && !confined;
     }
+
+    /** The page destination's memory cannot be written by this thread: nothing more is handed over. */
+    private volatile boolean confined;
+    /** Tests: the thread behaves as if the destination's memory were confined to the restart's thread. */
+    static volatile boolean destinationConfinedForTests;
 
     /** Gives the thread {@code job} (after {@link #hasRoom}). */
     void submit(Job job) {
@@ -227,16 +256,30 @@ final class PageReads implements AutoCloseable {
                 } finally {
                     lock.unlock();
                 }
-                IOException failure;
+                IOException failure = null;
+                RuntimeException elsewhere = null;
                 try {
+                    if (destinationConfinedForTests) {
+                        throw new IllegalStateException("the page destination is confined to its thread (test)");
+                    }
                     failure = job.read(channel, crc);
                     RECORDS_READ.incrementAndGet();
-                } catch (RuntimeException | Error e) {
+                } catch (RuntimeException e) {
+                    // A destination this thread may not write (memory confined to the restart's
+                    // thread): that thread reads this record when it needs it, and the rest itself.
+                    elsewhere = e;
+                    if (!confined) {
+                        confined = true;
+                        Log.RW.debug("the page reader thread cannot write the page destination ({}); the restart"
+                                + " reads the page bytes itself", e.toString());
+                    }
+                } catch (Error e) {
                     failure = new IOException("reading page bytes at offset " + job.recordOffset + " failed", e);
                 }
                 lock.lock();
                 try {
                     queue.poll();
+                    job.elsewhere = elsewhere;
                     job.failure = failure;
                     job.done = true;
                     pending--;

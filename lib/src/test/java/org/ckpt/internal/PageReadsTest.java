@@ -290,4 +290,36 @@ class PageReadsTest {
         }
         assertThat(liveThreads()).isZero();
     }
+
+    /**
+     * A page destination whose memory only the restart's thread may write (as a confined memory
+     * segment): the thread hands back what it was given, the restart reads those records and
+     * every later one itself, the pages arrive intact, and a damaged one still fails as in order.
+     */
+    @Test
+    void aDestinationConfinedToTheRestartsThreadIsReadThere() throws Exception {
+        byte[] mem = memory(16, 10);
+        Path p = image(mem);
+        byte[] good = Files.readAllBytes(p);
+        PageReads.destinationConfinedForTests = true;
+        try {
+            long before = PageReads.RECORDS_READ.get();
+            Host host = new Host();
+            try (FileChannel ch = FileChannel.open(p)) {
+                Restarter.builder().build().restart(ch, host);
+            }
+            assertThat(host.calls).containsExactly("commit");
+            assertThat(contents(host.committed)).isEqualTo(mem);
+            assertThat(PageReads.RECORDS_READ.get() - before).as("records the thread read").isZero();
+            // damage early (in the first record handed over, read again at the tail) and later
+            for (int percent : new int[] {1, 2, 3, 4, 6, 8, 50}) {
+                byte[] bad = good.clone();
+                bad[(int) ((long) good.length * percent / 100)] ^= 0x7f;
+                sameFailure(fromFile(bad), fromStream(bad));
+            }
+        } finally {
+            PageReads.destinationConfinedForTests = false;
+        }
+        assertThat(liveThreads()).isZero();
+    }
 }
