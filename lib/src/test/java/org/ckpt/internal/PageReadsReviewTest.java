@@ -21,13 +21,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 import org.ckpt.Checkpointer;
 import org.ckpt.PageDestination;
 import org.ckpt.RestartResult;
-import org.ckpt.RestartTarget;
 import org.ckpt.Restarter;
 import org.ckpt.Uname;
 import org.ckpt.model.AddressSpace;
@@ -37,8 +35,6 @@ import org.ckpt.model.Vma;
 import org.ckpt.spi.ChecksumException;
 import org.ckpt.spi.ImageException;
 import org.ckpt.spi.RecordTypes;
-import org.ckpt.spi.RestorePolicy;
-import org.ckpt.spi.TargetCpu;
 import org.ckpt.testarch.TestCpu;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -117,61 +113,6 @@ class PageReadsReviewTest {
 
     // ---- a host target with hooks ------------------------------------------------------------------
 
-    /** A target whose page destination calls {@code during} at every allocate (with the count so far). */
-    private static final class Host implements RestartTarget {
-        final List<String> calls = new ArrayList<>();
-        final List<ByteBuffer> handedOut = new ArrayList<>();
-        RestartResult committed;
-        int allocations;
-        java.util.function.IntConsumer during = n -> { };
-        Function<PageDestination.Run, ByteBuffer> storage;
-
-        @Override
-        public TargetCpu cpu() {
-            return TargetCpu.anyFeatures("test64");
-        }
-
-        @Override
-        public RestorePolicy policy() {
-            return RestorePolicy.LINUX_USER;
-        }
-
-        @Override
-        public PageDestination pages() {
-            PageDestination heap = PageDestination.heap();
-            return new PageDestination() {
-                @Override
-                public ByteBuffer allocate(Run run) throws IOException {
-                    during.accept(++allocations);
-                    ByteBuffer b = storage != null ? storage.apply(run) : heap.allocate(run);
-                    handedOut.add(b.duplicate());
-                    return b;
-                }
-
-                @Override
-                public void release(Throwable failure) {
-                    calls.add("release");
-                }
-            };
-        }
-
-        @Override
-        public void commit(RestartResult image) {
-            calls.add("commit");
-            committed = image;
-        }
-
-        /** Copies of what the handed-out buffers hold now. */
-        List<byte[]> snapshot() {
-            List<byte[]> s = new ArrayList<>();
-            for (ByteBuffer b : handedOut) {
-                byte[] a = new byte[b.remaining()];
-                b.duplicate().get(a);
-                s.add(a);
-            }
-            return s;
-        }
-    }
 
     private static int liveThreads() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -181,7 +122,7 @@ class PageReadsReviewTest {
         return Staging.LIVE_THREADS.get();
     }
 
-    private static void assertFailedCleanly(Host host) throws InterruptedException {
+    private static void assertFailedCleanly(RecordingHost host) throws InterruptedException {
         if (host.allocations == 0) {
             assertThat(host.calls).as("a restart that failed before any allocate commits nothing").isEmpty();
         } else {
@@ -192,7 +133,7 @@ class PageReadsReviewTest {
         assertThat(liveThreads()).as("threads left").isZero();
     }
 
-    private Throwable fromFile(byte[] bytes, Restarter r, Host host) throws Exception {
+    private Throwable fromFile(byte[] bytes, Restarter r, RecordingHost host) throws Exception {
         Path p = dir.resolve("damaged");
         Files.write(p, bytes);
         Throwable t;
@@ -202,7 +143,7 @@ class PageReadsReviewTest {
         return t;
     }
 
-    private static Throwable fromStream(byte[] bytes, Restarter r, Host host) {
+    private static Throwable fromStream(byte[] bytes, Restarter r, RecordingHost host) {
         ReadableByteChannel ch = Channels.newChannel(new ByteArrayInputStream(bytes));
         return catchThrowable(() -> r.restart(ch, host));
     }
@@ -252,7 +193,7 @@ class PageReadsReviewTest {
         for (String change : List.of("overwrite-next", "overwrite-earlier", "cut", "cut-early", "grown")) {
             for (int when : new int[] {1, 3, 6}) {
                 Files.write(p, good);
-                Host host = new Host();
+                RecordingHost host = new RecordingHost();
                 host.during = n -> {
                     if (n != when) {
                         return;
@@ -294,7 +235,7 @@ class PageReadsReviewTest {
         byte[] mem = dense(12, 22);
         Path p = image(task(mem), checkpointer(), "interrupted");
         for (int when : new int[] {1, 2, 5, 9}) {
-            Host host = new Host();
+            RecordingHost host = new RecordingHost();
             host.during = n -> {
                 if (n == when) {
                     Thread.currentThread().interrupt();
@@ -324,7 +265,7 @@ class PageReadsReviewTest {
         byte[] mem = dense(12, 23);
         Path p = image(task(mem), checkpointer(), "interrupted2");
         byte[] bytes = Files.readAllBytes(p);
-        Host s = new Host();
+        RecordingHost s = new RecordingHost();
         s.during = n -> {
             if (n == 2) {
                 Thread.currentThread().interrupt();
@@ -332,7 +273,7 @@ class PageReadsReviewTest {
         };
         Throwable stream = fromStream(bytes, Restarter.builder().build(), s);
         assertThat(Thread.interrupted()).isTrue();
-        Host f = new Host();
+        RecordingHost f = new RecordingHost();
         f.during = s.during;
         Throwable file;
         boolean open;
@@ -360,12 +301,12 @@ class PageReadsReviewTest {
                 Thread.currentThread().interrupt();
             }
         };
-        Host s = new Host();
+        RecordingHost s = new RecordingHost();
         s.during = interrupt;
         Throwable stream = fromStream(bad, Restarter.builder().build(), s);
         Thread.interrupted();
         assertThat(stream).isInstanceOf(ChecksumException.class);
-        Host h = new Host();
+        RecordingHost h = new RecordingHost();
         h.during = interrupt;
         Throwable file = fromFile(bad, Restarter.builder().build(), h);
         Thread.interrupted();
@@ -380,7 +321,7 @@ class PageReadsReviewTest {
         byte[] mem = dense(12, 24);
         Path p = image(task(mem), checkpointer(), "throwing");
         for (int when : new int[] {1, 2, 4, 7, 11}) {
-            Host host = new Host();
+            RecordingHost host = new RecordingHost();
             IOException boom = new IOException("host out of memory at " + when);
             host.storage = run -> {
                 if (host.allocations == when) {
@@ -409,8 +350,8 @@ class PageReadsReviewTest {
         byte[] bad = Files.readAllBytes(p);
         List<long[]> large = largePages(bad);
         bad[(int) large.get(0)[0] + 16 + 16 + 200_000] ^= 0x40;   // the first large record's pages
-        java.util.function.Supplier<Host> host = () -> {
-            Host h = new Host();
+        java.util.function.Supplier<RecordingHost> host = () -> {
+            RecordingHost h = new RecordingHost();
             h.storage = run -> {
                 if (h.allocations == 3) {
                     throw new IllegalStateException("host refuses the third run");
@@ -421,7 +362,7 @@ class PageReadsReviewTest {
         };
         Throwable stream = fromStream(bad, Restarter.builder().build(), host.get());
         assertThat(stream).isInstanceOf(ChecksumException.class);
-        Host h = host.get();
+        RecordingHost h = host.get();
         Throwable file = fromFile(bad, Restarter.builder().build(), h);
         assertFailedCleanly(h);
         sameFailure(file, stream);
@@ -432,7 +373,7 @@ class PageReadsReviewTest {
         byte[] mem = memory(20, 26);
         Path p = image(task(mem), checkpointer(), "destinations");
         // direct buffers
-        Host direct = new Host();
+        RecordingHost direct = new RecordingHost();
         direct.storage = run -> ByteBuffer.allocateDirect(run.length());
         long before = PageReads.RECORDS_READ.get();
         try (FileChannel ch = FileChannel.open(p)) {
@@ -445,7 +386,7 @@ class PageReadsReviewTest {
         byte[] big = new byte[mem.length + (64 << 20)];
         ByteBuffer whole = ByteBuffer.wrap(big);
         int[] next = {4096 + 8};
-        Host sliced = new Host();
+        RecordingHost sliced = new RecordingHost();
         sliced.storage = run -> {
             whole.limit(next[0] + run.length()).position(next[0]);
             next[0] += run.length() + 24;
@@ -457,7 +398,7 @@ class PageReadsReviewTest {
         assertThat(sliced.calls).containsExactly("commit");
         assertThat(contents(sliced.committed, 0)).isEqualTo(mem);
         // arrayOffset != 0 slices
-        Host offset = new Host();
+        RecordingHost offset = new RecordingHost();
         ByteBuffer arena = ByteBuffer.allocate(mem.length + (16 << 20));
         offset.storage = run -> {
             ByteBuffer s = arena.slice(arena.position() + 3, run.length());
@@ -488,7 +429,7 @@ class PageReadsReviewTest {
         for (Case c : cases) {
             Path p = image(task(mem), c.cp, c.name.replace(' ', '_').replace(',', '_'));
             long before = PageReads.RECORDS_READ.get();
-            Host ok = new Host();
+            RecordingHost ok = new RecordingHost();
             try (FileChannel ch = FileChannel.open(p)) {
                 c.r.restart(ch, ok);
                 assertThat(ch.position()).isEqualTo(ch.size());
@@ -504,10 +445,10 @@ class PageReadsReviewTest {
             for (int i = 0; i < 4; i++) {
                 byte[] bad = good.clone();
                 bad[good.length / 8 + rnd.nextInt(good.length * 3 / 4)] ^= 0x21;
-                Host h = new Host();
+                RecordingHost h = new RecordingHost();
                 Throwable file = fromFile(bad, c.r, h);
                 assertFailedCleanly(h);
-                sameFailure(file, fromStream(bad, c.r, new Host()));
+                sameFailure(file, fromStream(bad, c.r, new RecordingHost()));
             }
         }
     }
@@ -546,10 +487,10 @@ class PageReadsReviewTest {
         for (int pos : positions) {
             byte[] bad = good.clone();
             bad[pos] ^= 0x08;
-            Host h = new Host();
+            RecordingHost h = new RecordingHost();
             Throwable file = fromFile(bad, Restarter.builder().build(), h);
             assertFailedCleanly(h);
-            Throwable stream = fromStream(bad, Restarter.builder().build(), new Host());
+            Throwable stream = fromStream(bad, Restarter.builder().build(), new RecordingHost());
             assertThat(file).as("damage at %d", pos).isNotNull();
             sameFailure(file, stream);
         }
@@ -574,10 +515,10 @@ class PageReadsReviewTest {
             if (rnd.nextBoolean()) {
                 bad = Arrays.copyOf(bad, (int) large.get(k + 1)[0] + 5000);
             }
-            Host h = new Host();
+            RecordingHost h = new RecordingHost();
             Throwable file = fromFile(bad, Restarter.builder().build(), h);
             assertFailedCleanly(h);
-            sameFailure(file, fromStream(bad, Restarter.builder().build(), new Host()));
+            sameFailure(file, fromStream(bad, Restarter.builder().build(), new RecordingHost()));
         }
     }
 
@@ -614,7 +555,7 @@ class PageReadsReviewTest {
         Task t = mixed(9, big, 12);
         Path p = image(t, checkpointer(), "mixed");
         long before = PageReads.RECORDS_READ.get();
-        Host host = new Host();
+        RecordingHost host = new RecordingHost();
         try (FileChannel ch = FileChannel.open(p)) {
             Restarter.builder().build().restart(ch, host);
             assertThat(ch.position()).isEqualTo(ch.size());
@@ -638,10 +579,10 @@ class PageReadsReviewTest {
         for (int off : new int[] {100, (int) last[2] - 1, (int) last[2] + 16 + 100}) {
             byte[] bad = good.clone();
             bad[(int) last[0] + 16 + off] ^= 0x10;
-            Host h = new Host();
+            RecordingHost h = new RecordingHost();
             Throwable file = fromFile(bad, Restarter.builder().build(), h);
             assertFailedCleanly(h);
-            sameFailure(file, fromStream(bad, Restarter.builder().build(), new Host()));
+            sameFailure(file, fromStream(bad, Restarter.builder().build(), new RecordingHost()));
         }
         assertThat(liveThreads()).isZero();
     }
@@ -652,7 +593,7 @@ class PageReadsReviewTest {
         byte[] mem = memory(16, 33);
         Path p = image(task(mem), checkpointer(), "steps");
         for (int round = 0; round < 4; round++) {
-            Host h = new Host();
+            RecordingHost h = new RecordingHost();
             int r = round;
             h.during = n -> {
                 if ((n + r) % 3 == 0) {
@@ -683,7 +624,7 @@ class PageReadsReviewTest {
         for (Checkpointer.Builder b : builders) {
             Path p = image(task(mem), b, "sizes-" + i++);
             long before = PageReads.RECORDS_READ.get();
-            Host ok = new Host();
+            RecordingHost ok = new RecordingHost();
             try (FileChannel ch = FileChannel.open(p)) {
                 Restarter.builder().build().restart(ch, ok);
                 assertThat(ch.position()).isEqualTo(ch.size());
@@ -698,16 +639,16 @@ class PageReadsReviewTest {
                 if (k == 3) {
                     bad = Arrays.copyOf(bad, good.length / 2 + rnd.nextInt(good.length / 3));
                 }
-                Host h = new Host();
+                RecordingHost h = new RecordingHost();
                 Throwable file = fromFile(bad, Restarter.builder().build(), h);
                 assertFailedCleanly(h);
-                sameFailure(file, fromStream(bad, Restarter.builder().build(), new Host()));
+                sameFailure(file, fromStream(bad, Restarter.builder().build(), new RecordingHost()));
             }
             // a restarter whose maxRecordSize is below the image's records
             Restarter small = Restarter.builder().limits(org.ckpt.spi.Limits.DEFAULTS.withMaxRecordSize(70 << 10)).build();
-            Host h = new Host();
+            RecordingHost h = new RecordingHost();
             Throwable file = fromFile(good, small, h);
-            Throwable stream = fromStream(good, small, new Host());
+            Throwable stream = fromStream(good, small, new RecordingHost());
             if (stream == null) {
                 assertThat(file).as("builder %d", i).isNull();
             } else {
@@ -747,7 +688,7 @@ class PageReadsReviewTest {
                 Task.builder().pid(12).tgid(12).comm("b").mm(own).cpu(cpu).build());
         Path p = dir.resolve("tasks");
         checkpointer().build().checkpoint(tasks, p);
-        Host ok = new Host();
+        RecordingHost ok = new RecordingHost();
         try (FileChannel ch = FileChannel.open(p)) {
             Restarter.builder().build().restart(ch, ok);
         }
@@ -758,10 +699,10 @@ class PageReadsReviewTest {
         for (long[] r : large) {
             byte[] bad = good.clone();
             bad[(int) (r[0] + 16 + 16 + 77_777)] ^= 0x01;
-            Host h = new Host();
+            RecordingHost h = new RecordingHost();
             Throwable file = fromFile(bad, Restarter.builder().build(), h);
             assertFailedCleanly(h);
-            Throwable stream = fromStream(bad, Restarter.builder().build(), new Host());
+            Throwable stream = fromStream(bad, Restarter.builder().build(), new RecordingHost());
             sameFailure(file, stream);
             assertThat(((ImageException) file).trail()).isEqualTo(((ImageException) stream).trail()).contains("vma");
         }

@@ -16,9 +16,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.ckpt.Checkpointer;
-import org.ckpt.PageDestination;
 import org.ckpt.RestartResult;
-import org.ckpt.RestartTarget;
 import org.ckpt.Restarter;
 import org.ckpt.Uname;
 import org.ckpt.model.AddressSpace;
@@ -27,8 +25,6 @@ import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
 import org.ckpt.spi.ChecksumException;
 import org.ckpt.spi.ImageException;
-import org.ckpt.spi.RestorePolicy;
-import org.ckpt.spi.TargetCpu;
 import org.ckpt.spi.TruncatedImageException;
 import org.ckpt.testarch.TestCpu;
 import org.junit.jupiter.api.Test;
@@ -83,44 +79,6 @@ class PageReadsTest {
         return got.array();
     }
 
-    /** A host target over the heap that records what it was asked to do. */
-    private static final class Host implements RestartTarget {
-        final List<String> calls = new ArrayList<>();
-        RestartResult committed;
-
-        @Override
-        public TargetCpu cpu() {
-            return TargetCpu.anyFeatures("test64");
-        }
-
-        @Override
-        public RestorePolicy policy() {
-            return RestorePolicy.LINUX_USER;
-        }
-
-        @Override
-        public PageDestination pages() {
-            PageDestination heap = PageDestination.heap();
-            return new PageDestination() {
-                @Override
-                public ByteBuffer allocate(Run run) throws IOException {
-                    return heap.allocate(run);
-                }
-
-                @Override
-                public void release(Throwable failure) {
-                    calls.add("release");
-                    heap.release(failure);
-                }
-            };
-        }
-
-        @Override
-        public void commit(RestartResult image) {
-            calls.add("commit");
-            committed = image;
-        }
-    }
 
     private static int liveThreads() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -134,7 +92,7 @@ class PageReadsTest {
     private Throwable fromFile(byte[] bytes) throws Exception {
         Path p = dir.resolve("damaged");
         Files.write(p, bytes);
-        Host host = new Host();
+        RecordingHost host = new RecordingHost();
         Throwable t;
         try (FileChannel ch = FileChannel.open(p)) {
             t = catchThrowable(() -> Restarter.builder().build().restart(ch, host));
@@ -169,7 +127,7 @@ class PageReadsTest {
         // the thread has four); the first large record always goes there.
         assertThat(PageReads.RECORDS_READ.get() - before).as("records read on the page reader thread")
                 .isPositive();
-        Host host = new Host();
+        RecordingHost host = new RecordingHost();
         try (FileChannel ch = FileChannel.open(p)) {
             Restarter.builder().build().restart(ch, host);
             assertThat(ch.position()).as("the channel is left after the image, as a read leaves it")
@@ -304,7 +262,7 @@ class PageReadsTest {
         PageReads.destinationConfinedForTests = true;
         try {
             long before = PageReads.RECORDS_READ.get();
-            Host host = new Host();
+            RecordingHost host = new RecordingHost();
             try (FileChannel ch = FileChannel.open(p)) {
                 Restarter.builder().build().restart(ch, host);
             }
