@@ -60,21 +60,9 @@ class PageReadsReviewTest {
 
     // ---- building images -------------------------------------------------------------------------
 
-    /** Pages in clusters of 1..300 pages, one in five zero (records of every size up to the largest). */
+    /** {@link PageReadsTest#memory}: records of every size up to the largest. */
     private static byte[] memory(int mib, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        byte[] mem = new byte[mib << 20];
-        int pages = mem.length / 4096;
-        for (int p = 0; p < pages; ) {
-            int cluster = Math.min(pages - p, 1 + rnd.nextInt(300));
-            if (rnd.nextInt(5) != 0) {
-                for (int i = p * 4096; i < (p + cluster) * 4096; i += 1 + rnd.nextInt(16)) {
-                    mem[i] = (byte) (1 + rnd.nextInt(255));
-                }
-            }
-            p += cluster;
-        }
-        return mem;
+        return PageReadsTest.memory(mib, seed);
     }
 
     /** Every page non-zero: one long run, records of the largest size. */

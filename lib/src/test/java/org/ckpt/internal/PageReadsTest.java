@@ -43,7 +43,7 @@ class PageReadsTest {
     Path dir;
 
     /** {@code mib} MiB of pages in clusters of 1 to 300 pages, one cluster in five zero: records of every size up to the largest. */
-    private static byte[] memory(int mib, long seed) {
+    static byte[] memory(int mib, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         byte[] mem = new byte[mib << 20];
         int pages = mem.length / 4096;
