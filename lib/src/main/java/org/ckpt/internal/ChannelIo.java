@@ -87,7 +87,8 @@ final class ChannelIo {
         }
     }
 
-    private static InterruptedIOException interrupted(String during, Exception cause) {
+    /** What an interrupt that closed the channel during {@code during} ends the call with. */
+    static InterruptedIOException interrupted(String during, Exception cause) {
         InterruptedIOException e = new InterruptedIOException(during + " interrupted (the channel was closed by the interrupt)");
         e.initCause(cause);
         return e;

@@ -87,20 +87,31 @@ final class Crc32c {
         return p;
     }
 
-    /** A CRC32C over a stream of bytes, some of which arrive as (crc, length) of a block checksummed elsewhere. */
     /** A block's CRC32C that is known later (a record whose bytes another thread reads). */
     interface PendingCrc {
+        /**
+         * The block's CRC32C (0 to 2^32 - 1) if it is known now, without waiting, and the block
+         * is intact; else -1 (still being read, or failed: {@link #crc} says what failed).
+         */
+        long crcIfReady();
+
         /** Waits for it; throws what made it fail. */
         int crc() throws java.io.IOException;
     }
 
+    /**
+     * A CRC32C over a stream of bytes, some of which arrive as (crc, length) of a block
+     * checksummed elsewhere, and some as blocks whose CRC is known later ({@link #appendLater}).
+     */
     static final class Running {
         private final CRC32C segment = new CRC32C();
         private long segmentLength;
         private int done;
         /**
          * Blocks after {@code done} whose CRC is not folded yet, in order: a pending one
-         * ({@link #appendLater}) and every block after it until it is folded.
+         * ({@link #appendLater}) and every block after it until it is folded. Every block
+         * appended first folds those at the front that are ready, so the list stays as long as
+         * the blocks still being read, not as long as the stream.
          */
         private final java.util.ArrayDeque<Later> later = new java.util.ArrayDeque<>();
 
@@ -119,11 +130,10 @@ final class Crc32c {
 
         /** Appends a block of {@code length} bytes whose CRC32C is {@code crc}. */
         void append(int crc, long length) {
+            closeSegment();
             if (later.isEmpty()) {
-                fold();
                 done = combine(done, crc, length);
             } else {
-                closeSegment();
                 later.add(new Later(null, crc, length));
             }
         }
@@ -139,33 +149,14 @@ final class Crc32c {
             return !later.isEmpty();
         }
 
-        /**
-         * Folds the blocks at the front whose CRC {@code ready} says is known without waiting
-         * (keeps the list short); {@code ready} is false for one that failed, which is left for
-         * {@link #valueAwaiting} to report.
-         */
-        void foldReady(java.util.function.Predicate<PendingCrc> ready) throws java.io.IOException {
+        /** {@link #value} once every pending block's CRC is known, waiting for them; throws what failed first. */
+        long valueAwaiting() throws java.io.IOException {
+            closeSegment();
             while (!later.isEmpty()) {
                 Later l = later.peek();
-                if (l.pending != null && !ready.test(l.pending)) {
-                    return;
-                }
                 int c = l.pending == null ? l.crc : l.pending.crc();
                 later.poll();
                 done = combine(done, c, l.length);
-            }
-        }
-
-        /** {@link #value} once every pending block's CRC is known, waiting for them; throws what failed first. */
-        long valueAwaiting() throws java.io.IOException {
-            if (!later.isEmpty()) {
-                closeSegment();
-                while (!later.isEmpty()) {
-                    Later l = later.peek();
-                    int c = l.pending == null ? l.crc : l.pending.crc();
-                    later.poll();
-                    done = combine(done, c, l.length);
-                }
             }
             return value();
         }
@@ -194,8 +185,20 @@ final class Crc32c {
             return done & 0xFFFF_FFFFL;
         }
 
-        /** Ends the bytes updated since the last block as a block of their own, after the pending ones. */
+        /**
+         * Ends the bytes updated since the last block as a block of their own, after the
+         * pending ones, having folded the ready blocks at the front.
+         */
         private void closeSegment() {
+            while (!later.isEmpty()) {
+                Later l = later.peek();
+                long c = l.pending == null ? l.crc & 0xFFFF_FFFFL : l.pending.crcIfReady();
+                if (c < 0) {
+                    break;
+                }
+                later.poll();
+                done = combine(done, (int) c, l.length);
+            }
             if (later.isEmpty()) {
                 fold();
             } else if (segmentLength > 0) {

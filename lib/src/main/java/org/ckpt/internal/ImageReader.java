@@ -572,9 +572,6 @@ final class ImageReader implements RecordInput {
             pagesCrc.update(a, 0, length);
             int c = (int) pagesCrc.getValue();
             imageCrc.append(c, length);
-            if (imageCrc.hasPending()) {
-                imageCrc.foldReady(jobReady);
-            }
             imageCrc.update(a, length, pad);
             payloadCrc = Crc32c.combine((int) recordCrc.getValue(), c, length);
         } else {
@@ -872,11 +869,8 @@ final class ImageReader implements RecordInput {
         in.position(in.position() + k);
         offset += k;
         long at = fileBase + offset;
-        recordCrc.reset();
-        recordCrc.update(header.array(), 0, 12);
-        recordCrc.update(prefix.array(), 0, 16);
-        PageReads.Job job = new PageReads.Job(dst.duplicate(), k, at, (int) recordCrc.getValue(), crc, name,
-                recordOffset, length, trail());
+        PageReads.Job job = new PageReads.Job(dst.duplicate(), k, at, headCrc(), crc, name, recordOffset, length,
+                trail());
         // As ChannelIo.read: an interrupt ends the read with an InterruptedIOException, and
         // must not close the host's channel through position() (ClosedByInterruptException).
         ChannelIo.checkInterrupt("reading the image channel");
@@ -885,21 +879,13 @@ final class ImageReader implements RecordInput {
         try {
             ((FileChannel) channel).position(at + (n - k));
         } catch (java.nio.channels.ClosedByInterruptException e) {
-            java.io.InterruptedIOException ie = new java.io.InterruptedIOException(
-                    "reading the image channel interrupted (the channel was closed by the interrupt)");
-            ie.initCause(e);
-            throw ie;
+            throw ChannelIo.interrupted("reading the image channel", e);
         }
         afterSkip = true;
         imageCrc.update(prefix.array(), 0, 16);
-        imageCrc.foldReady(jobReady);
         imageCrc.appendLater(job, n);
         int pad = Format.padding(length);
-        padding.clear().limit(pad);
-        long padAt = offset;
-        if (fill(padding, true) < pad) {
-            throw new TruncatedImageException(name, recordOffset, "image ends inside the padding of record " + name);
-        }
+        long padAt = readPadding(name, pad);
         checkPadding(name, padding, 0, pad, padAt);
         finishRecord();
         if (Log.RW.isTraceEnabled()) {
@@ -912,16 +898,6 @@ final class ImageReader implements RecordInput {
     int crcBlocks() {
         return imageCrc.blocks();
     }
-
-    /** Whether a record handed to {@link #pageReads} is read and intact (its CRC folds without waiting). */
-    private final java.util.function.Predicate<Crc32c.PendingCrc> jobReady = p -> {
-        PageReads.Job j = (PageReads.Job) p;
-        if (!pageReads.isDone(j)) {
-            return false;
-        }
-        j.readHere();
-        return j.failure() == null;
-    };
 
     /**
      * A read that failed with {@code failure}: stops the {@link PageReads} thread (after it
@@ -992,27 +968,34 @@ final class ImageReader implements RecordInput {
         String name = RecordTypes.name(type);
         int n = length - 16;
         int pad = Format.padding(length);
-        recordCrc.reset();
-        recordCrc.update(header.array(), 0, 12);
-        recordCrc.update(prefix.array(), 0, 16);
         imageCrc.update(prefix.array(), 0, 16);
         imageCrc.append(crcOfPages, n);
-        if (imageCrc.hasPending()) {
-            // Records after the last one handed to the thread: keep the list of blocks short.
-            imageCrc.foldReady(jobReady);
-        }
-        int recordValue = Crc32c.combine((int) recordCrc.getValue(), crcOfPages, n);
-        padding.clear().limit(pad);
-        long padAt = offset;
-        if (fill(padding, true) < pad) {
-            throw new TruncatedImageException(name, recordOffset, "image ends inside the padding of record " + name);
-        }
+        int recordValue = Crc32c.combine(headCrc(), crcOfPages, n);
+        long padAt = readPadding(name, pad);
         verify(name, recordValue);
         checkPadding(name, padding, 0, pad, padAt);
         finishRecord();
         if (Log.RW.isTraceEnabled()) {
             Log.RW.trace("read {} len={} at offset {}", name, length, recordOffset);
         }
+    }
+
+    /** CRC32C of the record header's first 12 bytes and the 16-byte prefix: where a staged record's checksum begins. */
+    private int headCrc() {
+        recordCrc.reset();
+        recordCrc.update(header.array(), 0, 12);
+        recordCrc.update(prefix.array(), 0, 16);
+        return (int) recordCrc.getValue();
+    }
+
+    /** Reads the {@code pad} bytes of padding after a staged record's payload into {@link #padding}; returns their offset. */
+    private long readPadding(String name, int pad) throws IOException {
+        padding.clear().limit(pad);
+        long padAt = offset;
+        if (fill(padding, true) < pad) {
+            throw new TruncatedImageException(name, recordOffset, "image ends inside the padding of record " + name);
+        }
+        return padAt;
     }
 
     /**

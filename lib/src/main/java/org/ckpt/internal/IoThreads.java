@@ -1,5 +1,6 @@
 package org.ckpt.internal;
 
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /** Ending the I/O threads a checkpoint (writer) or a restart (read-ahead) starts for itself. */
@@ -70,6 +71,23 @@ final class IoThreads {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * Throws {@code f}, a failure one thread of a pair hands the other, as what it is (an
+     * IOException, unchecked) or wrapped in an IOException.
+     */
+    static void raise(Throwable f) throws IOException {
+        if (f instanceof IOException e) {
+            throw e;
+        }
+        if (f instanceof RuntimeException e) {
+            throw e;
+        }
+        if (f instanceof Error e) {
+            throw e;
+        }
+        throw new IOException(f);
     }
 
     private static boolean join(Thread thread, long millis) {

@@ -76,10 +76,6 @@ final class PageReads implements AutoCloseable {
             this.length = length;
         }
 
-        long recordOffset() {
-            return recordOffset;
-        }
-
         /**
          * Waits for the record's bytes; returns their CRC32C, or throws what failed. A record
          * the thread could not write into its destination is read here, on the restart's
@@ -110,6 +106,16 @@ final class PageReads implements AutoCloseable {
                 elsewhere = null;
                 failure = read(owner.channel, new CRC32C());
             }
+        }
+
+        /** On the restart's thread: the CRC if the record is read and intact now (reading it here if it must). */
+        @Override
+        public long crcIfReady() {
+            if (!owner.isDone(this)) {
+                return -1;
+            }
+            readHere();
+            return elsewhere == null && failure == null ? pagesCrc & 0xFFFF_FFFFL : -1;
         }
 
         /** After it is done: what failed, or null. */

@@ -162,16 +162,7 @@ final class ReadAhead implements AutoCloseable {
     }
 
     private void rethrow() throws IOException {
-        if (failure instanceof IOException e) {
-            throw e;
-        }
-        if (failure instanceof RuntimeException e) {
-            throw e;
-        }
-        if (failure instanceof Error e) {
-            throw e;
-        }
-        throw new IOException(failure);
+        IoThreads.raise(failure);
     }
 
     private void run() {

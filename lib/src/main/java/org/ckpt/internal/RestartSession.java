@@ -353,13 +353,7 @@ public final class RestartSession implements CkptContext {
             // The page reads still running end first: then nothing writes the page destination.
             Throwable first = in.settle(e);
             release(first);
-            if (first instanceof IOException io) {
-                throw io;
-            }
-            if (first instanceof RuntimeException r) {
-                throw r;
-            }
-            throw (Error) first;
+            IoThreads.raise(first);
         } finally {
             in.close();
         }

@@ -993,7 +993,7 @@ abstract class Staging implements AutoCloseable {
                 f = new IllegalStateException(p.turn + " of " + n + " windows written");
             }
             if (f != null) {
-                raise(f);
+                IoThreads.raise(f);
             }
         }
 
@@ -1043,22 +1043,8 @@ abstract class Staging implements AutoCloseable {
 
         private void rethrow() throws IOException {
             if (failure != null) {
-                raise(failure);
+                IoThreads.raise(failure);
             }
-        }
-
-        /** Throws {@code f} as what it is (an IOException, unchecked) or wrapped in an IOException. */
-        private static void raise(Throwable f) throws IOException {
-            if (f instanceof IOException e) {
-                throw e;
-            }
-            if (f instanceof RuntimeException e) {
-                throw e;
-            }
-            if (f instanceof Error e) {
-                throw e;
-            }
-            throw new IOException(f);
         }
 
         @Override

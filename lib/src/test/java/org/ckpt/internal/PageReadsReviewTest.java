@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 import org.ckpt.Checkpointer;
@@ -93,21 +92,11 @@ class PageReadsReviewTest {
     }
 
     private static byte[] contents(RestartResult r, int vma) throws IOException {
-        Vma v = r.tasks().get(0).mm().vmas().get(vma);
-        ByteBuffer got = ByteBuffer.allocate((int) v.size());
-        v.pages().read(v.start(), got);
-        return got.array();
+        return PageReadsTest.contents(r, vma);
     }
 
-    // ---- a host target with hooks ------------------------------------------------------------------
-
-
     private static int liveThreads() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (Staging.LIVE_THREADS.get() != 0 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        return Staging.LIVE_THREADS.get();
+        return PageReadsTest.liveThreads();
     }
 
     private static void assertFailedCleanly(RecordingHost host) throws InterruptedException {

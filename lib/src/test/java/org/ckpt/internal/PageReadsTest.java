@@ -73,14 +73,20 @@ class PageReadsTest {
     }
 
     private static byte[] contents(RestartResult r) throws IOException {
-        Vma v = r.tasks().get(0).mm().vmas().get(0);
+        return contents(r, 0);
+    }
+
+    /** The restored contents of area {@code vma} of the first task. */
+    static byte[] contents(RestartResult r, int vma) throws IOException {
+        Vma v = r.tasks().get(0).mm().vmas().get(vma);
         ByteBuffer got = ByteBuffer.allocate((int) v.size());
-        v.pages().read(BASE, got);
+        v.pages().read(v.start(), got);
         return got.array();
     }
 
 
-    private static int liveThreads() throws InterruptedException {
+    /** The library's I/O threads still alive, after waiting up to 5 s for them to end. */
+    static int liveThreads() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (Staging.LIVE_THREADS.get() != 0 && System.nanoTime() < deadline) {
             Thread.sleep(10);
