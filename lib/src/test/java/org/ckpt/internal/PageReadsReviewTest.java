@@ -538,17 +538,7 @@ class PageReadsReviewTest {
             assertThat(ch.position()).isEqualTo(ch.size());
         }
         assertThat(PageReads.RECORDS_READ.get() - before).as("records on the page reader thread").isPositive();
-        List<Vma> want = t.mm().vmas();
-        List<Vma> got = host.committed.tasks().get(0).mm().vmas();
-        assertThat(got).hasSameSizeAs(want);
-        for (int i = 0; i < want.size(); i++) {
-            Vma v = want.get(i);
-            ByteBuffer a = ByteBuffer.allocate((int) v.size());
-            ByteBuffer b = ByteBuffer.allocate((int) v.size());
-            v.pages().read(v.start(), a);
-            got.get(i).pages().read(v.start(), b);
-            assertThat(b.array()).as("area %d", i).isEqualTo(a.array());
-        }
+        PageReadsTest.sameAreas(t, host.committed);
         // damage in the last large record (likely still being read at the switch), and after it
         byte[] good = Files.readAllBytes(p);
         List<long[]> large = largePages(good);

@@ -85,6 +85,21 @@ class PageReadsTest {
     }
 
 
+    /** The restored first task's areas hold what {@code want}'s do, area by area. */
+    static void sameAreas(Task want, RestartResult r) throws IOException {
+        List<Vma> got = r.tasks().get(0).mm().vmas();
+        List<Vma> areas = want.mm().vmas();
+        assertThat(got).hasSameSizeAs(areas);
+        for (int i = 0; i < areas.size(); i++) {
+            Vma v = areas.get(i);
+            ByteBuffer a = ByteBuffer.allocate((int) v.size());
+            ByteBuffer b = ByteBuffer.allocate((int) v.size());
+            v.pages().read(v.start(), a);
+            got.get(i).pages().read(v.start(), b);
+            assertThat(b.array()).as("area %d", i).isEqualTo(a.array());
+        }
+    }
+
     /** The library's I/O threads still alive, after waiting up to 5 s for them to end. */
     static int liveThreads() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -241,17 +256,7 @@ class PageReadsTest {
         long before = PageReads.RECORDS_READ.get();
         RestartResult r = Restarter.builder().build().restart(p);
         assertThat(PageReads.RECORDS_READ.get() - before).as("records read on the page reader thread").isZero();
-        List<Vma> got = r.tasks().get(0).mm().vmas();
-        List<Vma> want = t.mm().vmas();
-        assertThat(got).hasSameSizeAs(want);
-        for (int i = 0; i < want.size(); i++) {
-            Vma v = want.get(i);
-            ByteBuffer a = ByteBuffer.allocate((int) v.size());
-            ByteBuffer b = ByteBuffer.allocate((int) v.size());
-            v.pages().read(v.start(), a);
-            got.get(i).pages().read(v.start(), b);
-            assertThat(b.array()).as("area %d", i).isEqualTo(a.array());
-        }
+        sameAreas(t, r);
         assertThat(liveThreads()).isZero();
     }
 
