@@ -421,10 +421,11 @@ final class ImageWriter implements RecordOutput {
      * Writes the pages of a host run as PAGES records, as the calling thread would (the same
      * bytes: records end at zero pages and at multiples of {@code window} bytes of address), but
      * window by window on both threads ({@link Staging#inParallel}). Returns {pages written, zero
-     * pages skipped}.
+     * pages skipped}. {@code progress} hears, on the calling thread, the image bytes and pages of
+     * the run written so far.
      */
-    long[] pagesInParallel(long address, ByteBuffer bytes, int ps, long window, boolean keepZero, ByteBuffer zero)
-            throws IOException {
+    long[] pagesInParallel(long address, ByteBuffer bytes, int ps, long window, boolean keepZero, ByteBuffer zero,
+                           RunProgress progress) throws IOException {
         end();
         int pages = bytes.remaining() / ps;
         long firstEnd = address - Long.remainderUnsigned(address, window) + window;
@@ -434,10 +435,19 @@ final class ImageWriter implements RecordOutput {
         long[][] counts = new long[n][];
         Lane[] lanes = {new Lane(bytes, zero), new Lane(bytes, zero)};
         int base = bytes.position();
+        long[] sofar = new long[3];  // windows, bytes, pages counted
         staging.inParallel(n, (w, into, lane) -> {
             int from = w == 0 ? 0 : (int) (firstPages + (long) (w - 1) * perWindow);
             int to = w == 0 ? (int) firstPages : Math.min(pages, from + perWindow);
             counts[w] = lanes[lane].fill(into, address, base, from, to, ps, keepZero);
+        }, windows -> {
+            // counts[k] for k < windows were stored before the window's turn passed: visible here.
+            for (int k = (int) sofar[0]; k < windows; k++) {
+                sofar[1] += counts[k][4];
+                sofar[2] += counts[k][0];
+            }
+            sofar[0] = windows;
+            progress.written(sofar[1], sofar[2]);
         });
         long written = 0;
         long zeros = 0;
@@ -451,6 +461,11 @@ final class ImageWriter implements RecordOutput {
             this.bytes += c[4];
         }
         return new long[] {written, zeros};
+    }
+
+    /** Told how much of a run {@link #pagesInParallel} writes is written. */
+    interface RunProgress {
+        void written(long bytes, long pages) throws IOException;
     }
 
     /** One thread's scratch state for filling windows of a run ({@link #pagesInParallel}). */

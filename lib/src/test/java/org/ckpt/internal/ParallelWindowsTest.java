@@ -1,6 +1,7 @@
 package org.ckpt.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -250,6 +251,83 @@ class ParallelWindowsTest {
             byte[] got = r.bytes.toByteArray();
             assertThat(Arrays.equals(got, 0, got.length, good, 0, got.length)).as("prefix, case %d", i).isTrue();
             assertThat(Staging.LIVE_THREADS.get()).as("case %d", i).isZero();
+        }
+    }
+
+    /**
+     * A run is one phase however long it is, and progress comes from inside it: on the calling
+     * thread, never more image bytes than reached the channel, never more pages than those bytes
+     * hold, no report further than 8 MiB and a few windows from the one before.
+     */
+    @Test
+    void progressInsideOneLongRunCountsOnlyWhatReachedTheChannel() throws Exception {
+        Task t = task(4096, new long[][] {{0x4000_0000L, 40L << 20}}, false, 31, 1);
+        Staging.threadAfterForTests = 0;
+        Staging.parallelForTests = null;
+        RecordingChannel r = new RecordingChannel();
+        List<long[]> reports = new ArrayList<>();
+        String caller = Thread.currentThread().getName();
+        List<String> reporters = new ArrayList<>();
+        cp(4096, Limits.DEFAULTS).progressListener((done, total, bytes, pages) -> {
+            long reached;
+            synchronized (r) {
+                reached = r.bytes.size();
+            }
+            reports.add(new long[] {bytes, pages, reached});
+            reporters.add(Thread.currentThread().getName());
+        }).build().checkpoint(t, r);
+        assertThat(r.threads).contains("ckpt-writer", caller);
+        assertThat(reporters).containsOnly(caller);
+        long allPages = reports.get(reports.size() - 1)[1];
+        List<long[]> inside = reports.stream().filter(x -> x[1] > 0 && x[1] < allPages).toList();
+        assertThat(inside).as("reports inside the run").hasSizeGreaterThanOrEqualTo(3);
+        for (long[] x : inside) {
+            assertThat(x[0]).as("bytes reported against bytes on the channel").isLessThanOrEqualTo(x[2]);
+        }
+        long before = 0;
+        for (long[] x : reports) {
+            assertThat(x[1] * 4096).as("pages reported within the bytes").isLessThanOrEqualTo(x[0]);
+            assertThat(x[0] - before).as("bytes since the report before").isLessThan((8L << 20) + (4L << 20));
+            before = x[0];
+        }
+        assertThat(Staging.LIVE_THREADS.get()).isZero();
+    }
+
+    /**
+     * A listener that throws inside a long run (a host cancelling) ends the checkpoint with its
+     * exception, as outside a run: the windows already taken are written, then the error record
+     * with its message, and no thread is left.
+     */
+    @Test
+    void aListenerThatThrowsInsideARunEndsTheCheckpoint() throws Exception {
+        Task t = task(4096, new long[][] {{0x4000_0000L, 40L << 20}}, false, 32);
+        byte[] good = run(t, 4096, Limits.DEFAULTS, false).bytes.toByteArray();
+        for (int k = 1; k <= 3; k++) {
+            Staging.threadAfterForTests = 0;
+            Staging.parallelForTests = null;
+            RecordingChannel r = new RecordingChannel();
+            long stopAt = good.length * k / 4;
+            Throwable thrown = null;
+            try {
+                cp(4096, Limits.DEFAULTS).progressListener((done, total, bytes, pages) -> {
+                    if (bytes >= stopAt) {
+                        throw new IllegalStateException("host cancels (test)");
+                    }
+                }).build().checkpoint(t, r);
+            } catch (Throwable e) {
+                thrown = e;
+            }
+            assertThat(thrown).as("stop at %d", stopAt).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("host cancels (test)");
+            assertThat(r.threads).as("stop at %d", stopAt).contains("ckpt-writer");
+            byte[] got = r.bytes.toByteArray();
+            int same = Arrays.mismatch(got, good);
+            assertThat(same).as("stop at %d", stopAt).isGreaterThanOrEqualTo((int) stopAt).isLessThan(good.length);
+            assertThatThrownBy(() -> org.ckpt.Restarter.builder().build().restart(java.nio.channels.Channels
+                    .newChannel(new java.io.ByteArrayInputStream(got))))
+                    .as("stop at %d", stopAt).isInstanceOf(org.ckpt.spi.AbortedImageException.class)
+                    .hasMessageContaining("the checkpoint failed while writing: host cancels (test)");
+            assertThat(Staging.LIVE_THREADS.get()).isZero();
         }
     }
 }
