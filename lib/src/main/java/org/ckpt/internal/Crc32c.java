@@ -97,6 +97,9 @@ final class Crc32c {
 
         /** Waits for it; throws what made it fail. */
         int crc() throws java.io.IOException;
+
+        /** Whether the block is known, without waiting, to have failed ({@link #crc} says what). */
+        boolean failed();
     }
 
     /**
@@ -142,6 +145,15 @@ final class Crc32c {
         void appendLater(PendingCrc crc, long length) {
             closeSegment();
             later.add(new Later(crc, 0, length));
+        }
+
+        /**
+         * Whether the first block whose CRC is still to come has failed: no block after it can
+         * be folded, and nothing after it in the stream can fail first.
+         */
+        boolean firstPendingFailed() {
+            Later l = later.peek();
+            return l != null && l.pending != null && l.pending.failed();
         }
 
         /** Whether a block's CRC is still to come ({@link #appendLater}). */

@@ -424,6 +424,12 @@ final class ImageReader implements RecordInput {
         if (peeked) {
             return;
         }
+        if (pageReads != null && imageCrc.firstPendingFailed()) {
+            // A record read on the page reader thread failed: it lies before this one, so it is
+            // what a sequential read reports; stop now rather than read (and keep a block of the
+            // image CRC for) every record up to the tail. settle() puts its failure in place.
+            throw new PageReadFailed();
+        }
         recordsBefore = records;
         recordOffset = offset;
         header.clear();
@@ -894,6 +900,15 @@ final class ImageReader implements RecordInput {
         }
     }
 
+    /** Thrown where a record the page reader thread read is known to have failed; {@link #settle} replaces it. */
+    private static final class PageReadFailed extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PageReadFailed() {
+            super("a record read on the page reader thread failed");
+        }
+    }
+
     /** Blocks of the image CRC not folded yet ({@link Crc32c.Running#blocks}), for tests. */
     int crcBlocks() {
         return imageCrc.blocks();
@@ -909,6 +924,7 @@ final class ImageReader implements RecordInput {
         if (pageReads == null) {
             return failure;
         }
+        boolean stoppedForIt = failure instanceof PageReadFailed;
         pageReads.close();
         for (Crc32c.PendingCrc p : imageCrc.pending()) {
             PageReads.Job j = (PageReads.Job) p;
@@ -919,6 +935,9 @@ final class ImageReader implements RecordInput {
             }
             if (f == failure) {
                 return failure;
+            }
+            if (f != null && stoppedForIt) {
+                return f;
             }
             if (f != null) {
                 // A record the thread found damaged lies before whatever failed here: read in

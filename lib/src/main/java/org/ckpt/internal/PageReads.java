@@ -118,6 +118,11 @@ final class PageReads implements AutoCloseable {
             return elsewhere == null && failure == null ? pagesCrc & 0xFFFF_FFFFL : -1;
         }
 
+        @Override
+        public boolean failed() {
+            return owner.isDone(this) && elsewhere == null && failure != null;
+        }
+
         /** After it is done: what failed, or null. */
         IOException failure() {
             return failure;

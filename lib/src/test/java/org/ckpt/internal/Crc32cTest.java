@@ -108,6 +108,11 @@ class Crc32cTest {
             }
             return crc;
         }
+
+        @Override
+        public boolean failed() {
+            return failure != null;
+        }
     }
 
     /**
@@ -151,12 +156,17 @@ class Crc32cTest {
     void aPendingBlockThatFailedIsReportedAndLeftInPlace() {
         Crc32c.Running running = new Crc32c.Running();
         running.update(new byte[] {1, 2, 3}, 0, 3);
+        Later ok = new Later(5);
+        running.appendLater(ok, 4);
         Later p = new Later(0);
         p.failure = new java.io.IOException("record at offset 40 failed");
         p.ready = true;
         running.appendLater(p, 10);
+        assertThat(running.firstPendingFailed()).as("a block before it still pending").isFalse();
+        ok.ready = true;
         running.update(new byte[] {4}, 0, 1);
         running.append(7, 1);
+        assertThat(running.firstPendingFailed()).as("the block before it folded").isTrue();
         org.assertj.core.api.Assertions.assertThatThrownBy(running::valueAwaiting).isSameAs(p.failure);
         assertThat(running.pending()).containsExactly(p);
         org.assertj.core.api.Assertions.assertThatThrownBy(running::value).isInstanceOf(IllegalStateException.class);

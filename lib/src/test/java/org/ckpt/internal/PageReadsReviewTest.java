@@ -721,4 +721,60 @@ class PageReadsReviewTest {
         assertThat(PageReads.RECORDS_READ.get() - before).isPositive();
         assertThat(most[0]).as("blocks the image CRC holds, waiting for a record long read").isLessThan(16);
     }
+
+    /**
+     * A large record the page reader thread found damaged, then thousands of small records: the
+     * restart stops at the next record it parses once the failure is known, instead of reading
+     * on to the tail while the image CRC keeps a block for every record after the damaged one
+     * (a hostile image could make that list as long as it has records); it reports what a
+     * sequential read of the same bytes reports.
+     */
+    @Test
+    void aRecordTheThreadFoundDamagedStopsTheRestartAtTheNextRecord() throws Exception {
+        byte[] big = dense(17, 61);
+        List<Vma> vmas = new ArrayList<>();
+        vmas.add(Vma.anonymous(BASE, BASE + big.length, PageData.of(BASE, ByteBuffer.wrap(big))));
+        long start = 0x8000_0000L;
+        int small = 3000;
+        byte[] pages = new byte[small * 2 * 4096];
+        for (int i = 0; i < small; i++) {
+            pages[2 * i * 4096 + 17] = (byte) (1 + i % 255);  // every other page zero: records of one page
+        }
+        vmas.add(Vma.anonymous(start, start + pages.length, PageData.of(start, ByteBuffer.wrap(pages))));
+        Task t = Task.builder().pid(7).comm("mix").mm(AddressSpace.of(vmas))
+                .cpu(new TestCpu(0x401000, 0x7ff000, 1, 2, 3, 4, 0x1FF)).build();
+        Path p = image(t, checkpointer(), "damaged-then-small");
+        // A byte of the page bytes of the last large record (the thread is given the last ones).
+        long at = big.length - (300 << 10);
+        try (FileChannel ch = FileChannel.open(p, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            ch.read(one, at);
+            one.put(0, (byte) (one.get(0) ^ 0x40)).rewind();
+            ch.write(one, at);
+        }
+        byte[] bytes = Files.readAllBytes(p);
+        Throwable sequential = fromStream(bytes, Restarter.builder().build(), new RecordingHost());
+        int[] smallSeen = new int[1];
+        PageDestination heap = PageDestination.heap();
+        RecordingHost host = new RecordingHost();
+        host.storage = run -> {
+            if (run.length() == 4096 && smallSeen[0]++ == 0) {
+                // the first small record: let the thread finish every large one it was given
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
+            }
+            try {
+                return heap.allocate(run);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        long before = PageReads.RECORDS_READ.get();
+        Throwable parallel = fromFile(bytes, Restarter.builder().build(), host);
+        assertThat(PageReads.RECORDS_READ.get() - before).isPositive();
+        sameFailure(parallel, sequential);
+        assertThat(smallSeen[0]).as("small records read after the damaged one").isLessThan(small / 10);
+        assertFailedCleanly(host);
+        assertThat(liveThreads()).isZero();
+    }
 }
