@@ -80,6 +80,27 @@ class PageReadsReviewTest {
                 .cpu(new TestCpu(0x401000, 0x7ff000, 1, 2, 3, 4, 0x1FF)).build();
     }
 
+    /** Records of one page each after a big area's large ones ({@link #bigThenSmall}). */
+    private static final int SMALL_RECORDS = 3000;
+
+    /**
+     * A task of 17 MiB of dense pages (records of the largest size, {@code dense(17, seed)}),
+     * then an area of {@link #SMALL_RECORDS} records of one page.
+     */
+    private static Task bigThenSmall(long seed) {
+        byte[] big = dense(17, seed);
+        List<Vma> vmas = new ArrayList<>();
+        vmas.add(Vma.anonymous(BASE, BASE + big.length, PageData.of(BASE, ByteBuffer.wrap(big))));
+        long start = 0x8000_0000L;
+        byte[] pages = new byte[SMALL_RECORDS * 2 * 4096];
+        for (int i = 0; i < SMALL_RECORDS; i++) {
+            pages[2 * i * 4096 + 17] = (byte) (1 + i % 255);  // every other page zero: records of one page
+        }
+        vmas.add(Vma.anonymous(start, start + pages.length, PageData.of(start, ByteBuffer.wrap(pages))));
+        return Task.builder().pid(7).comm("mix").mm(AddressSpace.of(vmas))
+                .cpu(new TestCpu(0x401000, 0x7ff000, 1, 2, 3, 4, 0x1FF)).build();
+    }
+
     private static Checkpointer.Builder checkpointer() {
         return Checkpointer.builder().architecture("test64").checkpointId(11).created(Instant.ofEpochSecond(1_000_000))
                 .uname(new Uname("Linux", "h", "6", "#1", "x86_64"));
@@ -685,18 +706,7 @@ class PageReadsReviewTest {
      */
     @Test
     void theImageCrcKeepsNoListOfEverySmallRecordAfterTheLastLargeOne() throws Exception {
-        byte[] big = dense(17, 60);
-        List<Vma> vmas = new ArrayList<>();
-        vmas.add(Vma.anonymous(BASE, BASE + big.length, PageData.of(BASE, ByteBuffer.wrap(big))));
-        long start = 0x8000_0000L;
-        int small = 3000;
-        byte[] pages = new byte[small * 2 * 4096];
-        for (int i = 0; i < small; i++) {
-            pages[2 * i * 4096 + 17] = (byte) (1 + i % 255);  // every other page zero: records of one page
-        }
-        vmas.add(Vma.anonymous(start, start + pages.length, PageData.of(start, ByteBuffer.wrap(pages))));
-        Task t = Task.builder().pid(7).comm("mix").mm(AddressSpace.of(vmas))
-                .cpu(new TestCpu(0x401000, 0x7ff000, 1, 2, 3, 4, 0x1FF)).build();
+        Task t = bigThenSmall(60);
         Path p = image(t, checkpointer(), "crc-list");
         RestartSession[] session = new RestartSession[1];
         int[] most = new int[1];
@@ -731,21 +741,10 @@ class PageReadsReviewTest {
      */
     @Test
     void aRecordTheThreadFoundDamagedStopsTheRestartAtTheNextRecord() throws Exception {
-        byte[] big = dense(17, 61);
-        List<Vma> vmas = new ArrayList<>();
-        vmas.add(Vma.anonymous(BASE, BASE + big.length, PageData.of(BASE, ByteBuffer.wrap(big))));
-        long start = 0x8000_0000L;
-        int small = 3000;
-        byte[] pages = new byte[small * 2 * 4096];
-        for (int i = 0; i < small; i++) {
-            pages[2 * i * 4096 + 17] = (byte) (1 + i % 255);  // every other page zero: records of one page
-        }
-        vmas.add(Vma.anonymous(start, start + pages.length, PageData.of(start, ByteBuffer.wrap(pages))));
-        Task t = Task.builder().pid(7).comm("mix").mm(AddressSpace.of(vmas))
-                .cpu(new TestCpu(0x401000, 0x7ff000, 1, 2, 3, 4, 0x1FF)).build();
+        Task t = bigThenSmall(61);
         Path p = image(t, checkpointer(), "damaged-then-small");
         // A byte of the page bytes of the last large record (the thread is given the last ones).
-        long at = big.length - (300 << 10);
+        long at = (17L << 20) - (300 << 10);
         try (FileChannel ch = FileChannel.open(p, java.nio.file.StandardOpenOption.READ,
                 java.nio.file.StandardOpenOption.WRITE)) {
             ByteBuffer one = ByteBuffer.allocate(1);
@@ -773,7 +772,7 @@ class PageReadsReviewTest {
         Throwable parallel = fromFile(bytes, Restarter.builder().build(), host);
         assertThat(PageReads.RECORDS_READ.get() - before).isPositive();
         sameFailure(parallel, sequential);
-        assertThat(smallSeen[0]).as("small records read after the damaged one").isLessThan(small / 10);
+        assertThat(smallSeen[0]).as("small records read after the damaged one").isLessThan(SMALL_RECORDS / 10);
         assertFailedCleanly(host);
         assertThat(liveThreads()).isZero();
     }
