@@ -801,7 +801,7 @@ abstract class Staging implements AutoCloseable {
             /** Windows written before the phase ends: n, or fewer once the progress listener threw. */
             volatile int end;
             /** What the progress listener threw (on the calling thread), or null. */
-            Exception stopCause;
+            Throwable stopCause;
 
             Phase(int n, WindowFiller filler) {
                 this.n = n;
@@ -890,7 +890,8 @@ abstract class Staging implements AutoCloseable {
                 }
                 try {
                     progress.written(windows);
-                } catch (IOException | RuntimeException e) {
+                } catch (IOException | RuntimeException | Error e) {
+                    // An Error too (a host's assertion): the windows taken are whole, the error record can follow.
                     stopCause = e;
                     end = Math.min(n, next.getAndSet(Integer.MAX_VALUE / 2));
                 }

@@ -156,7 +156,7 @@ class PageReadsReviewTest {
     }
 
     /** Record offsets and lengths of the image, by walking its headers (magic 8 bytes, header 16 bytes). */
-    private static List<long[]> records(byte[] image) {
+    static List<long[]> records(byte[] image) {
         List<long[]> out = new ArrayList<>();
         ByteBuffer b = ByteBuffer.wrap(image).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         long at = 8;
