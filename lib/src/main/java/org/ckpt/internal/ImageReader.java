@@ -924,7 +924,12 @@ final class ImageReader implements RecordInput {
         if (pageReads == null) {
             return failure;
         }
-        boolean stoppedForIt = failure instanceof PageReadFailed;
+        boolean stoppedForIt = false;
+        Throwable c = failure;
+        for (int depth = 0; c != null && depth < 16 && !stoppedForIt; depth++, c = c.getCause()) {
+            // (also when a provider wrapped it, e.g. in an UncheckedIOException)
+            stoppedForIt = c instanceof PageReadFailed;
+        }
         pageReads.close();
         for (Crc32c.PendingCrc p : imageCrc.pending()) {
             PageReads.Job j = (PageReads.Job) p;
