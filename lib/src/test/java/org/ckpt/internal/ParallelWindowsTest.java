@@ -257,7 +257,8 @@ class ParallelWindowsTest {
     /**
      * A run is one phase however long it is, and progress comes from inside it: on the calling
      * thread, never more image bytes than reached the channel, never more pages than those bytes
-     * hold, no report further than 8 MiB and a few windows from the one before.
+     * hold, no report further than 8 MiB and a few windows from the one before (the window size
+     * is 1 MiB here).
      */
     @Test
     void progressInsideOneLongRunCountsOnlyWhatReachedTheChannel() throws Exception {
@@ -287,7 +288,10 @@ class ParallelWindowsTest {
         long before = 0;
         for (long[] x : reports) {
             assertThat(x[1] * 4096).as("pages reported within the bytes").isLessThanOrEqualTo(x[0]);
-            assertThat(x[0] - before).as("bytes since the report before").isLessThan((8L << 20) + (4L << 20));
+            // A report is due every 8 MiB of the image, and comes with the calling thread's next window
+            // filled or written: late by the windows the writer thread wrote meanwhile (12.5 MiB apart
+            // seen on a loaded 2-core machine, where the calling thread was descheduled).
+            assertThat(x[0] - before).as("bytes since the report before").isLessThan((8L << 20) + (8L << 20));
             before = x[0];
         }
         assertThat(Staging.LIVE_THREADS.get()).isZero();
