@@ -291,7 +291,8 @@ class ParallelWindowsTest {
             // A report is due every 8 MiB of the image, and comes with the calling thread's next window
             // filled or written: late by the windows the writer thread wrote meanwhile (12.5 MiB apart
             // seen on a loaded 2-core machine, where the calling thread was descheduled).
-            assertThat(x[0] - before).as("bytes since the report before").isLessThan((8L << 20) + (8L << 20));
+            assertThat(x[0] - before).as("bytes since the report before, reports %s",
+                    reports.stream().map(Arrays::toString).toList()).isLessThan((8L << 20) + (8L << 20));
             before = x[0];
         }
         assertThat(Staging.LIVE_THREADS.get()).isZero();
