@@ -257,8 +257,10 @@ class ParallelWindowsTest {
     /**
      * A run is one phase however long it is, and progress comes from inside it: on the calling
      * thread, never more image bytes than reached the channel, never more pages than those bytes
-     * hold, no report further than 8 MiB and a few windows from the one before (the window size
-     * is 1 MiB here).
+     * hold, and never twice within one stretch of 8 MiB. (How many come inside depends on the
+     * calling thread getting the CPU: it reports with each window it fills or writes, and while
+     * it is descheduled the writer thread goes on alone — 18 MB between two reports were seen on
+     * a loaded machine — so the count is not asserted beyond one.)
      */
     @Test
     void progressInsideOneLongRunCountsOnlyWhatReachedTheChannel() throws Exception {
@@ -281,19 +283,20 @@ class ParallelWindowsTest {
         assertThat(reporters).containsOnly(caller);
         long allPages = reports.get(reports.size() - 1)[1];
         List<long[]> inside = reports.stream().filter(x -> x[1] > 0 && x[1] < allPages).toList();
-        assertThat(inside).as("reports inside the run").hasSizeGreaterThanOrEqualTo(3);
+        assertThat(inside).as("reports inside the run").isNotEmpty();
         for (long[] x : inside) {
             assertThat(x[0]).as("bytes reported against bytes on the channel").isLessThanOrEqualTo(x[2]);
         }
-        long before = 0;
         for (long[] x : reports) {
             assertThat(x[1] * 4096).as("pages reported within the bytes").isLessThanOrEqualTo(x[0]);
-            // A report is due every 8 MiB of the image, and comes with the calling thread's next window
-            // filled or written: late by the windows the writer thread wrote meanwhile (12.5 MiB apart
-            // seen on a loaded 2-core machine, where the calling thread was descheduled).
-            assertThat(x[0] - before).as("bytes since the report before, reports %s",
-                    reports.stream().map(Arrays::toString).toList()).isLessThan((8L << 20) + (8L << 20));
-            before = x[0];
+        }
+        for (int i = 1; i < inside.size(); i++) {
+            // Each report inside the run passes another multiple of 8 MiB from where the run began.
+            long stretch = (inside.get(i)[0] - inside.get(0)[0]) >> 23;
+            long gap = inside.get(i)[0] - inside.get(i - 1)[0];
+            assertThat(stretch).as("report %d, reports %s", i, reports.stream().map(Arrays::toString).toList())
+                    .isGreaterThanOrEqualTo(i - 1);
+            assertThat(gap).isPositive();
         }
         assertThat(Staging.LIVE_THREADS.get()).isZero();
     }
