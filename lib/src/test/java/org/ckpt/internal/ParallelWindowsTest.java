@@ -259,8 +259,8 @@ class ParallelWindowsTest {
      * thread, never more image bytes than reached the channel, never more pages than those bytes
      * hold, and never twice within one stretch of 8 MiB. (How many come inside depends on the
      * calling thread getting the CPU: it reports with each window it fills or writes, and while
-     * it is descheduled the writer thread goes on alone — 18 MB between two reports were seen on
-     * a loaded machine — so the count is not asserted beyond one.)
+     * it is descheduled the writer thread goes on alone — 18 MB between two reports were seen in
+     * a clean-clone build — so the count is not asserted beyond one.)
      */
     @Test
     void progressInsideOneLongRunCountsOnlyWhatReachedTheChannel() throws Exception {
