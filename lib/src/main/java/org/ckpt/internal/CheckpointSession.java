@@ -659,14 +659,15 @@ public final class CheckpointSession implements CkptContext {
             // --quick --workloads mem-1g --ops ckptToFile,rawWrite[,ckptToNull], alternated).
             long bytesBefore = out.bytes();
             long pagesBefore = pagesWritten;
-            long[] c = out.pagesInParallel(address, bytes, ps, window, keepZero, zeroPage, (b, p) -> {
+            ImageWriter.RunProgress inRun = progress == null ? null : (b, p) -> {
                 long since = bytesBefore + b - lastProgressBytes;
-                if (progress != null && since >= PROGRESS_EVERY) {
+                if (since >= PROGRESS_EVERY) {
                     // Every 8 MiB of the run, however many windows a report comes late.
                     lastProgressBytes += since - since % PROGRESS_EVERY;
                     progress.progress(tasksDone, head.taskCount(), bytesBefore + b, pagesBefore + p);
                 }
-            });
+            };
+            long[] c = out.pagesInParallel(address, bytes, ps, window, keepZero, zeroPage, inRun);
             pagesWritten += c[0];
             zeroPagesSkipped += c[1];
             progress(false);

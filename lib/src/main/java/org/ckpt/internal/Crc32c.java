@@ -156,11 +156,6 @@ final class Crc32c {
             return l != null && l.pending != null && l.pending.failed();
         }
 
-        /** Whether a block's CRC is still to come ({@link #appendLater}). */
-        boolean hasPending() {
-            return !later.isEmpty();
-        }
-
         /** {@link #value} once every pending block's CRC is known, waiting for them; throws what failed first. */
         long valueAwaiting() throws java.io.IOException {
             closeSegment();

@@ -421,8 +421,8 @@ final class ImageWriter implements RecordOutput {
      * Writes the pages of a host run as PAGES records, as the calling thread would (the same
      * bytes: records end at zero pages and at multiples of {@code window} bytes of address), but
      * window by window on both threads ({@link Staging#inParallel}). Returns {pages written, zero
-     * pages skipped}. {@code progress} hears, on the calling thread, the image bytes and pages of
-     * the run written so far.
+     * pages skipped}. {@code progress} (null: none) hears, on the calling thread, the image bytes
+     * and pages of the run written so far.
      */
     long[] pagesInParallel(long address, ByteBuffer bytes, int ps, long window, boolean keepZero, ByteBuffer zero,
                            RunProgress progress) throws IOException {
@@ -440,7 +440,7 @@ final class ImageWriter implements RecordOutput {
             int from = w == 0 ? 0 : (int) (firstPages + (long) (w - 1) * perWindow);
             int to = w == 0 ? (int) firstPages : Math.min(pages, from + perWindow);
             counts[w] = lanes[lane].fill(into, address, base, from, to, ps, keepZero);
-        }, windows -> {
+        }, progress == null ? null : windows -> {
             // counts[k] for k < windows were stored before the window's turn passed: visible here.
             for (int k = (int) sofar[0]; k < windows; k++) {
                 sofar[1] += counts[k][4];

@@ -826,13 +826,7 @@ abstract class Staging implements AutoCloseable {
                     if (mine >= 0) {
                         send(blocks[mine]);
                         held[mine] = -1;
-                        lock.lock();
-                        try {
-                            turn = t + 1;
-                            changed.signalAll();
-                        } finally {
-                            lock.unlock();
-                        }
+                        passTurn(t + 1);
                         report(progress, t + 1);
                         continue;
                     }
@@ -1005,9 +999,14 @@ abstract class Staging implements AutoCloseable {
                         lock.unlock();
                     }
                 }
+                passTurn(o + 1);
+            }
+
+            /** Window {@code next} is the next to be written (the one before is out), and the other thread hears it. */
+            private void passTurn(int next) {
                 lock.lock();
                 try {
-                    turn = o + 1;
+                    turn = next;
                     changed.signalAll();
                 } finally {
                     lock.unlock();
@@ -1041,14 +1040,13 @@ abstract class Staging implements AutoCloseable {
         void inParallel(int n, WindowFiller filler, WindowsWritten progress) throws IOException {
             flush();
             Phase p = new Phase(n, filler);
-            Block[] mine = {buf};
+            Block[] mine;
             lock.lock();
             try {
-                Block extra = free.poll();
-                if (extra != null) {
-                    freeCount = free.size();
-                    mine = new Block[] {buf, extra};
-                }
+                Block[] extra = takeFree(PHASE_BUFFERS - 1);
+                mine = new Block[1 + extra.length];
+                mine[0] = buf;
+                System.arraycopy(extra, 0, mine, 1, extra.length);
                 phase = p;
                 changed.signalAll();
             } finally {
@@ -1194,6 +1192,16 @@ abstract class Staging implements AutoCloseable {
             }
         }
 
+        /** Up to {@code max} free buffers, for a thread's part of a phase (under the lock). */
+        private Block[] takeFree(int max) {
+            Block[] taken = new Block[Math.min(max, free.size())];
+            for (int i = 0; i < taken.length; i++) {
+                taken[i] = free.poll();
+            }
+            freeCount = free.size();
+            return taken;
+        }
+
         /** The writer thread's part of a phase, with free buffers of its own (none: it leaves the windows to the caller). */
         private void helpWith(Phase p, Block[] blocks) {
             if (blocks.length == 0) {
@@ -1241,11 +1249,7 @@ abstract class Staging implements AutoCloseable {
                         if (queue.isEmpty()) {
                             help = phase;
                             help.joined = true;
-                            helpBlocks = new Block[Math.min(PHASE_BUFFERS, free.size())];
-                            for (int i = 0; i < helpBlocks.length; i++) {
-                                helpBlocks[i] = free.poll();
-                            }
-                            freeCount = free.size();
+                            helpBlocks = takeFree(PHASE_BUFFERS);
                             job = null;
                         } else {
                             job = queue.poll();
