@@ -947,6 +947,9 @@ final class ImageReader implements RecordInput {
             if (f != null) {
                 // A record the thread found damaged lies before whatever failed here: read in
                 // order, its failure comes first, whatever failed later (the host, an interrupt).
+                // A plain IOException of the thread's (not the image's: most often the interrupt or
+                // close that also ended this thread's read) comes second to a failure here that is
+                // not the image's either, and is kept as suppressed.
                 if (f instanceof ImageException || failure instanceof ImageException
                         || failure instanceof java.io.EOFException) {
                     f.addSuppressed(failure);

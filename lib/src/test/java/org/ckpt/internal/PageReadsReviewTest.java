@@ -19,7 +19,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 import org.ckpt.Checkpointer;
@@ -31,9 +33,17 @@ import org.ckpt.model.AddressSpace;
 import org.ckpt.model.PageData;
 import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
+import org.ckpt.spi.ArchHead;
+import org.ckpt.spi.ArchProvider;
 import org.ckpt.spi.ChecksumException;
+import org.ckpt.spi.CkptContext;
+import org.ckpt.spi.CpuState;
 import org.ckpt.spi.ImageException;
+import org.ckpt.spi.PayloadReader;
+import org.ckpt.spi.PayloadWriter;
 import org.ckpt.spi.RecordTypes;
+import org.ckpt.spi.RestorePolicy;
+import org.ckpt.testarch.TestArch;
 import org.ckpt.testarch.TestCpu;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -585,7 +595,7 @@ class PageReadsReviewTest {
             int r = round;
             h.during = n -> {
                 if ((n + r) % 3 == 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(200_000L * r);
+                    LockSupport.parkNanos(200_000L * r);
                 }
             };
             try (FileChannel ch = FileChannel.open(p)) {
@@ -715,7 +725,7 @@ class PageReadsReviewTest {
         PageDestination watching = run -> {
             if (run.length() == 4096 && smallSeen[0]++ == 0) {
                 // the first small record: let the thread finish every large one it was given
-                java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
+                LockSupport.parkNanos(200_000_000L);
             }
             // at the last allocate: how many blocks the image CRC still holds
             most[0] = session[0].reader().crcBlocks();
@@ -760,7 +770,7 @@ class PageReadsReviewTest {
         host.storage = run -> {
             if (run.length() == 4096 && smallSeen[0]++ == 0) {
                 // the first small record: let the thread finish every large one it was given
-                java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
+                LockSupport.parkNanos(200_000_000L);
             }
             try {
                 return heap.allocate(run);
@@ -775,5 +785,127 @@ class PageReadsReviewTest {
         assertThat(smallSeen[0]).as("small records read after the damaged one").isLessThan(SMALL_RECORDS / 10);
         assertFailedCleanly(host);
         assertThat(liveThreads()).isZero();
+    }
+
+    /**
+     * An arch provider that wraps the IOException of a record it reads (here the stop at its
+     * second CPU record, the first record read after the page reader thread found the one
+     * before the task damaged) does not change what the restart reports: the damaged record's
+     * failure, as a sequential read reports it, with no trace of the stop.
+     */
+    @Test
+    void aProviderThatWrapsTheStopStillGetsTheDamagedRecordReported() throws Exception {
+        Path p = image(task(dense(17, 67)), checkpointer().register(new WrappingArch()), "damaged-then-cpu");
+        List<long[]> large = largePages(Files.readAllBytes(p));
+        long[] last = large.get(large.size() - 1);  // the mm's last record: the TASK and CPU records follow
+        long at = last[0] + 16 + 16 + (last[2] - 16) / 2;  // a byte of its page bytes
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            ch.read(one, at);
+            one.put(0, (byte) (one.get(0) ^ 0x40)).rewind();
+            ch.write(one, at);
+        }
+        byte[] bytes = Files.readAllBytes(p);
+        Throwable sequential = fromStream(bytes, Restarter.builder().register(new WrappingArch()).build(),
+                new RecordingHost());
+        // The provider meets the stop when the thread was given the damaged record, has not
+        // finished it by the first CPU record (whose header the library reads after the TASK
+        // record) but has by the second: the provider waits between the two, and the host
+        // allocates slowly, so that the thread keeps up and is given the last record too (with
+        // its queue full the restart's thread reads a record itself). A few tries all the same.
+        PageDestination heap = PageDestination.heap();
+        boolean met = false;
+        for (int attempt = 0; attempt < 10 && !met; attempt++) {
+            WrappingArch arch = new WrappingArch();
+            RecordingHost host = new RecordingHost();
+            host.storage = run -> {
+                LockSupport.parkNanos(2_000_000L);
+                try {
+                    return heap.allocate(run);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            };
+            long before = PageReads.RECORDS_READ.get();
+            Throwable parallel = fromFile(bytes, Restarter.builder().register(arch).build(), host);
+            assertThat(PageReads.RECORDS_READ.get() - before).isPositive();
+            sameFailure(parallel, sequential);
+            assertThat(PhaseReviewTest.mentionsPageReadFailed(parallel, 0)).as("%s", parallel).isFalse();
+            assertFailedCleanly(host);
+            assertThat(liveThreads()).isZero();
+            if (arch.wrapped != null) {
+                assertThat(arch.wrapped.getClass().getSimpleName()).isEqualTo("PageReadFailed");
+                met = true;
+            }
+        }
+        
+        assertThat(met).as("the CPU record's read met the stop inside the provider").isTrue();
+    }
+
+    /**
+     * The test architecture with a second CPU record, read late and the read's IOException
+     * wrapped, as some providers do.
+     */
+    private static final class WrappingArch implements ArchProvider {
+        private static final int SECOND = TestArch.CPU_RECORD + 1;
+        private final TestArch inner = new TestArch();
+        volatile IOException wrapped;
+
+        @Override
+        public Set<String> architectures() {
+            return inner.architectures();
+        }
+
+        @Override
+        public Set<Integer> recordTypes() {
+            return java.util.Set.of(TestArch.CPU_RECORD, SECOND);
+        }
+
+        @Override
+        public long addressLimit(String architecture, RestorePolicy policy) {
+            return inner.addressLimit(architecture, policy);
+        }
+
+        @Override
+        public ArchHead archHead(String architecture) {
+            return inner.archHead(architecture);
+        }
+
+        @Override
+        public void writeArchHead(ArchHead head, PayloadWriter out) throws IOException {
+            inner.writeArchHead(head, out);
+        }
+
+        @Override
+        public ArchHead readArchHead(String architecture, PayloadReader in)
+                throws IOException {
+            return inner.readArchHead(architecture, in);
+        }
+
+        @Override
+        public void checkpointCpu(CpuState state, CkptContext ctx) throws IOException {
+            inner.checkpointCpu(state, ctx);
+            ctx.output().begin(SECOND).u64(0x5EC0_0D);
+        }
+
+        @Override
+        public CpuState restoreCpu(CkptContext ctx) throws IOException {
+            CpuState first = inner.restoreCpu(ctx);
+            // the page reader thread finishes the large records it was given
+            LockSupport.parkNanos(200_000_000L);
+            try {
+                ctx.input().next(SECOND).u64("marker");
+            } catch (IOException e) {
+                wrapped = e;
+                throw new UncheckedIOException("the second CPU record", e);
+            }
+            return first;
+        }
+
+        @Override
+        public CpuState check(CpuState state, CkptContext ctx)
+                throws ImageException {
+            return inner.check(state, ctx);
+        }
     }
 }

@@ -471,7 +471,7 @@ class PhaseReviewTest {
         return PageReadsReviewTest.records(image);
     }
 
-    private static boolean mentionsPageReadFailed(Throwable t, int depth) {
+    static boolean mentionsPageReadFailed(Throwable t, int depth) {
         if (t == null || depth > 8) {
             return false;
         }
