@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.ckpt.internal.StableRuns;
 
 /**
  * The contents of one memory area, exposed as runs of present pages so that a
@@ -102,29 +103,10 @@ public interface PageData {
      * @since 0.3 (evolving)
      */
     default PageData withChangedSinceParent(PageRanges changed) {
-        PageData self = this;
         java.util.Objects.requireNonNull(changed, "changed");
-        return new PageData() {
-            @Override
-            public void forEachRun(RunVisitor visitor) throws IOException {
-                self.forEachRun(visitor);
-            }
-
-            @Override
-            public void read(long address, ByteBuffer dst) throws IOException {
-                self.read(address, dst);
-            }
-
-            @Override
-            public PageRanges changedSinceParent() {
-                return changed;
-            }
-
-            @Override
-            public String toString() {
-                return self + " changed " + changed;
-            }
-        };
+        // The library's own page data stays its own: its pages may still be copied at sealing.
+        return this instanceof StableRuns ? new ChangedSinceParent.Stable(this, changed)
+                : new ChangedSinceParent(this, changed);
     }
 
     /** No present pages: the area reads as zero. */

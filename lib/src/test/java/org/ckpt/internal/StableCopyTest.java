@@ -28,6 +28,7 @@ import org.ckpt.model.AddressSpace;
 import org.ckpt.model.FileKind;
 import org.ckpt.model.GenericFile;
 import org.ckpt.model.PageData;
+import org.ckpt.model.PageRanges;
 import org.ckpt.model.Task;
 import org.ckpt.model.Vma;
 import org.ckpt.spi.Limits;
@@ -161,6 +162,34 @@ class StableCopyTest {
         long before = Staging.COPIED_AT_SEALING.get();
         assertThat(image(restored, true).bytes.toByteArray()).isEqualTo(inline);
         assertThat(Staging.COPIED_AT_SEALING.get() - before).isGreaterThan(200);
+    }
+
+    /**
+     * The library's page data with a host's answer of what changed since the parent
+     * ({@code withChangedSinceParent}) is still the library's own; a host's own is not.
+     */
+    @Test
+    void changedSinceParentKeepsPagesCopiedAtSealing() throws Exception {
+        Task t = heapTask(7);
+        byte[] inline = image(t, false).bytes.toByteArray();
+        Staging.deferCrcForTests = true;
+        long before = Staging.COPIED_AT_SEALING.get();
+        assertThat(image(withChanged(t), true).bytes.toByteArray()).isEqualTo(inline);
+        assertThat(Staging.COPIED_AT_SEALING.get() - before).isGreaterThan(200);
+        Task own = task(7, ByteBuffer::wrap, true);
+        before = Staging.COPIED_AT_SEALING.get();
+        assertThat(image(withChanged(own), true).bytes.toByteArray()).isEqualTo(inline);
+        assertThat(Staging.COPIED_AT_SEALING.get()).isEqualTo(before);
+    }
+
+    /** {@code t} with each area's pages told changed since the parent from its first page on. */
+    private static Task withChanged(Task t) {
+        List<Vma> vmas = new ArrayList<>();
+        for (Vma v : t.mm().vmas()) {
+            vmas.add(Vma.anonymous(v.start(), v.end(),
+                    v.pages().withChangedSinceParent(PageRanges.of(v.start(), v.end()))));
+        }
+        return t.toBuilder().mm(AddressSpace.of(vmas)).build();
     }
 
     @Test
