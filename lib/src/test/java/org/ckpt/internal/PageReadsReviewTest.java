@@ -838,7 +838,6 @@ class PageReadsReviewTest {
                 met = true;
             }
         }
-        
         assertThat(met).as("the CPU record's read met the stop inside the provider").isTrue();
     }
 
@@ -858,7 +857,7 @@ class PageReadsReviewTest {
 
         @Override
         public Set<Integer> recordTypes() {
-            return java.util.Set.of(TestArch.CPU_RECORD, SECOND);
+            return Set.of(TestArch.CPU_RECORD, SECOND);
         }
 
         @Override
