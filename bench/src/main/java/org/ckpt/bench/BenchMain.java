@@ -44,6 +44,7 @@ public final class BenchMain {
     /** What one runner JVM reported for a workload. */
     private static final class Report {
         final Map<String, double[]> times = new LinkedHashMap<>();  // median, min, max
+        final Map<String, double[]> rounds = new LinkedHashMap<>();  // each measured round's time, in round order
         final Map<String, Double> cpu = new LinkedHashMap<>();       // median process CPU ms
         final Map<String, long[]> heap = new LinkedHashMap<>();     // allocated, peak extra
         long imageBytes;
@@ -63,6 +64,25 @@ public final class BenchMain {
 
         double ratio(String a, String b) {
             return median(a) / median(b);
+        }
+
+        /**
+         * The median over measured rounds of {@code a}'s time over {@code b}'s in the same round
+         * (seconds apart): drift of the machine between rounds cancels, which {@link #ratio} of
+         * the two medians does not.
+         */
+        double paired(String a, String b) {
+            double[] x = rounds.get(a);
+            double[] y = rounds.get(b);
+            if (x == null || y == null || x.length != y.length || x.length == 0) {
+                return Double.NaN;
+            }
+            double[] r = new double[x.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = x[i] / y[i];
+            }
+            Arrays.sort(r);
+            return BenchMain.median(r);
         }
 
         double mib(String op) {
@@ -174,6 +194,14 @@ public final class BenchMain {
             field(r, "many_small_size_overhead_pct", s.overheadPct(), 3);
         }
         if (m != null) {
+            field(r, "checkpoint_vs_raw_paired", m.paired("ckptToFile", "rawWrite"), 2);
+            field(r, "restart_vs_raw_paired", m.paired("restartIntoHost", "rawReadIntoHost"), 2);
+        }
+        if (s != null) {
+            field(r, "many_small_ckpt_vs_raw_paired", s.paired("ckptToFile", "rawWrite"), 2);
+            field(r, "many_small_restart_vs_raw_paired", s.paired("restartIntoHost", "rawReadIntoHost"), 2);
+        }
+        if (m != null) {
             field(r, "vs_kryo_ckpt", m.ratio("kryoWrite", "ckptToFile"), 2);
             field(r, "vs_kryo_restart", m.ratio("kryoRead", "restartFromFile"), 2);
             field(r, "ckpt_extra_heap_mib", m.mib("checkpoint"), 1);
@@ -256,6 +284,9 @@ public final class BenchMain {
                         for (int i = 2; i < f.length; i++) {
                             v[i - 2] = Double.parseDouble(f[i]);
                         }
+                        if (f[0].equals("#TIME")) {
+                            rep.rounds.put(f[1], v.clone());
+                        }
                         Arrays.sort(v);
                         if (v.length > 0) {
                             double median = median(v);
@@ -312,15 +343,17 @@ public final class BenchMain {
                 gibs(r.scannedBytes, r.median("scanFloor")), r.scannedBytes, gibs(r.nonZeroBytes, r.median("crcFloor")),
                 gibs(r.nonZeroBytes, r.median("copyFloor")), gibs(r.nonZeroBytes, r.median("rawWrite")),
                 gibs(r.nonZeroBytes, r.median("rawReadIntoHost")), gibs(r.nonZeroBytes, r.median("rawRead")));
-        out.printf(Locale.ROOT, "   checkpoint: to file / staged raw write %.2f (/ bench's earlier raw write, one heap "
-                + "write per run, %.2f; / one gathering heap write per area %.2f); writerThread(false) / staged raw "
-                + "write %.2f; to a null channel / scan+CRC32C floor %.2f%n",
-                r.ratio("ckptToFile", "rawWrite"), r.ratio("ckptToFile", "rawWriteHeap"),
+        out.printf(Locale.ROOT, "   checkpoint: to file / staged raw write %.2f (round by round: %.2f; / bench's earlier "
+                + "raw write, one heap write per run, %.2f; / one gathering heap write per area %.2f); writerThread(false)"
+                + " / staged raw write %.2f; to a null channel / scan+CRC32C floor %.2f%n",
+                r.ratio("ckptToFile", "rawWrite"), r.paired("ckptToFile", "rawWrite"), r.ratio("ckptToFile", "rawWriteHeap"),
                 r.ratio("ckptToFile", "rawWriteGather"), r.ratio("ckptInline", "rawWrite"),
                 r.ratio("ckptToNull", "scanCrcFloor"));
-        out.printf(Locale.ROOT, "   restart: into host memory / raw read into host memory %.2f; into fresh heap "
-                + "buffers / raw read into fresh heap buffers %.2f; mapped opt-in / raw read into fresh heap %.2f%n",
-                r.ratio("restartIntoHost", "rawReadIntoHost"), r.ratio("restartFromFile", "rawRead"),
+        out.printf(Locale.ROOT, "   restart: into host memory / raw read into host memory %.2f (round by round: %.2f); "
+                + "into fresh heap buffers / raw read into fresh heap buffers %.2f; mapped opt-in / raw read into fresh "
+                + "heap %.2f%n",
+                r.ratio("restartIntoHost", "rawReadIntoHost"), r.paired("restartIntoHost", "rawReadIntoHost"),
+                r.ratio("restartFromFile", "rawRead"),
                 r.ratio("restartMapped", "rawRead"));
         out.printf(Locale.ROOT, "   kryo / ckpt: write %.2f, read %.2f (kryoRead / restartFromFile)%n",
                 r.ratio("kryoWrite", "ckptToFile"), r.ratio("kryoRead", "restartFromFile"));
