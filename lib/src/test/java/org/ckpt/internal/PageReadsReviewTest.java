@@ -754,15 +754,8 @@ class PageReadsReviewTest {
         Task t = bigThenSmall(61);
         Path p = image(t, checkpointer(), "damaged-then-small");
         // A byte of the page bytes of the last large record (the thread is given the last ones).
-        long at = (17L << 20) - (300 << 10);
-        try (FileChannel ch = FileChannel.open(p, java.nio.file.StandardOpenOption.READ,
-                java.nio.file.StandardOpenOption.WRITE)) {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            ch.read(one, at);
-            one.put(0, (byte) (one.get(0) ^ 0x40)).rewind();
-            ch.write(one, at);
-        }
         byte[] bytes = Files.readAllBytes(p);
+        bytes[(17 << 20) - (300 << 10)] ^= 0x40;
         Throwable sequential = fromStream(bytes, Restarter.builder().build(), new RecordingHost());
         int[] smallSeen = new int[1];
         PageDestination heap = PageDestination.heap();
@@ -796,16 +789,10 @@ class PageReadsReviewTest {
     @Test
     void aProviderThatWrapsTheStopStillGetsTheDamagedRecordReported() throws Exception {
         Path p = image(task(dense(17, 67)), checkpointer().register(new WrappingArch()), "damaged-then-cpu");
-        List<long[]> large = largePages(Files.readAllBytes(p));
-        long[] last = large.get(large.size() - 1);  // the mm's last record: the TASK and CPU records follow
-        long at = last[0] + 16 + 16 + (last[2] - 16) / 2;  // a byte of its page bytes
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            ch.read(one, at);
-            one.put(0, (byte) (one.get(0) ^ 0x40)).rewind();
-            ch.write(one, at);
-        }
         byte[] bytes = Files.readAllBytes(p);
+        List<long[]> large = largePages(bytes);
+        long[] last = large.get(large.size() - 1);  // the mm's last record: the TASK and CPU records follow
+        bytes[(int) (last[0] + 16 + 16 + (last[2] - 16) / 2)] ^= 0x40;  // a byte of its page bytes
         Throwable sequential = fromStream(bytes, Restarter.builder().register(new WrappingArch()).build(),
                 new RecordingHost());
         // The provider meets the stop when the thread was given the damaged record, has not
@@ -813,19 +800,11 @@ class PageReadsReviewTest {
         // record) but has by the second: the provider waits between the two, and the host
         // allocates slowly, so that the thread keeps up and is given the last record too (with
         // its queue full the restart's thread reads a record itself). A few tries all the same.
-        PageDestination heap = PageDestination.heap();
         boolean met = false;
         for (int attempt = 0; attempt < 10 && !met; attempt++) {
             WrappingArch arch = new WrappingArch();
             RecordingHost host = new RecordingHost();
-            host.storage = run -> {
-                LockSupport.parkNanos(2_000_000L);
-                try {
-                    return heap.allocate(run);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            };
+            host.during = n -> LockSupport.parkNanos(2_000_000L);
             long before = PageReads.RECORDS_READ.get();
             Throwable parallel = fromFile(bytes, Restarter.builder().register(arch).build(), host);
             assertThat(PageReads.RECORDS_READ.get() - before).isPositive();
