@@ -436,11 +436,20 @@ final class ImageWriter implements RecordOutput {
         Lane[] lanes = {new Lane(bytes, zero), new Lane(bytes, zero)};
         int base = bytes.position();
         long[] sofar = new long[3];  // windows, bytes, pages counted
+        // The most a window stages: its pages and, at worst, a record per two pages.
+        int windowMax = (int) window + (perWindow / 2 + 1) * (PAGES_HEAD + Format.ALIGN);
         staging.inParallel(n, (w, into, lane) -> {
             int from = w == 0 ? 0 : (int) (firstPages + (long) (w - 1) * perWindow);
             int to = w == 0 ? (int) firstPages : Math.min(pages, from + perWindow);
-            counts[w] = lanes[lane].fill(into, address, base, from, to, ps, keepZero);
+            int staged = into.buf.position();  // window 0 may follow bytes staged before the run
+            long[] c = lanes[lane].fill(into, address, base, from, to, ps, keepZero);
+            c[3] -= staged;
+            c[4] -= staged;
+            counts[w] = c;
         }, progress == null ? null : windows -> {
+            if (windows == 0) {
+                return;  // the bytes before the run may not have reached the channel yet
+            }
             // counts[k] for k < windows were stored before the window's turn passed: visible here.
             for (int k = (int) sofar[0]; k < windows; k++) {
                 sofar[1] += counts[k][4];
@@ -448,7 +457,7 @@ final class ImageWriter implements RecordOutput {
             }
             sofar[0] = windows;
             progress.written(sofar[1], sofar[2]);
-        });
+        }, windowMax);
         long written = 0;
         long zeros = 0;
         for (long[] c : counts) {

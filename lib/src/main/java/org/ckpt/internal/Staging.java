@@ -465,9 +465,10 @@ abstract class Staging implements AutoCloseable {
     /** Fills one window of a run of pages into an empty staging buffer, on either thread of {@link #inParallel}. */
     interface WindowFiller {
         /**
-         * Fills window {@code w} into {@code into} (reset, all of it free), registering its PAGES
-         * records ({@link Block#pages}, checksums known). {@code lane} is 0 on the calling thread and
-         * 1 on the writer thread: the filler's scratch state for that thread.
+         * Fills window {@code w} into {@code into} from its position on (reset, all of it free,
+         * but for window 0 after the bytes staged before the phase), registering its PAGES records
+         * ({@link Block#pages}, checksums known). {@code lane} is 0 on the calling thread and 1 on
+         * the writer thread: the filler's scratch state for that thread.
          */
         void fill(int w, Block into, int lane) throws IOException;
     }
@@ -497,9 +498,11 @@ abstract class Staging implements AutoCloseable {
      * for the other's filling and writing, as with one each (measured on mem-1g: each thread
      * waited 5-18 ms a checkpoint of 60-80). {@code progress} is called on the calling thread
      * after each window it fills or writes (and may throw, which ends the writing as a failed fill
-     * does).
+     * does). {@code windowMax} bounds the bytes one window stages: where the bytes staged before
+     * the phase leave room for that much, they are not sent ahead but go out at the head of
+     * window 0, which the calling thread then fills after them ({@link Threaded#inParallel}).
      */
-    void inParallel(int n, WindowFiller filler, WindowsWritten progress) throws IOException {
+    void inParallel(int n, WindowFiller filler, WindowsWritten progress, int windowMax) throws IOException {
         throw new UnsupportedOperationException("no writer thread");
     }
 
@@ -800,13 +803,22 @@ abstract class Staging implements AutoCloseable {
             volatile int orphan = -1;
             /** Windows written before the phase ends: n, or fewer once the progress listener threw. */
             volatile int end;
+            /**
+             * Window 0 is the calling thread's, staged after bytes sent before the phase but maybe
+             * still queued for the writer thread: it is written only once they are.
+             */
+            final boolean afterQueue;
             /** What the progress listener threw (on the calling thread), or null. */
             Throwable stopCause;
 
-            Phase(int n, WindowFiller filler) {
+            Phase(int n, WindowFiller filler, boolean afterQueue) {
                 this.n = n;
                 this.end = n;
                 this.filler = filler;
+                this.afterQueue = afterQueue;
+                if (afterQueue) {
+                    next.set(1);
+                }
             }
 
             /**
@@ -819,10 +831,22 @@ abstract class Staging implements AutoCloseable {
             void work(Block[] blocks, int lane, WindowsWritten progress) throws IOException {
                 int[] held = new int[blocks.length];
                 Arrays.fill(held, -1);
+                if (lane == 0 && afterQueue) {
+                    held[0] = 0;  // filled by inParallel after the bytes staged before the phase
+                }
                 boolean taking = true;
                 while (failed == null && failure == null) {
                     int t = turn;
                     int mine = indexOf(held, t);
+                    if (mine >= 0 && t == 0 && afterQueue && !drained()) {
+                        // Window 0 carries bytes staged after the queued buffers: it goes out after them.
+                        if (taking && indexOf(held, -1) >= 0) {
+                            mine = -1;  // fill another window meanwhile
+                        } else {
+                            awaitDrained();
+                            continue;
+                        }
+                    }
                     if (mine >= 0) {
                         send(blocks[mine]);
                         held[mine] = -1;
@@ -918,7 +942,7 @@ abstract class Staging implements AutoCloseable {
                     if (lane == 1 && hostMemoryConfinedForTests) {
                         throw new IllegalStateException("the host's memory is confined to its thread (test)");
                     }
-                    filler.fill(w, b.reset(), lane);
+                    filler.fill(w, w == 0 && afterQueue ? b : b.reset(), lane);
                     return true;
                 } catch (RuntimeException e) {
                     if (lane == 0) {
@@ -1037,9 +1061,16 @@ abstract class Staging implements AutoCloseable {
         }
 
         @Override
-        void inParallel(int n, WindowFiller filler, WindowsWritten progress) throws IOException {
-            flush();
-            Phase p = new Phase(n, filler);
+        void inParallel(int n, WindowFiller filler, WindowsWritten progress, int windowMax) throws IOException {
+            // The bytes staged since the last buffer went to the writer (the area's record before
+            // a run: tens of bytes) go out at the head of window 0, not in a write of their own that
+            // the calling thread waits for before the phase: 34 such waits cost a mem-1g checkpoint
+            // 1.8-13.5 ms (the writer thread woken, or off its CPU), and window 0 is filled meanwhile.
+            boolean afterQueue = buf.sources() == 0 && windowMax <= buf.buf.remaining();
+            if (!afterQueue) {
+                flush();
+            }
+            Phase p = new Phase(n, filler, afterQueue);
             Block[] mine;
             lock.lock();
             try {
@@ -1053,6 +1084,9 @@ abstract class Staging implements AutoCloseable {
                 lock.unlock();
             }
             try {
+                if (afterQueue) {
+                    p.fill(0, mine[0], 0);
+                }
                 p.work(mine, 0, progress);
                 p.awaitTurn(p.end);
             } catch (IOException | RuntimeException | Error e) {
@@ -1104,8 +1138,12 @@ abstract class Staging implements AutoCloseable {
             if (buf.buf.position() > 0) {
                 rotate();
             }
+            awaitDrained();
+        }
+
+        /** Returns once every buffer sent has been written (or throws what failed). */
+        private void awaitDrained() throws IOException {
             if (busy || queued > 0) {
-                // Before a phase of windows (its records and the VMA before it): a few hundred bytes.
                 IoThreads.spin(() -> (!busy && queued == 0) || failure != null);
             }
             lock.lock();
@@ -1114,6 +1152,16 @@ abstract class Staging implements AutoCloseable {
                     await();
                 }
                 rethrow();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Whether every buffer sent has been written without a failure. */
+        private boolean drained() {
+            lock.lock();
+            try {
+                return failure == null && !busy && queue.isEmpty();
             } finally {
                 lock.unlock();
             }

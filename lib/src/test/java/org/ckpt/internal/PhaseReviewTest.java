@@ -169,6 +169,44 @@ class PhaseReviewTest {
         assertThat(STOPS.get()).as("listener stops").isGreaterThan(200);
     }
 
+    /**
+     * The bytes staged before a phase go out at the head of its window 0, after whatever was
+     * still queued for the writer thread, not in a write of their own; where they would not
+     * leave room for a window, they are written first, as before.
+     */
+    @Test
+    void bytesStagedBeforeAPhaseGoOutWithItsFirstWindow() throws Exception {
+        Staging.threadAfterForTests = 0;
+        int windowMax = 8 + 5000;  // the most put() stages
+        for (boolean room : new boolean[] {true, false}) {
+            RecordingChannel ch = new RecordingChannel();
+            List<Integer> expected = new ArrayList<>();
+            try (Staging s = Staging.open(ch, true, Duration.ofSeconds(30))) {
+                for (int ph = 0; ph < 3; ph++) {
+                    for (int r = 0; r < ph; r++) {  // buffers still queued when the phase begins
+                        put(s.current(), -(100 * ph + r + 1));
+                        expected.add(-(100 * ph + r + 1));
+                        s.rotate();
+                    }
+                    put(s.current(), -(100 * ph));
+                    expected.add(-(100 * ph));
+                    assertThat(s.parallel(1L << 30)).isTrue();
+                    int base = 1000 * (ph + 1);
+                    s.inParallel(4, (w, into, lane) -> put(into.buf, base + w), null,
+                            room ? windowMax : Staging.SIZE);
+                    for (int w = 0; w < 4; w++) {
+                        expected.add(base + w);
+                    }
+                }
+                s.flush();
+            }
+            assertThat(parse(ch.bytes.toByteArray())).as("room %s", room).isEqualTo(expected);
+            // 3 phases of 4 windows and 0 + 1 + 2 buffers rotated before them; without room, 3 more.
+            assertThat(ch.sizes).as("writes, room %s", room).hasSize(room ? 15 : 18);
+        }
+        assertThat(Staging.LIVE_THREADS.get()).isZero();
+    }
+
     static final AtomicInteger LANE1 = new AtomicInteger();
     static final AtomicInteger ORPHANS = new AtomicInteger();
     static final AtomicInteger STOPS = new AtomicInteger();
@@ -273,7 +311,8 @@ class PhaseReviewTest {
                     }
                 };
                 try {
-                    s.inParallel(n, filler, progress);
+                    // Small: the bytes staged before the phase go out at the head of window 0; large: before it.
+                    s.inParallel(n, filler, progress, rnd.nextBoolean() ? 64 : Integer.MAX_VALUE);
                 } finally {
                     returned.set(true);
                 }
