@@ -53,6 +53,8 @@ public final class BenchMain {
         String description;
         String loadBefore;
         String loadAfter;
+        /** Warm-up rounds the runner took (more than asked while the JIT was still compiling). */
+        int warmedUp;
         /** {@link CpuShare}'s two figures before and after each measured round. */
         double[] shares = new double[0];
         double[] pipelines = new double[0];
@@ -151,7 +153,8 @@ public final class BenchMain {
         out.println();
         out.println("ckpt benchmarks (" + (quick ? "quick" : "full") + "), " + machine());
         out.println("method: one JVM per workload (" + JVM + (jvm.isEmpty() ? "" : " " + jvm) + "), every operation "
-                + "once per round, interleaved in rotating order; " + warmup + " warm-up + " + rounds
+                + "once per round, interleaved in rotating order; " + warmup + " to " + 2 * warmup + " warm-up rounds (more while"
+                + " a round still compiled over " + Runner.JIT_SETTLED_MS + " ms in the JIT) + " + rounds
                 + " measured rounds; outputs overwritten in place, before each invocation sync and System.gc() (untimed); "
                 + "median reported; images on " + dir);
         out.println("load average (1, 5, 15 min) at the start: " + startLoad);
@@ -305,6 +308,7 @@ public final class BenchMain {
                     case "#DESC" -> rep.description = line.substring(6);
                     case "#SHARE" -> rep.shares = Arrays.stream(f).skip(1).mapToDouble(Double::parseDouble).toArray();
                     case "#PIPELINE" -> rep.pipelines = Arrays.stream(f).skip(1).mapToDouble(Double::parseDouble).toArray();
+                    case "#WARMUP" -> rep.warmedUp = Integer.parseInt(f[1]);
                     case "#HEAP" -> rep.heap.put(f[1], new long[] {Long.parseLong(f[2]), Long.parseLong(f[3])});
                     default -> System.err.println(line);
                 }
@@ -320,7 +324,8 @@ public final class BenchMain {
     private static void print(PrintStream out, String name, Report r) {
         out.println();
         out.printf(Locale.ROOT, "== %s: %s%n", name, r.description);
-        out.printf(Locale.ROOT, "   load average before %s, after %s%n", r.loadBefore, r.loadAfter);
+        out.printf(Locale.ROOT, "   load average before %s, after %s; %d warm-up rounds%n", r.loadBefore, r.loadAfter,
+                r.warmedUp);
         out.printf(Locale.ROOT, "   two CPUs (CpuShare, before and after each round): share %s (2.0 = two threads run in"
                 + " parallel, 1.0 = they share one CPU); pipeline %s (copy on one thread, CRC32C on the other, over"
                 + " eight 1 MiB buffers, against both on one: above 1 the hand-over pays)%n",

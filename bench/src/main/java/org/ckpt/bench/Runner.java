@@ -199,6 +199,9 @@ public final class Runner {
         return s.toString();
     }
 
+    /** A round that compiled at most this long (all compiler threads) ends the warm-up. */
+    static final long JIT_SETTLED_MS = Long.getLong("ckpt.bench.jitSettledMs", 50);
+
     public static void main(String[] args) throws Exception {
         String name = args[0];
         int warmup = Integer.parseInt(args[1]);
@@ -225,8 +228,18 @@ public final class Runner {
         CpuShare share = new CpuShare();
         List<Double> shares = new ArrayList<>();
         List<Double> pipelines = new ArrayList<>();
-        for (int round = 0; round < warmup + rounds; round++) {
-            StringBuilder line = new StringBuilder(round < warmup ? "warm-up " : "round ").append(round).append(':');
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        // Warm-up goes on past its rounds while the JIT still compiles much in a round (at most
+        // twice as many): a compiler thread takes a CPU from a two-thread checkpoint, never from
+        // the one-thread raw write, so rounds still compiling measure the JIT, not the code.
+        int warmed = 0;
+        int measured = 0;
+        boolean settled = false;
+        boolean warm = false;
+        for (int round = 0; measured < rounds; round++) {
+            warm = warm || (warmed >= warmup && (settled || warmed >= 2 * warmup));
+            long jit0 = jit.getTotalCompilationTime();
+            StringBuilder line = new StringBuilder(warm ? "round " : "warm-up ").append(round).append(':');
             r.settle();
             double[] before = share.measure();
             for (int k = 0; k < names.size(); k++) {
@@ -235,22 +248,31 @@ public final class Runner {
                 long cpu0 = os.getProcessCpuTime();
                 double ms = onItsThread(op, r.ops.get(op));
                 double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6;
-                if (round >= warmup) {
+                if (warm) {
                     times.get(op).add(ms);
                     cpu.get(op).add(cpuMs);
                 }
                 line.append(String.format(Locale.ROOT, " %s %.1f", op, ms));
             }
             double[] after = share.measure();
-            if (round >= warmup) {
+            long jitMs = jit.getTotalCompilationTime() - jit0;
+            settled = jitMs <= JIT_SETTLED_MS;
+            if (warm) {
+                measured++;
+            } else {
+                warmed++;
+            }
+            if (warm) {
                 shares.add(before[0]);
                 shares.add(after[0]);
                 pipelines.add(before[1]);
                 pipelines.add(after[1]);
             }
-            System.err.println(line.append(String.format(Locale.ROOT, " (two CPUs: share %.2f, %.2f; pipeline %.2f, %.2f)",
-                    before[0], after[0], before[1], after[1])));
+            System.err.println(line.append(String.format(Locale.ROOT,
+                    " (two CPUs: share %.2f, %.2f; pipeline %.2f, %.2f; JIT %d ms)",
+                    before[0], after[0], before[1], after[1], jitMs)));
         }
+        System.out.println("#WARMUP " + warmed);
         System.out.println(series("#SHARE", shares, "%.3f"));
         System.out.println(series("#PIPELINE", pipelines, "%.3f"));
         for (Map.Entry<String, List<Double>> e : times.entrySet()) {
