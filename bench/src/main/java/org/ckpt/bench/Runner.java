@@ -41,6 +41,8 @@ import org.ckpt.spi.TargetCpu;
  * <p>The sealed and encrypted operations of {@link SealBench} run only when named in the list of operations.
  *
  * <pre>java -cp benchmarks.jar org.ckpt.bench.Runner WORKLOAD WARMUP ROUNDS DIR [op,op,...]</pre>
+ * WARMUP is the least number of warm-up rounds: up to twice as many are run while the JIT still
+ * compiles more than {@link #JIT_SETTLED_MS} in a round.
  */
 public final class Runner {
     static final Checkpointer CHECKPOINTER = Checkpointer.builder().architecture("x86_64").build();

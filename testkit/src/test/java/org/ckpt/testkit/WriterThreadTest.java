@@ -82,16 +82,20 @@ class WriterThreadTest {
         assertThatThrownBy(() -> checkpointer(true).checkpoint(tasks, TestChannels.failingAfter(TestChannels.nullSink(), 5000)))
                 .isInstanceOf(IOException.class);
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("ckpt-writer"));
-        // Failing once the writer thread has taken over (it starts after the first 8 MiB).
+        // Failing at the writer thread's first write: it starts for the task's one large area, whose
+        // windows it fills and writes beside the calling thread.
         int mib = CheckThenCommitTest.WRITER_THREAD_AFTER_MIB;
         List<String> writers = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.nio.channels.WritableByteChannel seen = new java.nio.channels.WritableByteChannel() {
-            private final java.nio.channels.WritableByteChannel to =
-                    TestChannels.failingAfter(TestChannels.nullSink(), (mib + 4L) << 20);
+            private final java.nio.channels.WritableByteChannel to = TestChannels.nullSink();
 
             @Override
             public int write(ByteBuffer src) throws IOException {
-                writers.add(Thread.currentThread().getName());
+                String name = Thread.currentThread().getName();
+                writers.add(name);
+                if (name.equals("ckpt-writer")) {
+                    throw new IOException("disk full (test)");
+                }
                 return to.write(src);
             }
 
@@ -104,8 +108,8 @@ class WriterThreadTest {
             public void close() {
             }
         };
-        assertThatThrownBy(() -> checkpointer(true).checkpoint(CheckThenCommitTest.bigTask(mib + 16), seen))
-                .isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> checkpointer(true).checkpoint(CheckThenCommitTest.bigTask(mib + 64), seen))
+                .isInstanceOf(IOException.class).hasMessageContaining("disk full (test)");
         assertThat(writers).as("the writer thread wrote").contains("ckpt-writer");
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("ckpt-writer"));
     }
