@@ -622,6 +622,8 @@ abstract class Staging implements AutoCloseable {
         private Deferral deferral;
         /** The windows being filled by both threads ({@link #inParallel}), or null. */
         private volatile Phase phase;
+        /** Phases begun ({@link #inParallel}; calling thread only). */
+        private int phases;
         /** The writer thread could not read the host's pages: no more windows are shared (under the lock). */
         private volatile boolean hostMemoryConfined;
         /** Bytes written on the calling thread so far (before the thread starts). */
@@ -1066,7 +1068,10 @@ abstract class Staging implements AutoCloseable {
             // a run: tens of bytes) go out at the head of window 0, not in a write of their own that
             // the calling thread waits for before the phase: 34 such waits cost a mem-1g checkpoint
             // 1.8-13.5 ms (the writer thread woken, or off its CPU), and window 0 is filled meanwhile.
-            boolean afterQueue = buf.sources() == 0 && windowMax <= buf.buf.remaining();
+            // Not in the first phase: there the wait is for the new thread's first turn on a CPU
+            // (~0.45 ms), after which the phase is sure to be shared, as a short one might not be.
+            boolean afterQueue = phases > 0 && buf.sources() == 0 && windowMax <= buf.buf.remaining();
+            phases++;
             if (!afterQueue) {
                 flush();
             }
