@@ -1299,6 +1299,16 @@ abstract class Staging implements AutoCloseable {
                         if (closed) {
                             return;
                         }
+                        if (failure != null && !queue.isEmpty()) {
+                            // Failed, on either thread (a phase that failed on the calling thread while
+                            // buffers were still queued ahead of its window 0): nothing more is written.
+                            queue.forEach(b -> free.add(b.reset()));
+                            queue.clear();
+                            queued = 0;
+                            freeCount = free.size();
+                            changed.signalAll();
+                            continue;
+                        }
                         if (queue.isEmpty()) {
                             help = phase;
                             help.joined = true;

@@ -209,6 +209,64 @@ class PhaseReviewTest {
         assertThat(Staging.LIVE_THREADS.get()).isZero();
     }
 
+    /**
+     * A phase that fails on the calling thread while buffers are still queued ahead of its
+     * window 0 (a slow channel): none of them is written once the phase has thrown.
+     */
+    @Test
+    void nothingQueuedIsWrittenAfterAPhaseFailed() throws Exception {
+        Staging.threadAfterForTests = 0;
+        AtomicInteger writes = new AtomicInteger();
+        WritableByteChannel slow = new WritableByteChannel() {
+            @Override
+            public int write(ByteBuffer src) {
+                writes.incrementAndGet();
+                LockSupport.parkNanos(20_000_000);
+                int n = src.remaining();
+                src.position(src.limit());
+                return n;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        int windowMax = 8 + 5000;
+        try (Staging s = Staging.open(slow, true, Duration.ofSeconds(30))) {
+            put(s.current(), -1);
+            assertThat(s.parallel(1L << 30)).isTrue();
+            s.inParallel(2, (w, into, lane) -> put(into.buf, w), null, windowMax);  // the first phase
+            for (int r = 0; r < 4; r++) {
+                put(s.current(), -(r + 2));
+                s.rotate();
+            }
+            put(s.current(), -9);
+            assertThat(s.parallel(1L << 30)).isTrue();
+            Throwable thrown = null;
+            try {
+                s.inParallel(4, (w, into, lane) -> {
+                    if (lane == 0) {
+                        throw new IllegalArgumentException("host exception (test)");
+                    }
+                    put(into.buf, w);
+                }, null, windowMax);
+            } catch (IllegalArgumentException e) {
+                thrown = e;
+            }
+            assertThat(thrown).hasMessage("host exception (test)");
+            int atThrow = writes.get();
+            LockSupport.parkNanos(150_000_000);  // long enough for the queued buffers' writes
+            assertThat(writes.get()).as("writes begun after the phase threw").isEqualTo(atThrow);
+            assertThat(atThrow).as("the queue was not written before").isLessThan(3 + 4);
+        }
+        assertThat(Staging.LIVE_THREADS.get()).isZero();
+    }
+
     static final AtomicInteger LANE1 = new AtomicInteger();
     static final AtomicInteger ORPHANS = new AtomicInteger();
     static final AtomicInteger STOPS = new AtomicInteger();
