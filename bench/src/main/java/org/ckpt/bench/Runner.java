@@ -261,14 +261,12 @@ public final class Runner {
             settled = jitMs <= JIT_SETTLED_MS;
             if (warm) {
                 measured++;
-            } else {
-                warmed++;
-            }
-            if (warm) {
                 shares.add(before[0]);
                 shares.add(after[0]);
                 pipelines.add(before[1]);
                 pipelines.add(after[1]);
+            } else {
+                warmed++;
             }
             System.err.println(line.append(String.format(Locale.ROOT,
                     " (two CPUs: share %.2f, %.2f; pipeline %.2f, %.2f; JIT %d ms)",
