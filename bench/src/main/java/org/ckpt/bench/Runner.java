@@ -30,7 +30,8 @@ import org.ckpt.spi.TargetCpu;
  * Runs every operation on one workload in one JVM, interleaved: each round runs each operation
  * once, the order rotating from round to round, so that contenders measured against each
  * other run seconds apart under the same machine state. Before every timed invocation dirty
- * pages are written back ({@code sync}) and the heap is collected, all outside the timing.
+ * pages are written back ({@code sync}), the heap is collected and the JIT's compiler threads
+ * are let finish what earlier operations queued ({@link JitQuiet}), all outside the timing.
  * Each writing operation overwrites its own output file in place, round after round: deleting
  * outputs between rounds gave their page-cache pages back to the kernel, and on a VM whose
  * balloon reports free pages to the host the next writer then paid a host page fault per page —
@@ -57,6 +58,7 @@ public final class Runner {
     private final Workload w;
     private final Path dir;
     private final Raw raw = new Raw();
+    private final JitQuiet jitQuiet = new JitQuiet();
     private final Path image;
     private final Path rawFile;
     private final Path kryoFile;
@@ -272,6 +274,7 @@ public final class Runner {
                     " (two CPUs: share %.2f, %.2f; pipeline %.2f, %.2f; JIT %d ms)",
                     before[0], after[0], before[1], after[1], jitMs)));
         }
+        System.err.println("JIT quiet before invocations: " + r.jitQuiet.summary());
         System.out.println("#WARMUP " + warmed);
         System.out.println(series("#SHARE", shares, "%.3f"));
         System.out.println(series("#PIPELINE", pipelines, "%.3f"));
@@ -326,10 +329,14 @@ public final class Runner {
         }
     }
 
-    /** Before each timed invocation: dirty pages written back, the heap collected (outputs are overwritten in place). */
+    /**
+     * Before each timed invocation: dirty pages written back, the heap collected (outputs are
+     * overwritten in place), and the JIT's compiler threads quiet ({@link JitQuiet}).
+     */
     private void settle() throws IOException, InterruptedException {
         new ProcessBuilder("sync").inheritIO().start().waitFor();
         System.gc();
+        jitQuiet.await();
     }
 
     private Path out(String kind) {
