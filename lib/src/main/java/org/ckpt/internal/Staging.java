@@ -1162,6 +1162,13 @@ abstract class Staging implements AutoCloseable {
             }
         }
 
+        /** Gives every queued buffer back to the free ones unwritten (under the lock). */
+        private void dropQueued() {
+            queue.forEach(b -> free.add(b.reset()));
+            queue.clear();
+            queued = 0;
+        }
+
         /** Whether every buffer sent has been written without a failure. */
         private boolean drained() {
             lock.lock();
@@ -1216,12 +1223,10 @@ abstract class Staging implements AutoCloseable {
             try {
                 closed = true;
                 // Reset: a writer thread left behind in a stuck write keeps this object, not the host's memory.
-                queue.forEach(b -> free.add(b.reset()));
+                dropQueued();
                 if (buf != null) {
                     buf.reset();
                 }
-                queue.clear();
-                queued = 0;
                 freeCount = free.size();
                 changed.signalAll();
             } finally {
@@ -1302,9 +1307,7 @@ abstract class Staging implements AutoCloseable {
                         if (failure != null && !queue.isEmpty()) {
                             // Failed, on either thread (a phase that failed on the calling thread while
                             // buffers were still queued ahead of its window 0): nothing more is written.
-                            queue.forEach(b -> free.add(b.reset()));
-                            queue.clear();
-                            queued = 0;
+                            dropQueued();
                             freeCount = free.size();
                             changed.signalAll();
                             continue;
@@ -1341,9 +1344,7 @@ abstract class Staging implements AutoCloseable {
                         if (failed != null && failure == null) {
                             failure = failed;
                             broken = true;
-                            queue.forEach(b -> free.add(b.reset()));
-                            queue.clear();
-                            queued = 0;
+                            dropQueued();
                         }
                         freeCount = free.size();
                         changed.signalAll();
