@@ -155,7 +155,7 @@ public final class BenchMain {
         out.println("method: one JVM per workload (" + JVM + (jvm.isEmpty() ? "" : " " + jvm) + "), every operation "
                 + "once per round, interleaved in rotating order; " + warmup + " to " + 2 * warmup + " warm-up rounds (more while"
                 + " a round still compiled over " + Runner.JIT_SETTLED_MS + " ms in the JIT) + " + rounds
-                + " measured rounds; outputs overwritten in place, before each invocation sync and System.gc() (untimed); "
+                + " measured rounds; outputs overwritten in place, before each invocation sync, System.gc() and a wait for the JIT's compiler threads to go quiet (untimed); "
                 + "median reported; images on " + dir);
         out.println("load average (1, 5, 15 min) at the start: " + startLoad);
         for (Map.Entry<String, Report> e : reports.entrySet()) {

@@ -33,15 +33,15 @@ final class JitQuiet {
     private long waitedNs;
     private long gaveUp;
 
-    /** Returns whether the compiler threads went quiet (false: no {@code /proc}, or not within {@link #MAX_MS}). */
-    boolean await() throws InterruptedException {
+    /** Returns once the compiler threads are quiet, or without {@code /proc}, or after {@link #MAX_MS}. */
+    void await() throws InterruptedException {
         if (!ON) {
-            return false;
+            return;
         }
         long start = System.nanoTime();
         long before = compilerNs();
         if (before < 0) {
-            return false;
+            return;
         }
         boolean waited = false;
         while (true) {
@@ -53,7 +53,7 @@ final class JitQuiet {
             waited = true;
             if (System.nanoTime() - start > MAX_MS * 1_000_000) {
                 gaveUp++;
-                return false;
+                return;
             }
             before = now;
         }
@@ -61,7 +61,6 @@ final class JitQuiet {
             waits++;
             waitedNs += System.nanoTime() - start - SLICE_MS * 1_000_000L;
         }
-        return true;
     }
 
     /** How often a compiler thread was still busy before an invocation, and for how long in all. */
