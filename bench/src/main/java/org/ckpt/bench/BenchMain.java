@@ -140,6 +140,7 @@ public final class BenchMain {
         Path dir = dir().toAbsolutePath();
         Files.createDirectories(dir);
         String startLoad = loadAverage();
+        long kdamondBefore = GuestKernel.kdamondNanos();
         Map<String, Report> reports = new LinkedHashMap<>();
         for (String name : workloads) {
             String these = ops;
@@ -158,6 +159,8 @@ public final class BenchMain {
                 + " measured rounds; outputs overwritten in place, before each invocation sync, System.gc() and a wait for the JIT's compiler threads to go quiet (untimed); "
                 + "median reported; images on " + dir);
         out.println("load average (1, 5, 15 min) at the start: " + startLoad);
+        out.println("guest memory management: " + GuestKernel.memorySetup() + "; DAMON threads ran "
+                + GuestKernel.ms(GuestKernel.kdamondNanos() - kdamondBefore) + " during the run");
         for (Map.Entry<String, Report> e : reports.entrySet()) {
             print(out, e.getKey(), e.getValue());
         }

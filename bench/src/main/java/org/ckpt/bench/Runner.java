@@ -37,7 +37,9 @@ import org.ckpt.spi.TargetCpu;
  * balloon reports free pages to the host the next writer then paid a host page fault per page —
  * 0.4 GiB/s instead of 3 — for whichever operation drew those pages, which made any single
  * contender up to 9 x slower at random (measured: the staged raw write 127 to 1,390 ms).
- * Prints {@code #}-lines that {@link BenchMain} reads.
+ * A round's line marks each invocation during which the guest's DAMON threads ran ({@link
+ * GuestKernel}), untimed reads just before and after it. Prints {@code #}-lines that {@link
+ * BenchMain} reads.
  *
  * <p>The sealed and encrypted operations of {@link SealBench} run only when named in the list of operations.
  *
@@ -249,14 +251,20 @@ public final class Runner {
             for (int k = 0; k < names.size(); k++) {
                 String op = names.get((k + round) % names.size());
                 r.settle();
+                long kd0 = GuestKernel.kdamondNanos();
                 long cpu0 = os.getProcessCpuTime();
                 double ms = onItsThread(op, r.ops.get(op));
                 double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6;
+                long kdMs = (GuestKernel.kdamondNanos() - kd0) / 1_000_000;
                 if (warm) {
                     times.get(op).add(ms);
                     cpu.get(op).add(cpuMs);
                 }
                 line.append(String.format(Locale.ROOT, " %s %.1f", op, ms));
+                if (kdMs > 0) {
+                    // The guest's DAMON thread ran during it (from just before to just after it).
+                    line.append(String.format(Locale.ROOT, " [kdamond %d]", kdMs));
+                }
             }
             double[] after = share.measure();
             long jitMs = jit.getTotalCompilationTime() - jit0;
