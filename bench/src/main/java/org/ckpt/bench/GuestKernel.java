@@ -45,14 +45,24 @@ final class GuestKernel {
                 } catch (IOException e) {
                     // no schemes readable: state alone
                 }
-                parts.add("DAMON kdamond " + k + " " + read(d.resolve("state"))
+                String state = read(d.resolve("state"));
+                parts.add("DAMON kdamond " + k + " " + (state != null ? state : "state unknown")
                         + (actions.isEmpty() ? "" : " (schemes: " + String.join(", ", actions) + ")"));
             }
         }
         return parts.isEmpty() ? "unknown" : String.join("; ", parts);
     }
 
-    /** The DAMON threads' {@code schedstat} files, found once (they live as long as the guest). */
+    /**
+     * The CPU time, in ns, a thread has run: the first field of its {@code schedstat} ({@code task}
+     * a {@code /proc/<pid>} or {@code /proc/<pid>/task/<tid>} directory).
+     */
+    static long ranNs(Path task) throws IOException {
+        String stat = Files.readString(task.resolve("schedstat"));
+        return Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+    }
+
+    /** The DAMON threads' {@code /proc} directories, found once (they live as long as the guest). */
     private static List<Path> kdamonds;
 
     /** CPU time the kernel's DAMON threads ({@code kdamond.*}) have run, in ns; 0 without them. */
@@ -63,7 +73,7 @@ final class GuestKernel {
                 for (Path p : ps) {
                     String comm = read(p.resolve("comm"));
                     if (comm != null && comm.startsWith("kdamond")) {
-                        kdamonds.add(p.resolve("schedstat"));
+                        kdamonds.add(p);
                     }
                 }
             } catch (IOException | RuntimeException e) {
@@ -72,9 +82,10 @@ final class GuestKernel {
         }
         long sum = 0;
         for (Path p : kdamonds) {
-            String s = read(p);
-            if (s != null) {
-                sum += Long.parseLong(s.split(" ")[0]);
+            try {
+                sum += ranNs(p);
+            } catch (IOException | RuntimeException e) {
+                // a thread that ended: its time no longer counts
             }
         }
         return sum;
